@@ -1,0 +1,121 @@
+import type { Command } from "commander";
+import { BACKEND_KINDS, type BackendKind, createBackend } from "../../src/backends/create-backend.js";
+import type { GenerationParams } from "../../src/core/backend.js";
+import { UsageError } from "../../src/core/errors.js";
+import { userMessage } from "../../src/core/message.js";
+import { runStrategy } from "../../src/runtime/task-context.js";
+import { strategies } from "../../src/strategies/index.js";
+import { parseChoice, parseInteger, parseNumber } from "../options.js";
+import { createFetchProgressBar } from "../progress-bar.js";
+
+interface AskOptions {
+  model?: string;
+  backend: BackendKind;
+  baseUrl?: string;
+  apiKey?: string;
+  strategy: string;
+  maxTokens?: number;
+  temperature?: number;
+  seed?: number;
+  json?: boolean;
+  system?: string;
+}
+
+async function readQuestion(question: string): Promise<string> {
+  if (question !== "-") return question;
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export function registerAskCommand(program: Command): void {
+  program
+    .command("ask")
+    .description("answer one question (use - to read it from stdin)")
+    .argument("<question>", "the question")
+    .option("-m, --model <name|path>", "catalog model name, alias or GGUF path (llama); model id (openai)")
+    .option(
+      "-b, --backend <kind>",
+      "llama (embedded) or openai (any compatible endpoint)",
+      parseChoice("--backend", BACKEND_KINDS),
+      "llama",
+    )
+    .option("--base-url <url>", "OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
+    .option("--api-key <key>", "API key for --base-url (default: $OPENAI_API_KEY)")
+    .option("-s, --strategy <name>", `how to spend compute: ${Object.keys(strategies).join(", ")}`, "direct")
+    .option("--max-tokens <n>", "most tokens to generate", parseInteger("--max-tokens", { min: 1 }))
+    .option(
+      "-t, --temperature <t>",
+      "sampling temperature (0 = greedy)",
+      parseNumber("--temperature", { min: 0, max: 5 }),
+    )
+    .option("--seed <s>", "sampling seed, for reproducible answers", parseInteger("--seed", { min: 0 }))
+    .option("--system <text>", "system prompt")
+    .option("--json", "print one JSON object: answer, strategy, usage, traceId")
+    .action(async (questionArg: string, options: AskOptions) => {
+      const strategy = strategies[options.strategy];
+      if (!strategy) {
+        throw new UsageError(
+          `unknown strategy "${options.strategy}" (have: ${Object.keys(strategies).join(", ")})`,
+        );
+      }
+      const question = (await readQuestion(questionArg)).trim();
+      if (!question) throw new UsageError("the question is empty");
+
+      const progress = createFetchProgressBar(process.stderr);
+      const apiKey = options.apiKey ?? process.env.OPENAI_API_KEY;
+      const backend = await createBackend({
+        kind: options.backend,
+        ...(options.model !== undefined && { model: options.model }),
+        ...(options.baseUrl !== undefined && { baseUrl: options.baseUrl }),
+        ...(apiKey !== undefined && { apiKey }),
+        onFetchProgress: progress.update,
+      }).finally(() => progress.stop());
+
+      const params: GenerationParams = {
+        ...(options.maxTokens !== undefined && { maxTokens: options.maxTokens }),
+        ...(options.temperature !== undefined && { temperature: options.temperature }),
+        ...(options.seed !== undefined && { seed: options.seed }),
+      };
+      const messages = [
+        ...(options.system ? [{ role: "system" as const, content: options.system }] : []),
+        userMessage(question),
+      ];
+      // Live tokens only for a person watching; pipes and --json get the final answer alone.
+      const live = process.stdout.isTTY && !options.json;
+      let streamedAny = false;
+      try {
+        const result = await runStrategy(
+          strategy,
+          { messages, params },
+          {
+            backend,
+            strategyName: options.strategy,
+            onEvent: (event) => {
+              if (live && event.type === "token" && event.index === 0) {
+                streamedAny = true;
+                process.stdout.write(event.text);
+              }
+            },
+          },
+        );
+        if (options.json) {
+          const { promptTokens, completionTokens, calls, wallMs } = result.usage;
+          process.stdout.write(
+            `${JSON.stringify({
+              answer: result.answer,
+              strategy: result.strategy,
+              usage: { promptTokens, completionTokens, calls, wallMs },
+              traceId: result.traceId,
+            })}\n`,
+          );
+        } else if (streamedAny) {
+          process.stdout.write("\n");
+        } else {
+          process.stdout.write(`${result.answer}\n`);
+        }
+      } finally {
+        await backend.close();
+      }
+    });
+}

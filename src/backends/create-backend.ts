@@ -1,0 +1,52 @@
+import type { Backend } from "../core/backend.js";
+import { UsageError } from "../core/errors.js";
+import type { Pricing } from "../core/usage.js";
+import type { FetchProgress } from "../models/model-spec.js";
+import { resolveModel } from "../models/model-store.js";
+import { createLlamaBackend } from "./llama/llama-backend.js";
+import { createOpenAIBackend } from "./openai/openai-backend.js";
+
+export type BackendKind = "llama" | "openai";
+export const BACKEND_KINDS: readonly BackendKind[] = ["llama", "openai"];
+
+export interface BackendConfig {
+  kind?: BackendKind;
+  /** llama: a catalog name, alias (`default`, `test`) or GGUF path. openai: the server's model id. */
+  model?: string;
+  /** openai: endpoint base URL, e.g. http://localhost:8000/v1. */
+  baseUrl?: string;
+  apiKey?: string;
+  pricing?: Pricing;
+  /** llama: tokens per sequence. */
+  contextSize?: number;
+  /** llama: sequences decoded together. */
+  parallelSequences?: number;
+  /** Reports model download progress on first use. */
+  onFetchProgress?: (progress: FetchProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** Builds a backend from plain configuration, fetching the model first when it is not cached. */
+export async function createBackend(config: BackendConfig = {}): Promise<Backend> {
+  const kind = config.kind ?? "llama";
+  if (kind === "openai") {
+    if (!config.baseUrl) throw new UsageError("the openai backend needs a base URL (--base-url)");
+    return createOpenAIBackend({
+      baseUrl: config.baseUrl,
+      model: config.model ?? "default",
+      ...(config.apiKey !== undefined && { apiKey: config.apiKey }),
+      ...(config.pricing !== undefined && { pricing: config.pricing }),
+    });
+  }
+  if (kind !== "llama") throw new UsageError(`unknown backend "${kind}" (use ${BACKEND_KINDS.join(" or ")})`);
+  const resolved = await resolveModel(config.model ?? "default", {
+    ...(config.onFetchProgress && { onProgress: config.onFetchProgress }),
+    ...(config.signal && { signal: config.signal }),
+  });
+  return createLlamaBackend({
+    modelPath: resolved.path,
+    ...(resolved.spec && { modelName: resolved.spec.name }),
+    ...(config.contextSize !== undefined && { contextSize: config.contextSize }),
+    ...(config.parallelSequences !== undefined && { parallelSequences: config.parallelSequences }),
+  });
+}

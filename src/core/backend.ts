@@ -1,0 +1,86 @@
+import type { ChatMessage } from "./message.js";
+import type { Usage } from "./usage.js";
+
+/** A JSON Schema object (draft 2020-12 subset; backends translate what they can). */
+export type JsonSchema = Record<string, unknown>;
+
+/** Sampling and decoding parameters shared by every backend. */
+export interface GenerationParams {
+  /** Number of independent completions. Backends batch these where they can. */
+  n?: number;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  /** Base seed; completion i uses seed + i so samples differ yet reproduce. */
+  seed?: number;
+  maxTokens?: number;
+  /** Generation stops before any of these strings; the stop string is not included. */
+  stop?: string[];
+  /** Constrain the output to JSON matching this schema. */
+  jsonSchema?: JsonSchema;
+  /** Constrain the output to this GBNF grammar (llama.cpp dialect). */
+  grammar?: string;
+  /** Ask for per-token confidence where the backend can give it. */
+  confidence?: boolean;
+}
+
+export interface GenerateRequest extends GenerationParams {
+  /** Chat messages, rendered with the model's chat template. Exactly one of messages / prompt. */
+  messages?: ChatMessage[];
+  /** A raw prompt, continued as-is without a chat template. */
+  prompt?: string;
+  signal?: AbortSignal;
+  /** Called with text as it is generated, per completion index. */
+  onDelta?: (delta: CompletionDelta) => void;
+}
+
+export interface CompletionDelta {
+  index: number;
+  text: string;
+}
+
+/** Why a completion ended. An aborted request rejects with AbortedError instead of finishing. */
+export type FinishReason = "stop" | "length";
+
+export interface Completion {
+  index: number;
+  text: string;
+  finishReason: FinishReason;
+  promptTokens: number;
+  completionTokens: number;
+  /** Probability the model gave each generated token, when the backend exposes it. */
+  tokenConfidences?: number[];
+}
+
+export interface GenerateResult {
+  completions: Completion[];
+  usage: Usage;
+  /** The model that actually answered. */
+  model: string;
+}
+
+export interface BackendCapabilities {
+  /** Per-token confidences are returned when asked for. */
+  confidence: boolean;
+  /** `jsonSchema` is enforced during decoding (otherwise it is only a hint). */
+  jsonSchema: boolean;
+  /** `grammar` (GBNF) is enforced during decoding. */
+  grammar: boolean;
+  /** Raw `prompt` generation without a chat template is supported. */
+  rawPrompt: boolean;
+}
+
+/**
+ * Something that turns messages into completions. Implementations: the embedded llama.cpp model,
+ * any OpenAI-compatible endpoint, and a scripted double for tests. All pass one conformance suite.
+ */
+export interface Backend {
+  /** Backend kind, e.g. "llama", "openai", "scripted". */
+  readonly kind: string;
+  /** Model identifier this backend generates with. */
+  readonly model: string;
+  readonly capabilities: BackendCapabilities;
+  generate(request: GenerateRequest): Promise<GenerateResult>;
+  /** Releases model memory, sockets and workers. Safe to call twice. */
+  close(): Promise<void>;
+}

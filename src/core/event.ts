@@ -1,0 +1,135 @@
+import type { FinishReason } from "./backend.js";
+import type { BudgetLimit } from "./budget.js";
+import type { Usage } from "./usage.js";
+
+/**
+ * Everything a strategy does is one of these. One stream feeds the CLI progress view, SSE,
+ * the trace store and the web UI, so strategies never print.
+ */
+export type DeliberateEvent =
+  | TaskStartEvent
+  | TaskEndEvent
+  | StepStartEvent
+  | StepEndEvent
+  | TokenEvent
+  | SampleEvent
+  | ScoreEvent
+  | VoteEvent
+  | ToolCallEvent
+  | ToolResultEvent
+  | BudgetEvent
+  | ErrorEvent;
+
+export type DeliberateEventType = DeliberateEvent["type"];
+
+interface EventBase {
+  taskId: string;
+  /** Milliseconds since the Unix epoch. */
+  time: number;
+  /** Position in the task's stream, from 0; assigned by the event bus. */
+  seq: number;
+  /** The step this event belongs to, when inside one. */
+  stepId?: string;
+}
+
+export interface TaskStartEvent extends EventBase {
+  type: "task.start";
+  strategy: string;
+  input: string;
+  model: string;
+}
+
+export interface TaskEndEvent extends EventBase {
+  type: "task.end";
+  answer: string;
+  usage: Usage;
+  budgetExhausted: boolean;
+}
+
+export interface StepStartEvent extends EventBase {
+  type: "step.start";
+  stepId: string;
+  parentStepId?: string;
+  /** What the step is, e.g. "generate", "sample", "verify", "expand". */
+  kind: string;
+  label?: string;
+}
+
+export interface StepEndEvent extends EventBase {
+  type: "step.end";
+  stepId: string;
+  usage: Usage;
+  cached?: boolean;
+}
+
+/** Streamed text of completion `index` in the current step. */
+export interface TokenEvent extends EventBase {
+  type: "token";
+  index: number;
+  text: string;
+}
+
+export interface SampleEvent extends EventBase {
+  type: "sample";
+  index: number;
+  text: string;
+  answer?: string;
+  finishReason: FinishReason;
+  completionTokens: number;
+  /** Mean per-token confidence, when the backend reports it. */
+  confidence?: number;
+}
+
+export interface ScoreEvent extends EventBase {
+  type: "score";
+  target: string;
+  score: number;
+  verifier: string;
+  rationale?: string;
+}
+
+export interface VoteEvent extends EventBase {
+  type: "vote";
+  /** Answer → weight. */
+  tally: Record<string, number>;
+  leader?: string;
+  /** True when voting stopped because the leader is settled. */
+  decided: boolean;
+}
+
+export interface ToolCallEvent extends EventBase {
+  type: "tool.call";
+  callId: string;
+  tool: string;
+  input: unknown;
+}
+
+export interface ToolResultEvent extends EventBase {
+  type: "tool.result";
+  callId: string;
+  tool: string;
+  output: unknown;
+  isError: boolean;
+}
+
+export interface BudgetEvent extends EventBase {
+  type: "budget";
+  used: Usage;
+  /** Set once a limit is reached. */
+  exhausted?: BudgetLimit;
+}
+
+export interface ErrorEvent extends EventBase {
+  type: "error";
+  message: string;
+  code: string;
+  /** Whether the strategy carried on after it. */
+  recovered: boolean;
+}
+
+/** An event before the bus stamps it. */
+export type DeliberateEventInput = DeliberateEvent extends infer E
+  ? E extends DeliberateEvent
+    ? Omit<E, "taskId" | "time" | "seq">
+    : never
+  : never;

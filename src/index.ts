@@ -1,0 +1,19 @@
+/**
+ * Deliberate: an inference-time scaling engine. Backends turn messages into completions; strategies
+ * spend a budget of calls and tokens on them; the runtime meters, caches and streams every step.
+ */
+
+export { type BackendConfig, type BackendKind, createBackend } from "./backends/create-backend.js";
+export {
+  createLlamaBackend,
+  LlamaBackend,
+  type LlamaBackendOptions,
+} from "./backends/llama/llama-backend.js";
+export { createOpenAIBackend, type OpenAIBackendOptions } from "./backends/openai/openai-backend.js";
+export * from "./core/index.js";
+export * from "./models/index.js";
+export { EventBus, type EventListener } from "./runtime/event-bus.js";
+export { MemoryGenerationCache } from "./runtime/memory-cache.js";
+export { type RetryOptions, withRetry } from "./runtime/retry.js";
+export { newTaskId, type RunOptions, runStrategy, type TaskResult } from "./runtime/task-context.js";
+export { direct, strategies } from "./strategies/index.js";

@@ -1,0 +1,233 @@
+import { randomUUID } from "node:crypto";
+import type { Backend, GenerateRequest, GenerateResult } from "../core/backend.js";
+import type { Budget } from "../core/budget.js";
+import type { GenerationCache } from "../core/cache.js";
+import {
+  AbortedError,
+  BudgetExhaustedError,
+  DeliberateError,
+  errorMessage,
+  UsageError,
+} from "../core/errors.js";
+import type { DeliberateEventInput } from "../core/event.js";
+import type {
+  StepOptions,
+  Strategy,
+  StrategyContext,
+  StrategyInput,
+  StrategyResult,
+} from "../core/strategy.js";
+import { addUsage, emptyUsage, type Usage } from "../core/usage.js";
+import { TaskBudgetMeter } from "./budget-meter.js";
+import { generationCacheKey } from "./cache-key.js";
+import { EventBus, type EventListener } from "./event-bus.js";
+
+export interface RunOptions {
+  backend: Backend;
+  /** Extra named backends a strategy may address, e.g. `{ router: smallModel }`. */
+  backends?: Record<string, Backend>;
+  budget?: Budget;
+  cache?: GenerationCache;
+  signal?: AbortSignal;
+  taskId?: string;
+  /** Name recorded in events and the result; defaults to the function's name. */
+  strategyName?: string;
+  onEvent?: EventListener;
+}
+
+export interface TaskResult extends StrategyResult {
+  usage: Usage;
+  /** Id under which the task's events are traced. */
+  traceId: string;
+}
+
+export const newTaskId = (): string => `task_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+
+/** A request is replayable from cache only if it is deterministic: greedy, or sampled with a fixed seed. */
+const isDeterministic = (request: GenerateRequest): boolean =>
+  request.temperature === 0 || request.seed !== undefined;
+
+interface StepFrame {
+  stepId: string | undefined;
+  /** Usage accumulators of this step and its ancestors: a charge adds to each. */
+  accumulators: Usage[];
+}
+
+class RuntimeContext implements StrategyContext {
+  constructor(
+    readonly taskId: string,
+    readonly backend: Backend,
+    readonly backends: Readonly<Record<string, Backend>>,
+    readonly budget: TaskBudgetMeter,
+    readonly cache: GenerationCache | undefined,
+    readonly signal: AbortSignal,
+    private readonly bus: EventBus,
+    private readonly frame: StepFrame,
+    private readonly nextStepId: () => string,
+  ) {}
+
+  emit(event: DeliberateEventInput): void {
+    const stepId = (event as { stepId?: string }).stepId ?? this.frame.stepId;
+    this.bus.emit(stepId === undefined ? event : ({ ...event, stepId } as DeliberateEventInput));
+  }
+
+  private child(stepId: string, accumulator: Usage[]): RuntimeContext {
+    return new RuntimeContext(
+      this.taskId,
+      this.backend,
+      this.backends,
+      this.budget,
+      this.cache,
+      this.signal,
+      this.bus,
+      { stepId, accumulators: accumulator },
+      this.nextStepId,
+    );
+  }
+
+  async step<T>(options: StepOptions, fn: (ctx: StrategyContext) => Promise<T>): Promise<T> {
+    const stepId = this.nextStepId();
+    const own = emptyUsage();
+    const started = Date.now();
+    this.bus.emit({
+      type: "step.start",
+      stepId,
+      kind: options.kind,
+      ...(options.label !== undefined && { label: options.label }),
+      ...(this.frame.stepId !== undefined && { parentStepId: this.frame.stepId }),
+    });
+    try {
+      return await fn(this.child(stepId, [own, ...this.frame.accumulators]));
+    } finally {
+      this.bus.emit({ type: "step.end", stepId, usage: { ...own, wallMs: Date.now() - started } });
+    }
+  }
+
+  private resolveBackend(name: string | undefined): Backend {
+    if (name === undefined) return this.backend;
+    const backend = this.backends[name];
+    if (!backend)
+      throw new UsageError(`unknown backend "${name}" (have: ${Object.keys(this.backends).join(", ")})`);
+    return backend;
+  }
+
+  private charge(usage: Usage): void {
+    this.budget.charge(usage);
+    for (const acc of this.frame.accumulators) Object.assign(acc, addUsage(acc, { ...usage, wallMs: 0 }));
+    const exhausted = this.budget.exhausted();
+    this.emit({ type: "budget", used: this.budget.used(), ...(exhausted && { exhausted }) });
+  }
+
+  async generate(
+    request: GenerateRequest,
+    options: { backend?: string; step?: StepOptions } = {},
+  ): Promise<GenerateResult> {
+    const backend = this.resolveBackend(options.backend);
+    return this.step(options.step ?? { kind: "generate" }, async (stepCtx) => {
+      const ctx = stepCtx as RuntimeContext;
+      if (this.signal.aborted) throw new AbortedError();
+      const limit = this.budget.exhausted();
+      if (limit) {
+        this.emit({ type: "budget", used: this.budget.used(), exhausted: limit });
+        throw new BudgetExhaustedError(limit);
+      }
+      // Never let one call generate past the token budget.
+      const remaining = this.budget.remainingTokens();
+      const maxTokens =
+        remaining === undefined ? request.maxTokens : Math.min(request.maxTokens ?? remaining, remaining);
+      const effective: GenerateRequest = { ...request, ...(maxTokens !== undefined && { maxTokens }) };
+
+      const cacheKey =
+        this.cache && isDeterministic(effective)
+          ? generationCacheKey(backend.kind, backend.model, effective)
+          : undefined;
+      if (cacheKey && this.cache) {
+        const hit = await this.cache.get(cacheKey);
+        if (hit) {
+          // A replayed call spends no compute, so it is not charged to the budget.
+          ctx.emit({ type: "budget", used: this.budget.used() });
+          return hit;
+        }
+      }
+
+      const signal = AbortSignal.any([this.signal, this.budget.deadlineSignal]);
+      let result: GenerateResult;
+      try {
+        result = await backend.generate({
+          ...effective,
+          signal: request.signal ? AbortSignal.any([signal, request.signal]) : signal,
+          onDelta: (delta) => {
+            ctx.emit({ type: "token", index: delta.index, text: delta.text });
+            request.onDelta?.(delta);
+          },
+        });
+      } catch (error) {
+        if (error instanceof AbortedError && this.budget.deadlineSignal.aborted && !this.signal.aborted) {
+          throw new BudgetExhaustedError("deadline");
+        }
+        throw error;
+      }
+      ctx.charge(result.usage);
+      if (cacheKey && this.cache) await this.cache.set(cacheKey, result);
+      return result;
+    });
+  }
+}
+
+/**
+ * Runs a strategy as a task: sets up the budget meter, event stream and context, frames the run
+ * with task.start / task.end, and turns an unhandled budget exhaustion into an empty answer.
+ */
+export async function runStrategy<I extends StrategyInput>(
+  strategy: Strategy<I>,
+  input: I,
+  options: RunOptions,
+): Promise<TaskResult> {
+  const taskId = options.taskId ?? newTaskId();
+  const bus = new EventBus(taskId);
+  if (options.onEvent) bus.subscribe(options.onEvent);
+  const budget = new TaskBudgetMeter(options.budget);
+  const signal = options.signal ?? new AbortController().signal;
+  let stepCounter = 0;
+  const ctx = new RuntimeContext(
+    taskId,
+    options.backend,
+    options.backends ?? {},
+    budget,
+    options.cache,
+    signal,
+    bus,
+    { stepId: undefined, accumulators: [] },
+    () => `s${++stepCounter}`,
+  );
+  const strategyName = options.strategyName ?? (strategy.name || "anonymous");
+  const lastUser = [...input.messages].reverse().find((m) => m.role === "user");
+  bus.emit({
+    type: "task.start",
+    strategy: strategyName,
+    input: lastUser?.content ?? "",
+    model: options.backend.model,
+  });
+  try {
+    let result: StrategyResult;
+    try {
+      result = await strategy(ctx, input);
+    } catch (error) {
+      if (!(error instanceof BudgetExhaustedError)) throw error;
+      result = { answer: "", strategy: strategyName, budgetExhausted: true };
+    }
+    const usage = budget.used();
+    bus.emit({ type: "task.end", answer: result.answer, usage, budgetExhausted: result.budgetExhausted });
+    return { ...result, usage, traceId: taskId };
+  } catch (error) {
+    bus.emit({
+      type: "error",
+      message: errorMessage(error),
+      code: error instanceof DeliberateError ? error.code : "internal",
+      recovered: false,
+    });
+    throw error;
+  } finally {
+    budget.dispose();
+  }
+}

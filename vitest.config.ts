@@ -1,0 +1,15 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["src/**/*.test.ts", "cli/**/*.test.ts", "test/**/*.test.ts"],
+    // Real-model suites load a GGUF per worker; two workers match this machine's two cores.
+    maxWorkers: 2,
+    testTimeout: 10_000,
+    globalSetup: ["test/global-setup.ts"],
+    // CI reads the counts from this file to print its one summary line.
+    reporters: process.env.CI
+      ? ["default", ["json", { outputFile: ".ci/vitest-results.json" }]]
+      : ["default"],
+  },
+});

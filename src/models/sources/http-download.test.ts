@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AbortedError } from "../../core/errors.js";
-import { downloadToFile, HttpStatusError, huggingFaceUrl, NetworkError } from "./huggingface-source.js";
+import { downloadToFile, HttpStatusError, NetworkError } from "./http-download.js";
+import { huggingFaceUrl } from "./huggingface-source.js";
 
 let dir: string;
 let server: Server | undefined;

@@ -3,6 +3,7 @@
  * spend a budget of calls and tokens on them; the runtime meters, caches and streams every step.
  */
 
+export * from "./answers/index.js";
 export { type BackendConfig, type BackendKind, createBackend } from "./backends/create-backend.js";
 export {
   createLlamaBackend,
@@ -16,4 +17,5 @@ export { EventBus, type EventListener } from "./runtime/event-bus.js";
 export { MemoryGenerationCache } from "./runtime/memory-cache.js";
 export { type RetryOptions, withRetry } from "./runtime/retry.js";
 export { newTaskId, type RunOptions, runStrategy, type TaskResult } from "./runtime/task-context.js";
-export { direct, strategies } from "./strategies/index.js";
+export * from "./strategies/index.js";
+export * from "./verifiers/index.js";

@@ -1,10 +1,11 @@
 import type { Command } from "commander";
 import { BACKEND_KINDS, type BackendKind, createBackend } from "../../src/backends/create-backend.js";
 import type { GenerationParams } from "../../src/core/backend.js";
+import type { Budget } from "../../src/core/budget.js";
 import { UsageError } from "../../src/core/errors.js";
 import { userMessage } from "../../src/core/message.js";
 import { runStrategy } from "../../src/runtime/task-context.js";
-import { strategies } from "../../src/strategies/index.js";
+import { createStrategy, strategyNames } from "../../src/strategies/registry.js";
 import { parseChoice, parseInteger, parseNumber } from "../options.js";
 import { createFetchProgressBar } from "../progress-bar.js";
 
@@ -14,6 +15,10 @@ interface AskOptions {
   baseUrl?: string;
   apiKey?: string;
   strategy: string;
+  n?: number;
+  budgetTokens?: number;
+  budgetCalls?: number;
+  deadlineMs?: number;
   maxTokens?: number;
   temperature?: number;
   seed?: number;
@@ -42,7 +47,27 @@ export function registerAskCommand(program: Command): void {
     )
     .option("--base-url <url>", "OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
     .option("--api-key <key>", "API key for --base-url (default: $OPENAI_API_KEY)")
-    .option("-s, --strategy <name>", `how to spend compute: ${Object.keys(strategies).join(", ")}`, "direct")
+    .option("-s, --strategy <name>", `how to spend compute: ${strategyNames().join(", ")}`, "direct")
+    .option(
+      "-n, --n <n>",
+      "samples or candidates, for strategies that draw several",
+      parseInteger("--n", { min: 1 }),
+    )
+    .option(
+      "--budget-tokens <n>",
+      "stop after this many tokens in all",
+      parseInteger("--budget-tokens", { min: 1 }),
+    )
+    .option(
+      "--budget-calls <n>",
+      "stop after this many model calls",
+      parseInteger("--budget-calls", { min: 1 }),
+    )
+    .option(
+      "--deadline-ms <ms>",
+      "stop after this long; the best answer so far is returned",
+      parseInteger("--deadline-ms", { min: 1 }),
+    )
     .option("--max-tokens <n>", "most tokens to generate", parseInteger("--max-tokens", { min: 1 }))
     .option(
       "-t, --temperature <t>",
@@ -53,12 +78,15 @@ export function registerAskCommand(program: Command): void {
     .option("--system <text>", "system prompt")
     .option("--json", "print one JSON object: answer, strategy, usage, traceId")
     .action(async (questionArg: string, options: AskOptions) => {
-      const strategy = strategies[options.strategy];
-      if (!strategy) {
-        throw new UsageError(
-          `unknown strategy "${options.strategy}" (have: ${Object.keys(strategies).join(", ")})`,
-        );
-      }
+      const strategy = createStrategy({
+        name: options.strategy,
+        ...(options.n !== undefined && { n: options.n }),
+      });
+      const budget: Budget = {
+        ...(options.budgetTokens !== undefined && { maxTokens: options.budgetTokens }),
+        ...(options.budgetCalls !== undefined && { maxCalls: options.budgetCalls }),
+        ...(options.deadlineMs !== undefined && { deadlineMs: options.deadlineMs }),
+      };
       const question = (await readQuestion(questionArg)).trim();
       if (!question) throw new UsageError("the question is empty");
 

@@ -9,6 +9,8 @@ import { addUsage, emptyUsage, totalTokens, type Usage } from "../core/usage.js"
 export class TaskBudgetMeter implements BudgetMeter {
   readonly budget: Budget;
   private usage: Usage = emptyUsage();
+  /** Calls admitted but not yet charged: counted against maxCalls so a concurrent round cannot overshoot. */
+  private inFlightCalls = 0;
   private readonly startedAt: number;
   private readonly now: () => number;
   private readonly deadlineController = new AbortController();
@@ -27,6 +29,20 @@ export class TaskBudgetMeter implements BudgetMeter {
   /** Aborts when the deadline passes, so in-flight generation stops on time. */
   get deadlineSignal(): AbortSignal {
     return this.deadlineController.signal;
+  }
+
+  /** Admits one call: false when a limit is already reached (in-flight calls count toward maxCalls). */
+  admit(): boolean {
+    const { maxCalls } = this.budget;
+    if (this.exhausted()) return false;
+    if (maxCalls !== undefined && this.usage.calls + this.inFlightCalls >= maxCalls) return false;
+    this.inFlightCalls++;
+    return true;
+  }
+
+  /** Ends an admitted call; its usage, if any, is charged separately. */
+  release(): void {
+    this.inFlightCalls = Math.max(0, this.inFlightCalls - 1);
   }
 
   charge(usage: Usage): void {

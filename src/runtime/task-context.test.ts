@@ -48,6 +48,19 @@ describe("runStrategy", () => {
     expect(backend.requests).toHaveLength(3);
   });
 
+  it("admits no more concurrent calls than the call limit allows", async () => {
+    const backend = createScriptedBackend({ respond: ["x"], tokenDelayMs: 5 });
+    const burst: Strategy = async (ctx, { messages }) => {
+      const outcomes = await Promise.allSettled(Array.from({ length: 5 }, () => ctx.generate({ messages })));
+      const refused = outcomes.filter((o) => o.status === "rejected" && o.reason instanceof BudgetExhaustedError);
+      return { answer: String(refused.length), strategy: "burst", budgetExhausted: refused.length > 0 };
+    };
+    const result = await runStrategy(burst, input, { backend, budget: { maxCalls: 3 } });
+    expect(result.answer).toBe("2");
+    expect(backend.requests).toHaveLength(3);
+    expect(result.usage.calls).toBe(3);
+  });
+
   it("caps each call's max tokens to what the token budget has left", async () => {
     const backend = createScriptedBackend({ respond: ["one two three four five six seven eight nine ten"] });
     const result = await runStrategy(untilExhausted, input, { backend, budget: { maxTokens: 30 } });

@@ -126,50 +126,59 @@ class RuntimeContext implements StrategyContext {
     return this.step(options.step ?? { kind: "generate" }, async (stepCtx) => {
       const ctx = stepCtx as RuntimeContext;
       if (this.signal.aborted) throw new AbortedError();
-      const limit = this.budget.exhausted();
-      if (limit) {
+      if (!this.budget.admit()) {
+        const limit = this.budget.exhausted() ?? "calls";
         this.emit({ type: "budget", used: this.budget.used(), exhausted: limit });
         throw new BudgetExhaustedError(limit);
       }
-      // Never let one call generate past the token budget.
-      const remaining = this.budget.remainingTokens();
-      const maxTokens =
-        remaining === undefined ? request.maxTokens : Math.min(request.maxTokens ?? remaining, remaining);
-      const effective: GenerateRequest = { ...request, ...(maxTokens !== undefined && { maxTokens }) };
-
-      const cacheKey =
-        this.cache && isDeterministic(effective)
-          ? generationCacheKey(backend.kind, backend.model, effective)
-          : undefined;
-      if (cacheKey && this.cache) {
-        const hit = await this.cache.get(cacheKey);
-        if (hit) {
-          // A replayed call spends no compute, so it is not charged to the budget.
-          ctx.emit({ type: "budget", used: this.budget.used() });
-          return hit;
-        }
-      }
-
-      const signal = AbortSignal.any([this.signal, this.budget.deadlineSignal]);
-      let result: GenerateResult;
+      // The admission is released however the call ends; usage is charged only for completed calls.
+      let released = false;
       try {
-        result = await backend.generate({
-          ...effective,
-          signal: request.signal ? AbortSignal.any([signal, request.signal]) : signal,
-          onDelta: (delta) => {
-            ctx.emit({ type: "token", index: delta.index, text: delta.text });
-            request.onDelta?.(delta);
-          },
-        });
-      } catch (error) {
-        if (error instanceof AbortedError && this.budget.deadlineSignal.aborted && !this.signal.aborted) {
-          throw new BudgetExhaustedError("deadline");
+        // Never let one call generate past the token budget.
+        const remaining = this.budget.remainingTokens();
+        const maxTokens =
+          remaining === undefined ? request.maxTokens : Math.min(request.maxTokens ?? remaining, remaining);
+        const effective: GenerateRequest = { ...request, ...(maxTokens !== undefined && { maxTokens }) };
+
+        const cacheKey =
+          this.cache && isDeterministic(effective)
+            ? generationCacheKey(backend.kind, backend.model, effective)
+            : undefined;
+        if (cacheKey && this.cache) {
+          const hit = await this.cache.get(cacheKey);
+          if (hit) {
+            // A replayed call spends no compute, so it is not charged to the budget.
+            ctx.emit({ type: "budget", used: this.budget.used() });
+            return hit;
+          }
         }
-        throw error;
+
+        const signal = AbortSignal.any([this.signal, this.budget.deadlineSignal]);
+        let result: GenerateResult;
+        try {
+          result = await backend.generate({
+            ...effective,
+            signal: request.signal ? AbortSignal.any([signal, request.signal]) : signal,
+            onDelta: (delta) => {
+              ctx.emit({ type: "token", index: delta.index, text: delta.text });
+              request.onDelta?.(delta);
+            },
+          });
+        } catch (error) {
+          if (error instanceof AbortedError && this.budget.deadlineSignal.aborted && !this.signal.aborted) {
+            throw new BudgetExhaustedError("deadline");
+          }
+          throw error;
+        }
+        // Charge and release together, so no concurrent admission sees this call counted twice.
+        ctx.charge(result.usage);
+        this.budget.release();
+        released = true;
+        if (cacheKey && this.cache) await this.cache.set(cacheKey, result);
+        return result;
+      } finally {
+        if (!released) this.budget.release();
       }
-      ctx.charge(result.usage);
-      if (cacheKey && this.cache) await this.cache.set(cacheKey, result);
-      return result;
     });
   }
 }
@@ -178,11 +187,11 @@ class RuntimeContext implements StrategyContext {
  * Runs a strategy as a task: sets up the budget meter, event stream and context, frames the run
  * with task.start / task.end, and turns an unhandled budget exhaustion into an empty answer.
  */
-export async function runStrategy<I extends StrategyInput>(
-  strategy: Strategy<I>,
+export async function runStrategy<I extends StrategyInput, O extends StrategyResult = StrategyResult>(
+  strategy: Strategy<I, O>,
   input: I,
   options: RunOptions,
-): Promise<TaskResult> {
+): Promise<TaskResult & O> {
   const taskId = options.taskId ?? newTaskId();
   const bus = new EventBus(taskId);
   if (options.onEvent) bus.subscribe(options.onEvent);
@@ -209,12 +218,13 @@ export async function runStrategy<I extends StrategyInput>(
     model: options.backend.model,
   });
   try {
-    let result: StrategyResult;
+    let result: O;
     try {
       result = await strategy(ctx, input);
     } catch (error) {
       if (!(error instanceof BudgetExhaustedError)) throw error;
-      result = { answer: "", strategy: strategyName, budgetExhausted: true };
+      // Nothing finished: an empty answer, marked as cut short (details, if the type has them, are absent).
+      result = { answer: "", strategy: strategyName, budgetExhausted: true } as O;
     }
     const usage = budget.used();
     bus.emit({ type: "task.end", answer: result.answer, usage, budgetExhausted: result.budgetExhausted });

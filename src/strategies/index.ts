@@ -1,7 +1,21 @@
-import type { Strategy } from "../core/strategy.js";
-import { direct } from "./direct.js";
-
+export { type BestOfNOptions, bestOfN } from "./best-of-n.js";
+export * from "./compose.js";
+export { type CotExample, type CotOptions, type CotResult, cot, cotMessages } from "./cot.js";
 export { direct } from "./direct.js";
-
-/** Strategies addressable by name from the CLI and the server. */
-export const strategies: Readonly<Record<string, Strategy>> = { direct };
+export { refine } from "./refine.js";
+export { reflexion } from "./reflexion.js";
+export {
+  createStrategy,
+  describeStrategies,
+  registerStrategy,
+  type StrategySpec,
+  strategyNames,
+} from "./registry.js";
+export {
+  type SelfConsistencyOptions,
+  type SelfConsistencyResult,
+  sampleConfidence,
+  selfConsistency,
+  tally,
+} from "./self-consistency.js";
+export { betaLeaderProbability, type StoppingRule, shouldStop } from "./stopping-rules.js";

@@ -192,16 +192,14 @@ export class ScriptedBackend implements Backend {
       text = candidate;
     }
     const tokenConfidences = request.confidence
-      ? (confidences?.slice(0, generated) ??
-        hashToUnit(`${fullText}\u0000conf`)
-          .slice(0, generated)
-          .map((u) => 0.5 + u / 2))
+      ? repeatToLength(
+          confidences ??
+            hashToUnit(`${fullText}\u0000conf`)
+              .slice(0, 16)
+              .map((u) => 0.5 + u / 2),
+          generated,
+        )
       : undefined;
-    // More than 32 tokens would outrun one digest: repeat it deterministically.
-    if (tokenConfidences && tokenConfidences.length < generated) {
-      for (let i = tokenConfidences.length; i < generated; i++)
-        tokenConfidences.push(tokenConfidences[i % 32] ?? 1);
-    }
     return {
       index,
       text,
@@ -213,6 +211,12 @@ export class ScriptedBackend implements Backend {
   }
 
   async close(): Promise<void> {}
+}
+
+/** Cycles `values` to exactly `length` entries (scripted confidences are shorter than long texts). */
+function repeatToLength(values: number[], length: number): number[] {
+  if (values.length === 0) return Array.from({ length }, () => 1);
+  return Array.from({ length }, (_, i) => values[i % values.length] as number);
 }
 
 function firstStopIndex(text: string, stop: string[] | undefined): number | undefined {

@@ -1,0 +1,93 @@
+import type { AnswerFormat } from "../answers/answer-format.js";
+import { numericFormat } from "../answers/numeric-format.js";
+import type { ChatMessage } from "../core/message.js";
+import type { Strategy, StrategyInput, StrategyResult } from "../core/strategy.js";
+
+/** A worked example for few-shot prompting. */
+export interface CotExample {
+  question: string;
+  /** The full worked solution, ending in the answer as the format asks for it. */
+  solution: string;
+}
+
+export interface CotOptions {
+  format?: AnswerFormat;
+  /** Worked examples shown before the question (few-shot); none means zero-shot. */
+  examples?: CotExample[];
+}
+
+export interface CotResult extends StrategyResult {
+  details: {
+    /** The model's whole reasoning. */
+    reasoning: string;
+    /** The extracted answer, or undefined when the model gave none. */
+    extracted: string | undefined;
+    completionTokens: number;
+    /** Mean per-token confidence, when the backend reports it. */
+    confidence: number | undefined;
+    /** Per-token probabilities, for confidence-aware voting. */
+    confidences: number[] | undefined;
+  };
+}
+
+/** The conversation a CoT call sends: examples as earlier turns, then the question with the instruction. */
+export function cotMessages(input: StrategyInput, options: CotOptions = {}): ChatMessage[] {
+  const format = options.format ?? numericFormat;
+  const examples = (options.examples ?? []).flatMap((example): ChatMessage[] => [
+    { role: "user", content: `${example.question}\n${format.instruction}` },
+    { role: "assistant", content: example.solution },
+  ]);
+  const messages = [...input.messages];
+  const lastUser = messages.map((m) => m.role).lastIndexOf("user");
+  if (lastUser >= 0) {
+    const question = messages[lastUser] as ChatMessage;
+    messages[lastUser] = { ...question, content: `${question.content}\n${format.instruction}` };
+  }
+  // Examples go after any system prompt and before the conversation itself.
+  const systemCount = messages.findIndex((m) => m.role !== "system");
+  const at = systemCount < 0 ? messages.length : systemCount;
+  return [...messages.slice(0, at), ...examples, ...messages.slice(at)];
+}
+
+const mean = (xs: number[] | undefined): number | undefined =>
+  xs && xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined;
+
+/**
+ * Chain-of-thought: ask for step-by-step reasoning (zero-shot, or few-shot with worked examples) and
+ * extract the answer apart from the reasoning.
+ */
+export function cot(options: CotOptions = {}): Strategy<StrategyInput, CotResult> {
+  const format = options.format ?? numericFormat;
+  const strategy: Strategy<StrategyInput, CotResult> = async (ctx, input) => {
+    const result = await ctx.generate(
+      { ...input.params, messages: cotMessages(input, options), n: 1, confidence: true },
+      { step: { kind: "cot" } },
+    );
+    const completion = result.completions[0];
+    const reasoning = completion?.text ?? "";
+    const extracted = format.extract(reasoning);
+    const confidence = ctx.backend.capabilities.confidence ? mean(completion?.tokenConfidences) : undefined;
+    ctx.emit({
+      type: "sample",
+      index: 0,
+      text: reasoning,
+      ...(extracted !== undefined && { answer: extracted }),
+      finishReason: completion?.finishReason ?? "stop",
+      completionTokens: completion?.completionTokens ?? 0,
+      ...(confidence !== undefined && { confidence }),
+    });
+    return {
+      answer: extracted ?? reasoning.trim(),
+      strategy: options.examples?.length ? "cot-few-shot" : "cot",
+      budgetExhausted: false,
+      details: {
+        reasoning,
+        extracted,
+        completionTokens: completion?.completionTokens ?? 0,
+        confidence,
+        confidences: ctx.backend.capabilities.confidence ? completion?.tokenConfidences : undefined,
+      },
+    };
+  };
+  return strategy;
+}

@@ -1,0 +1,105 @@
+import type { AnswerFormat } from "../answers/answer-format.js";
+import { numericFormat } from "../answers/numeric-format.js";
+import { UsageError } from "../core/errors.js";
+import type { Strategy } from "../core/strategy.js";
+import { llmJudgeVerifier } from "../verifiers/llm-judge-verifier.js";
+import { bestOfN } from "./best-of-n.js";
+import { cot } from "./cot.js";
+import { direct } from "./direct.js";
+import { refine } from "./refine.js";
+import { selfConsistency } from "./self-consistency.js";
+
+/** What the CLI, server and bench can say about a strategy: a name plus a few knobs. */
+export interface StrategySpec {
+  name: string;
+  /** Samples (self-consistency) or candidates (best-of-n). */
+  n?: number;
+  format?: AnswerFormat;
+}
+
+interface RegisteredStrategy {
+  description: string;
+  create: (spec: Required<Pick<StrategySpec, "format">> & StrategySpec) => Strategy;
+}
+
+const registry = new Map<string, RegisteredStrategy>([
+  ["direct", { description: "one call, the answer as written", create: () => direct }],
+  [
+    "cot",
+    { description: "zero-shot chain-of-thought, answer extracted", create: ({ format }) => cot({ format }) },
+  ],
+  [
+    "sc",
+    {
+      description: "self-consistency: n chain-of-thought samples, majority vote",
+      create: ({ format, n }) => selfConsistency({ format, n: n ?? 8 }),
+    },
+  ],
+  [
+    "asc",
+    {
+      description: "adaptive self-consistency: stop sampling once a Beta rule is 95% sure of the winner",
+      create: ({ format, n }) =>
+        selfConsistency({
+          format,
+          n: n ?? 16,
+          roundSize: 2,
+          stopping: { kind: "beta", confidence: 0.95, minSamples: 3 },
+        }),
+    },
+  ],
+  [
+    "sc-conf",
+    {
+      description: "self-consistency weighted by token confidence, least confident 25% dropped (DeepConf)",
+      create: ({ format, n }) =>
+        selfConsistency({ format, n: n ?? 8, confidence: { weight: true, filterBottom: 0.25 } }),
+    },
+  ],
+  [
+    "best-of-n",
+    {
+      description: "best-of-n: n chain-of-thought candidates graded 1-10 by an LLM judge, best kept",
+      create: ({ format, n }) => bestOfN({ format, n: n ?? 4, verifier: llmJudgeVerifier() }),
+    },
+  ],
+  [
+    "best-of-n-tournament",
+    {
+      description: "best-of-n by knockout: candidates compared pairwise by the model, both orders",
+      create: ({ format, n }) => bestOfN({ format, n: n ?? 4, mode: "tournament" }),
+    },
+  ],
+  [
+    "refine",
+    {
+      description: "Self-Refine: draft, self-critique ending in a verdict, rewrite; up to 3 rounds",
+      create: ({ format }) => refine({ format }),
+    },
+  ],
+  // Reflexion needs an external checker (tests, a validator), so it is a library strategy, not a name.
+]);
+
+export const strategyNames = (): string[] => [...registry.keys()];
+
+export const describeStrategies = (): Array<{ name: string; description: string }> =>
+  [...registry.entries()].map(([name, r]) => ({ name, description: r.description }));
+
+/** Adds a named strategy (also for users' own strategies). */
+export function registerStrategy(
+  name: string,
+  description: string,
+  create: RegisteredStrategy["create"],
+): void {
+  registry.set(name, { description, create });
+}
+
+/** Builds a configured strategy from its name and knobs. */
+export function createStrategy(spec: StrategySpec): Strategy {
+  const entry = registry.get(spec.name);
+  if (!entry) throw new UsageError(`unknown strategy "${spec.name}" (have: ${strategyNames().join(", ")})`);
+  if (spec.n !== undefined && (!Number.isInteger(spec.n) || spec.n < 1)) {
+    throw new UsageError(`n must be a whole number ≥ 1, got ${spec.n}`);
+  }
+  return entry.create({ ...spec, format: spec.format ?? numericFormat });
+}

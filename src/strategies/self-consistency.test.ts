@@ -1,0 +1,149 @@
+import { describe, expect, it } from "vitest";
+import { createScriptedBackend, type ScriptedTurn } from "../backends/scripted/scripted-backend.js";
+import type { DeliberateEvent } from "../core/event.js";
+import { userMessage } from "../core/message.js";
+import { runStrategy } from "../runtime/task-context.js";
+import { sampleConfidence, selfConsistency, tally } from "./self-consistency.js";
+
+const SEED = 1000;
+const input = { messages: [userMessage("How many?")], params: { seed: SEED } };
+
+/** Sample i (seed SEED + i) answers answers[i], with confidences[i] as its token probabilities. */
+function bySeed(answers: string[], confidences?: number[][]) {
+  return ({ request }: ScriptedTurn) => {
+    const i = (request.seed ?? 0) - SEED;
+    const text = `Some reasoning. The answer is ${answers[i] ?? "unknown"}.`;
+    return confidences ? { text, confidences: confidences[i] ?? [0.5] } : text;
+  };
+}
+
+describe("self-consistency", () => {
+  it("votes over canonical answers and returns the whole distribution", async () => {
+    // "12.0" and "$12" are the same number as "12".
+    const backend = createScriptedBackend({ respond: bySeed(["12", "12.0", "7", "$12", "9"]) });
+    const result = await runStrategy(selfConsistency({ n: 5 }), input, { backend });
+    expect(result.answer).toBe("12");
+    expect(result.details?.distribution).toEqual([
+      { answer: "12", votes: 3, weight: 3, share: 0.6 },
+      { answer: "7", votes: 1, weight: 1, share: 0.2 },
+      { answer: "9", votes: 1, weight: 1, share: 0.2 },
+    ]);
+    expect(result.details?.drawn).toBe(5);
+    expect(result.details?.stoppedEarly).toBe(false);
+    expect(backend.requests).toHaveLength(5);
+    // Every sample is seeded differently, so samples are distinct and reproducible.
+    expect(new Set(backend.requests.map((r) => r.seed)).size).toBe(5);
+  });
+
+  it("stops early when the leader cannot be overtaken", async () => {
+    const backend = createScriptedBackend({ respond: bySeed(["4", "4", "4", "4", "4", "5", "5", "5"]) });
+    const result = await runStrategy(
+      selfConsistency({ n: 8, roundSize: 1, stopping: { kind: "leader" } }),
+      input,
+      { backend },
+    );
+    expect(result.answer).toBe("4");
+    // After 5 votes for "4" only 3 samples remain: "4" is settled.
+    expect(result.details?.drawn).toBe(5);
+    expect(result.details?.stoppedEarly).toBe(true);
+    expect(result.details?.stopReason).toBe("leader cannot be overtaken");
+    expect(backend.requests).toHaveLength(5);
+  });
+
+  it("adaptive Beta rule spends fewer samples on easy questions than on contested ones", async () => {
+    const rule = { kind: "beta" as const, confidence: 0.95, minSamples: 3 };
+    const easy = createScriptedBackend({ respond: bySeed(Array(16).fill("3")) });
+    const easyResult = await runStrategy(selfConsistency({ n: 16, roundSize: 2, stopping: rule }), input, {
+      backend: easy,
+    });
+    const contested = createScriptedBackend({
+      respond: bySeed(["3", "5", "3", "5", "3", "5", "3", "3", "3", "3"]),
+    });
+    const contestedResult = await runStrategy(
+      selfConsistency({ n: 16, roundSize: 2, stopping: rule }),
+      input,
+      {
+        backend: contested,
+      },
+    );
+    expect(easyResult.details?.drawn).toBe(4); // 4-0 gives P = 0.97 ≥ 0.95
+    expect(contestedResult.details?.drawn).toBeGreaterThan(8);
+    expect(contestedResult.answer).toBe("3");
+  });
+
+  it("weights votes by confidence and filters the least confident samples", async () => {
+    const answers = ["8", "8", "6", "6", "6"];
+    // The three "6" samples are shaky; the two "8" samples are sure.
+    const confidences = [
+      [0.99, 0.98],
+      [0.97, 0.99],
+      [0.2, 0.3],
+      [0.25, 0.2],
+      [0.3, 0.1],
+    ];
+    const plain = await runStrategy(selfConsistency({ n: 5 }), input, {
+      backend: createScriptedBackend({ respond: bySeed(answers, confidences) }),
+    });
+    expect(plain.answer).toBe("6");
+    const weighted = await runStrategy(
+      selfConsistency({ n: 5, confidence: { weight: true, measure: "mean" } }),
+      input,
+      { backend: createScriptedBackend({ respond: bySeed(answers, confidences) }) },
+    );
+    expect(weighted.answer).toBe("8");
+    const filtered = await runStrategy(
+      selfConsistency({ n: 5, confidence: { filterBottom: 0.4, measure: "mean" } }),
+      input,
+      { backend: createScriptedBackend({ respond: bySeed(answers, confidences) }) },
+    );
+    // Dropping the 2 least confident leaves 8, 8, 6.
+    expect(filtered.answer).toBe("8");
+    expect(filtered.details.samples.filter((s) => !s.counted)).toHaveLength(2);
+  });
+
+  it("keeps finished samples when the budget runs out", async () => {
+    const backend = createScriptedBackend({ respond: bySeed(["2", "2", "3", "3", "3", "3"]) });
+    const result = await runStrategy(selfConsistency({ n: 6, roundSize: 2 }), input, {
+      backend,
+      budget: { maxCalls: 3 },
+    });
+    expect(result.budgetExhausted).toBe(true);
+    // Rounds of 2: calls 1-2 finish, call 3 finishes, call 4 is refused.
+    expect(result.details?.drawn).toBe(3);
+    expect(result.answer).toBe("2");
+  });
+
+  it("emits a vote event per round with the running tally", async () => {
+    const events: DeliberateEvent[] = [];
+    const backend = createScriptedBackend({ respond: bySeed(["1", "1", "2", "1"]) });
+    await runStrategy(selfConsistency({ n: 4, roundSize: 2 }), input, {
+      backend,
+      onEvent: (e) => events.push(e),
+    });
+    const votes = events.filter((e) => e.type === "vote");
+    expect(votes.map((v) => (v.type === "vote" ? v.tally : {}))).toEqual([{ "1": 2 }, { "1": 3, "2": 1 }]);
+    expect(events.filter((e) => e.type === "sample")).toHaveLength(4);
+  });
+});
+
+describe("sample confidence and tally", () => {
+  it("reads the mean or the lowest sliding-window mean", () => {
+    expect(sampleConfidence([0.5, 1], "mean")).toBeCloseTo(0.75);
+    const dip = [...Array(20).fill(1), 0.1, 0.1, ...Array(20).fill(1)];
+    expect(sampleConfidence(dip, "lowest-window", 4)).toBeCloseTo(0.55);
+    expect(sampleConfidence(undefined, "mean")).toBeUndefined();
+  });
+
+  it("ranks by weight, then votes, then answer", () => {
+    const ranked = tally(
+      [
+        { index: 0, answer: "b", confidence: 0.9, counted: true },
+        { index: 1, answer: "a", confidence: 0.9, counted: true },
+        { index: 2, answer: undefined, confidence: 1, counted: true },
+        { index: 3, answer: "c", confidence: 1, counted: false },
+      ],
+      false,
+    );
+    expect(ranked.map((r) => r.answer)).toEqual(["a", "b"]);
+  });
+});

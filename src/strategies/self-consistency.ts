@@ -1,0 +1,210 @@
+import type { AnswerFormat } from "../answers/answer-format.js";
+import { numericFormat } from "../answers/numeric-format.js";
+import { BudgetExhaustedError } from "../core/errors.js";
+import type { Strategy, StrategyContext, StrategyInput, StrategyResult } from "../core/strategy.js";
+import { cot } from "./cot.js";
+import { type StoppingRule, shouldStop, type VoteState } from "./stopping-rules.js";
+
+/** How a sample's confidence is read from its per-token probabilities (after DeepConf, 2025). */
+export type ConfidenceMeasure = "mean" | "lowest-window";
+
+export interface SelfConsistencyOptions {
+  /** The strategy sampled; default chain-of-thought. */
+  base?: Strategy;
+  format?: AnswerFormat;
+  /** Most samples to draw. */
+  n?: number;
+  /** Samples drawn together per round; they are batched on the backend. */
+  roundSize?: number;
+  stopping?: StoppingRule;
+  /** Sampling temperature of each sample. */
+  temperature?: number;
+  /** Confidence weighting and filtering from per-token confidences. */
+  confidence?: {
+    measure?: ConfidenceMeasure;
+    /** Weight each vote by its sample's confidence instead of 1. */
+    weight?: boolean;
+    /** Drop this share of lowest-confidence samples before voting (0 to 0.9). */
+    filterBottom?: number;
+    /** Window length for `lowest-window`. */
+    window?: number;
+  };
+}
+
+export interface SampleRecord {
+  index: number;
+  answer: string | undefined;
+  confidence: number | undefined;
+  /** False when confidence filtering left this sample out of the vote. */
+  counted: boolean;
+}
+
+export interface AnswerShare {
+  answer: string;
+  votes: number;
+  weight: number;
+  /** Share of the counted weight. */
+  share: number;
+}
+
+export interface SelfConsistencyResult extends StrategyResult {
+  details: {
+    distribution: AnswerShare[];
+    samples: SampleRecord[];
+    drawn: number;
+    stoppedEarly: boolean;
+    stopReason: string | undefined;
+  };
+}
+
+/** Confidence of one sample from its token probabilities. */
+export function sampleConfidence(
+  probabilities: number[] | undefined,
+  measure: ConfidenceMeasure,
+  window = 16,
+): number | undefined {
+  if (!probabilities || probabilities.length === 0) return undefined;
+  if (measure === "mean" || probabilities.length <= window) {
+    return probabilities.reduce((a, b) => a + b, 0) / probabilities.length;
+  }
+  // Lowest mean over a sliding window: one shaky stretch marks a doubtful trace (DeepConf's group confidence).
+  let sum = probabilities.slice(0, window).reduce((a, b) => a + b, 0);
+  let lowest = sum;
+  for (let i = window; i < probabilities.length; i++) {
+    sum += (probabilities[i] ?? 0) - (probabilities[i - window] ?? 0);
+    lowest = Math.min(lowest, sum);
+  }
+  return lowest / window;
+}
+
+/** Tallies counted samples by canonical answer, heaviest first. */
+export function tally(samples: SampleRecord[], weighted: boolean): AnswerShare[] {
+  const byAnswer = new Map<string, { votes: number; weight: number }>();
+  for (const s of samples) {
+    if (!s.counted || s.answer === undefined) continue;
+    const entry = byAnswer.get(s.answer) ?? { votes: 0, weight: 0 };
+    entry.votes += 1;
+    entry.weight += weighted ? (s.confidence ?? 1) : 1;
+    byAnswer.set(s.answer, entry);
+  }
+  const total = [...byAnswer.values()].reduce((sum, e) => sum + e.weight, 0);
+  return [...byAnswer.entries()]
+    .map(([answer, e]) => ({
+      answer,
+      votes: e.votes,
+      weight: e.weight,
+      share: total > 0 ? e.weight / total : 0,
+    }))
+    .sort((a, b) => b.weight - a.weight || b.votes - a.votes || (a.answer < b.answer ? -1 : 1));
+}
+
+/** Marks the lowest-confidence share of samples as not counted (samples without a confidence stay in). */
+function applyConfidenceFilter(samples: SampleRecord[], filterBottom: number): void {
+  const scored = samples.filter((s) => s.confidence !== undefined);
+  const drop = Math.floor(scored.length * filterBottom);
+  const sorted = [...scored].sort((a, b) => (a.confidence ?? 0) - (b.confidence ?? 0));
+  const dropped = new Set(sorted.slice(0, drop).map((s) => s.index));
+  for (const s of samples) s.counted = !dropped.has(s.index);
+}
+
+/**
+ * Self-consistency (Wang et al., 2023): sample several reasoning paths and take the majority answer.
+ * Samples come in rounds batched on the backend; an adaptive stopping rule ends sampling once the
+ * winner is settled, and per-token confidences can weight or filter the votes.
+ */
+export function selfConsistency(
+  options: SelfConsistencyOptions = {},
+): Strategy<StrategyInput, SelfConsistencyResult> {
+  const format = options.format ?? numericFormat;
+  const base = options.base ?? cot({ format });
+  const n = Math.max(1, options.n ?? 8);
+  const roundSize = Math.max(1, Math.min(n, options.roundSize ?? n));
+  const stopping = options.stopping ?? { kind: "none" };
+  const measure = options.confidence?.measure ?? "lowest-window";
+  const weighted = options.confidence?.weight ?? false;
+  const filterBottom = Math.min(0.9, Math.max(0, options.confidence?.filterBottom ?? 0));
+  const useConfidence = weighted || filterBottom > 0;
+
+  return async (ctx: StrategyContext, input: StrategyInput): Promise<SelfConsistencyResult> => {
+    const samples: SampleRecord[] = [];
+    const sequence: Array<string | undefined> = [];
+    const baseSeed = input.params?.seed ?? Math.floor(Math.random() * 2 ** 31);
+    let budgetExhausted = false;
+    let stopReason: string | undefined;
+    let distribution: AnswerShare[] = [];
+
+    while (samples.length < n && !budgetExhausted) {
+      const first = samples.length;
+      const count = Math.min(roundSize, n - first);
+      const round = await Promise.allSettled(
+        Array.from({ length: count }, (_, j) =>
+          ctx.step({ kind: "sample", label: `sample ${first + j + 1}` }, (sampleCtx) =>
+            base(sampleCtx, {
+              ...input,
+              params: {
+                ...input.params,
+                temperature: options.temperature ?? input.params?.temperature ?? 0.7,
+                seed: baseSeed + first + j,
+              },
+            }),
+          ),
+        ),
+      );
+      round.forEach((outcome, j) => {
+        if (outcome.status === "rejected") {
+          if (outcome.reason instanceof BudgetExhaustedError) {
+            budgetExhausted = true;
+            return;
+          }
+          throw outcome.reason;
+        }
+        const result = outcome.value;
+        const details = (result.details ?? {}) as {
+          extracted?: string;
+          confidences?: number[];
+          confidence?: number;
+        };
+        const raw = "extracted" in details ? details.extracted : format.extract(result.answer);
+        const answer = raw === undefined ? undefined : format.canonical(raw);
+        const confidence = useConfidence
+          ? (sampleConfidence(details.confidences, measure, options.confidence?.window) ?? details.confidence)
+          : undefined;
+        samples.push({ index: first + j, answer, confidence, counted: true });
+        sequence.push(answer);
+      });
+
+      if (filterBottom > 0) applyConfidenceFilter(samples, filterBottom);
+      distribution = tally(samples, weighted);
+      const state: VoteState = {
+        ranked: distribution,
+        drawn: samples.length,
+        remaining: n - samples.length,
+        sequence,
+      };
+      const decision = shouldStop(stopping, state);
+      ctx.emit({
+        type: "vote",
+        tally: Object.fromEntries(distribution.map((d) => [d.answer, d.weight])),
+        ...(distribution[0] && { leader: distribution[0].answer }),
+        decided: decision.stop && state.remaining > 0,
+      });
+      if (decision.stop) {
+        stopReason = decision.reason;
+        break;
+      }
+    }
+
+    return {
+      answer: distribution[0]?.answer ?? "",
+      strategy: "self-consistency",
+      budgetExhausted,
+      details: {
+        distribution,
+        samples,
+        drawn: samples.length,
+        stoppedEarly: samples.length < n && !budgetExhausted,
+        stopReason,
+      },
+    };
+  };
+}

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { DeliberateError } from "../src/core/errors.js";
 import { registerAskCommand } from "./commands/ask-command.js";
+import { registerBenchCommand } from "./commands/bench-command.js";
 import { registerModelsCommand } from "./commands/models-command.js";
 
 export function buildProgram(): Command {
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerAskCommand(program);
   registerModelsCommand(program);
+  registerBenchCommand(program);
   return program;
 }
 

@@ -6,8 +6,12 @@ import { UsageError } from "../../src/core/errors.js";
 import { userMessage } from "../../src/core/message.js";
 import { runStrategy } from "../../src/runtime/task-context.js";
 import { createStrategy, strategyNames } from "../../src/strategies/registry.js";
+import { createLiveView } from "../live-view.js";
 import { parseChoice, parseInteger, parseNumber } from "../options.js";
 import { createFetchProgressBar } from "../progress-bar.js";
+
+/** Strategies that make one model call, whose tokens are worth streaming as they come. */
+const SINGLE_CALL_STRATEGIES = new Set(["direct", "cot"]);
 
 interface AskOptions {
   model?: string;
@@ -109,8 +113,11 @@ export function registerAskCommand(program: Command): void {
         ...(options.system ? [{ role: "system" as const, content: options.system }] : []),
         userMessage(question),
       ];
-      // Live tokens only for a person watching; pipes and --json get the final answer alone.
-      const live = process.stdout.isTTY && !options.json;
+      // Only a person watching gets live output; pipes and --json get the final answer alone. Single-call
+      // strategies stream their tokens; strategies that draw many samples show samples, tally and budget.
+      const watching = process.stdout.isTTY && !options.json;
+      const streamTokens = watching && SINGLE_CALL_STRATEGIES.has(options.strategy);
+      const view = watching && !streamTokens ? createLiveView(process.stderr) : undefined;
       let streamedAny = false;
       try {
         const result = await runStrategy(
@@ -118,15 +125,18 @@ export function registerAskCommand(program: Command): void {
           { messages, params },
           {
             backend,
+            budget,
             strategyName: options.strategy,
             onEvent: (event) => {
-              if (live && event.type === "token" && event.index === 0) {
+              view?.onEvent(event);
+              if (streamTokens && event.type === "token" && event.index === 0) {
                 streamedAny = true;
                 process.stdout.write(event.text);
               }
             },
           },
         );
+        view?.stop();
         if (options.json) {
           const { promptTokens, completionTokens, calls, wallMs } = result.usage;
           process.stdout.write(
@@ -143,6 +153,7 @@ export function registerAskCommand(program: Command): void {
           process.stdout.write(`${result.answer}\n`);
         }
       } finally {
+        view?.stop();
         await backend.close();
       }
     });

@@ -52,7 +52,9 @@ describe("runStrategy", () => {
     const backend = createScriptedBackend({ respond: ["x"], tokenDelayMs: 5 });
     const burst: Strategy = async (ctx, { messages }) => {
       const outcomes = await Promise.allSettled(Array.from({ length: 5 }, () => ctx.generate({ messages })));
-      const refused = outcomes.filter((o) => o.status === "rejected" && o.reason instanceof BudgetExhaustedError);
+      const refused = outcomes.filter(
+        (o) => o.status === "rejected" && o.reason instanceof BudgetExhaustedError,
+      );
       return { answer: String(refused.length), strategy: "burst", budgetExhausted: refused.length > 0 };
     };
     const result = await runStrategy(burst, input, { backend, budget: { maxCalls: 3 } });

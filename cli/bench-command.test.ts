@@ -1,0 +1,202 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createScriptedBackend } from "../src/backends/scripted/scripted-backend.js";
+import type { ProblemResult } from "../src/bench/bench-runner.js";
+import {
+  type OpenAICompatibleServer,
+  startOpenAICompatibleServer,
+} from "../src/testing/openai-compatible-server.js";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI from source in a child process, as a user would (stdout and stderr are pipes). */
+function cli(args: string[]): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", "cli/bin.ts", ...args],
+      { cwd: root, timeout: 120_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** GSM8K-format problems; the fake model gets the second one wrong. */
+const PROBLEMS = [
+  {
+    question: "Tom has 3 apples and buys 9 more. How many apples does he have?",
+    answer: "3 + 9 = 12\n#### 12",
+  },
+  { question: "A box holds 6 eggs. How many eggs are in 5 boxes?", answer: "6 * 5 = 30\n#### 30" },
+  { question: "Sara reads 10 pages a day for 7 days. How many pages?", answer: "10 * 7 = 70\n#### 70" },
+  { question: "A train runs 60 km an hour for 2 hours. How far does it go?", answer: "#### 120" },
+];
+const REPLIES: Array<[string, string]> = [
+  ["apples", "3 + 9 = 12. The answer is 12"],
+  ["eggs", "6 + 5 = 11... no, 35. The answer is 35"],
+  ["pages", "The answer is 70"],
+  ["train", "60 * 2 = 120. The answer is 120"],
+];
+
+describe("deliberate bench", { timeout: 120_000 }, () => {
+  let server: OpenAICompatibleServer;
+  let dir: string;
+  let dataset: string;
+
+  beforeAll(async () => {
+    server = await startOpenAICompatibleServer({
+      backend: createScriptedBackend({
+        model: "fake-gsm",
+        respond: ({ prompt }) => REPLIES.find(([topic]) => prompt.includes(topic))?.[1] ?? "I do not know",
+      }),
+    });
+    dir = await mkdtemp(join(tmpdir(), "bench-cli-"));
+    dataset = join(dir, "gsm8k-mini.jsonl");
+    await writeFile(dataset, `${PROBLEMS.map((p) => JSON.stringify(p)).join("\n")}\n`);
+  });
+  afterAll(async () => {
+    await server?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const endpoint = (): string[] => ["--backend", "openai", "--base-url", server.url];
+
+  it("runs strategies into one directory and builds one report from both", async () => {
+    const out = join(dir, "report-a");
+    const cot = await cli(["bench", "--dataset", dataset, "--strategy", "cot", "--out", out, ...endpoint()]);
+    expect(cot.stderr).not.toMatch(/deliberate:/);
+    expect(cot.code).toBe(0);
+    expect(cot.stdout).toBe(`${join(out, "report.md")}\n`);
+    // Not a terminal: plain progress lines, then a summary line.
+    expect(cot.stderr).toContain("cot: 4/4 (100%), accuracy 75.0%");
+    expect(cot.stderr).toMatch(/^cot: accuracy 75\.0% \(3\/4\)/m);
+
+    const sc = await cli([
+      "bench",
+      "--dataset",
+      dataset,
+      "--strategy",
+      "sc",
+      "--n",
+      "3",
+      "--concurrency",
+      "2",
+      "--out",
+      out,
+      ...endpoint(),
+    ]);
+    expect(sc.code).toBe(0);
+
+    const lines = (await readFile(join(out, "cot.results.jsonl"), "utf8")).trimEnd().split("\n");
+    const results = lines.map((line) => JSON.parse(line) as ProblemResult);
+    expect(results.map((r) => [r.id, r.answer, r.gold, r.correct])).toEqual([
+      [0, "12", "12", true],
+      [1, "35", "30", false],
+      [2, "70", "70", true],
+      [3, "120", "120", true],
+    ]);
+    expect(
+      results.every((r) => r.strategy === "cot" && r.usage.calls === 1 && r.traceId.startsWith("task_")),
+    ).toBe(true);
+    const scResults = (await readFile(join(out, "sc-n3.results.jsonl"), "utf8")).trimEnd().split("\n");
+    expect(scResults.map((line) => (JSON.parse(line) as ProblemResult).usage.calls)).toEqual([3, 3, 3, 3]);
+
+    const meta = JSON.parse(await readFile(join(out, "sc-n3.meta.json"), "utf8"));
+    expect(meta).toMatchObject({
+      label: "sc-n3",
+      strategy: "sc",
+      n: 3,
+      model: "fake-gsm",
+      concurrency: 2,
+      seed: 0,
+    });
+
+    const report = await readFile(join(out, "report.md"), "utf8");
+    expect(report).toContain(`\`${dataset}\` (format gsm8k)`);
+    expect(report).toContain("`fake-gsm (openai)`");
+    expect(report).toMatch(/^\| cot \| 4 \| 75\.0% \(3\/4\) \| \d+ \| \d+ \| 1\.00 \|/m);
+    expect(report).toMatch(/^\| sc-n3 \| 4 \| 75\.0% \(3\/4\) \| \d+ \| \d+ \| 3\.00 \|/m);
+    expect(report).toContain(`deliberate bench --dataset ${dataset} --strategy cot --out ${out}`);
+    expect(report).toContain("--strategy sc --n 3 --concurrency 2");
+    const svg = await readFile(join(out, "accuracy-vs-tokens.svg"), "utf8");
+    expect(svg.match(/<circle /g)).toHaveLength(2);
+  });
+
+  it("runs a comma-separated list of strategies in turn, with --limit", async () => {
+    const out = join(dir, "report-b");
+    const r = await cli([
+      "bench",
+      "--dataset",
+      dataset,
+      "--strategy",
+      "direct,cot",
+      "--limit",
+      "2",
+      "--out",
+      out,
+      ...endpoint(),
+    ]);
+    expect(r.code).toBe(0);
+    const report = await readFile(join(out, "report.md"), "utf8");
+    expect(report).toMatch(/^\| direct \| 2 \| 50\.0% \(1\/2\) \|/m);
+    expect(report).toMatch(/^\| cot \| 2 \| 50\.0% \(1\/2\) \|/m);
+    const direct = (await readFile(join(out, "direct.results.jsonl"), "utf8")).trimEnd().split("\n");
+    expect(JSON.parse(direct[0] ?? "{}")).toMatchObject({ answer: "12", correct: true });
+  });
+
+  const usageCases: Array<[string, string[], RegExp]> = [
+    [
+      "a missing --dataset",
+      ["--strategy", "cot", "--out", "OUT"],
+      /^deliberate: --dataset <file> is required$/,
+    ],
+    [
+      "an unknown strategy",
+      ["--dataset", "DATA", "--strategy", "cot,magic", "--out", "OUT"],
+      /^deliberate: unknown strategy "magic" \(have: .*\bsc\b.*\)$/,
+    ],
+    [
+      "an unknown format",
+      ["--dataset", "DATA", "--format", "mmlu", "--strategy", "cot", "--out", "OUT"],
+      /^deliberate: unknown --format "mmlu" \(have: gsm8k\)$/,
+    ],
+    [
+      "a dataset file that does not exist",
+      ["--dataset", "NOWHERE", "--strategy", "cot", "--out", "OUT"],
+      /^deliberate: dataset file not found: .*nowhere\.jsonl$/,
+    ],
+    [
+      "a malformed number",
+      ["--dataset", "DATA", "--strategy", "sc", "--n", "many", "--out", "OUT"],
+      /^deliberate: --n must be a whole number$/,
+    ],
+  ];
+  for (const [what, args, message] of usageCases) {
+    it(`rejects ${what} with exit 2 and one line`, async () => {
+      const out = join(dir, `unused-${what.replace(/\W+/g, "-")}`);
+      const filled = args.map((a) =>
+        a === "DATA" ? dataset : a === "OUT" ? out : a === "NOWHERE" ? join(dir, "nowhere.jsonl") : a,
+      );
+      const r = await cli(["bench", ...filled, ...endpoint()]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+      expect(r.stderr.trimEnd()).toMatch(message);
+      expect(existsSync(out)).toBe(false);
+    });
+  }
+});

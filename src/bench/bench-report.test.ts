@@ -1,0 +1,151 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { UsageError } from "../core/errors.js";
+import {
+  type BenchRunMeta,
+  CHART_FILE,
+  readBenchResults,
+  readBenchRuns,
+  resultsPath,
+  writeBenchReport,
+  writeBenchRun,
+} from "./bench-report.js";
+import type { ProblemResult } from "./bench-runner.js";
+
+const tempDirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "bench-report-"));
+  tempDirs.push(dir);
+  return dir;
+}
+afterAll(() => Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+
+function result(
+  label: string,
+  id: number,
+  correct: boolean,
+  tokens: number,
+  extra: Partial<ProblemResult> = {},
+) {
+  return {
+    id,
+    question: `question ${id} | with a pipe`,
+    answer: correct ? "5" : "6",
+    gold: "5",
+    correct,
+    usage: {
+      promptTokens: tokens / 2,
+      completionTokens: tokens / 2,
+      calls: label === "cot" ? 1 : 4,
+      wallMs: 1500,
+    },
+    traceId: `task_${label}${id}`,
+    strategy: label,
+    budgetExhausted: false,
+    seed: id * 1000,
+    ...extra,
+  } satisfies ProblemResult;
+}
+
+function meta(label: string, strategy: string, command: string): BenchRunMeta {
+  return {
+    label,
+    strategy,
+    dataset: "data/gsm8k-test.jsonl",
+    format: "gsm8k",
+    model: "qwen2.5-0.5b-instruct",
+    backend: "llama",
+    command,
+    seed: 0,
+    concurrency: 2,
+    maxTokens: 512,
+    startedAt: "2025-03-01T10:00:00.000Z",
+    finishedAt: "2025-03-01T10:05:00.000Z",
+    elapsedMs: 300_000,
+  };
+}
+
+const cotResults = [result("cot", 0, true, 100), result("cot", 1, false, 120)];
+const scResults = [
+  result("sc-n4", 0, true, 400),
+  result("sc-n4", 1, true, 440, { error: "boom", correct: false, answer: "" }),
+];
+
+describe("bench report", () => {
+  it("round-trips results through JSONL, one result per line", async () => {
+    const dir = await tempDir();
+    const withRaw = [...cotResults, result("cot", 2, true, 90, { rawAnswer: "It is 5.\nDone", id: "x-2" })];
+    await writeBenchRun(dir, "cot", withRaw, meta("cot", "cot", "deliberate bench --strategy cot"));
+    const text = await readFile(resultsPath(dir, "cot"), "utf8");
+    expect(text.trimEnd().split("\n")).toHaveLength(3);
+    expect(await readBenchResults(resultsPath(dir, "cot"))).toEqual(withRaw);
+  });
+
+  it("builds one table and one chart from every run in the directory", async () => {
+    const dir = await tempDir();
+    // Written dearest first: the report orders runs by tokens, not by file or write order.
+    await writeBenchRun(dir, "sc-n4", scResults, meta("sc-n4", "sc", "deliberate bench --strategy sc --n 4"));
+    await writeBenchRun(dir, "cot", cotResults, meta("cot", "cot", "deliberate bench --strategy cot"));
+    const reportPath = await writeBenchReport(dir, { generatedAt: new Date("2025-03-02T00:00:00Z") });
+    expect(reportPath).toBe(join(dir, "report.md"));
+
+    const report = await readFile(reportPath, "utf8");
+    expect(report).toContain("`data/gsm8k-test.jsonl` (format gsm8k)");
+    expect(report).toContain("`qwen2.5-0.5b-instruct (llama)`");
+    expect(report).toContain("2025-03-01; report generated 2025-03-02T00:00:00.000Z");
+    expect(report).toContain("deliberate bench --strategy sc --n 4\n");
+    expect(report).toContain("deliberate bench --strategy cot\n");
+    const rows = report.split("\n").filter((line) => /^\| (cot|sc-n4) /.test(line));
+    expect(rows).toEqual([
+      "| cot | 2 | 50.0% (1/2) | 110 | 55 | 1.00 | 1.50 | 0 |",
+      "| sc-n4 | 2 | 50.0% (1/2) | 420 | 210 | 4.00 | 1.50 | 1 |",
+    ]);
+    expect(report).toContain(`![accuracy vs tokens](${CHART_FILE})`);
+    expect(report).not.toContain("not strictly comparable");
+
+    const svg = await readFile(join(dir, CHART_FILE), "utf8");
+    expect(svg.startsWith("<svg")).toBe(true);
+    expect(svg.match(/<circle /g)).toHaveLength(2);
+    expect(svg).toContain(">cot</text>");
+    expect(svg).toContain(">sc-n4</text>");
+    expect(svg).toContain("qwen2.5-0.5b-instruct");
+    expect(svg).not.toContain("NaN");
+  });
+
+  it("replaces a run written again under the same label and flags runs that differ in size", async () => {
+    const dir = await tempDir();
+    await writeBenchRun(dir, "cot", cotResults, meta("cot", "cot", "deliberate bench --strategy cot"));
+    await writeBenchRun(
+      dir,
+      "cot",
+      [...cotResults, result("cot", 2, true, 100)],
+      meta("cot", "cot", "again"),
+    );
+    await writeBenchRun(dir, "sc-n4", scResults, meta("sc-n4", "sc", "deliberate bench --strategy sc --n 4"));
+    const runs = await readBenchRuns(dir);
+    expect(runs.map((r) => [r.label, r.summary.problems])).toEqual([
+      ["cot", 3],
+      ["sc-n4", 2],
+    ]);
+    const report = await readFile(await writeBenchReport(dir), "utf8");
+    expect(report.match(/^\| cot /gm)).toHaveLength(1);
+    expect(report).toContain("not strictly comparable");
+    expect(report).not.toContain("deliberate bench --strategy cot\n");
+  });
+
+  it("reports runs without a meta file and rejects labels that are not safe file names", async () => {
+    const dir = await tempDir();
+    await expect(writeBenchRun(dir, "../escape", cotResults, meta("x", "cot", "c"))).rejects.toBeInstanceOf(
+      UsageError,
+    );
+    await writeFile(resultsPath(dir, "bare"), cotResults.map((r) => JSON.stringify(r)).join("\n"));
+    const runs = await readBenchRuns(dir);
+    expect(runs.map((r) => [r.label, r.meta])).toEqual([["bare", undefined]]);
+    const report = await readFile(await writeBenchReport(dir), "utf8");
+    expect(report).toContain("- Dataset: unknown");
+    expect(report).toContain("(not recorded)");
+    expect(report).toMatch(/^\| bare \| 2 \| 50\.0% \(1\/2\) \|/m);
+  });
+});

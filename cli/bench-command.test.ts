@@ -1,9 +1,7 @@
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScriptedBackend } from "../src/backends/scripted/scripted-backend.js";
 import type { ProblemResult } from "../src/bench/bench-runner.js";
@@ -11,29 +9,9 @@ import {
   type OpenAICompatibleServer,
   startOpenAICompatibleServer,
 } from "../src/testing/openai-compatible-server.js";
+import { runCli } from "../test/run-cli.js";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI from source in a child process, as a user would (stdout and stderr are pipes). */
-function cli(args: string[]): Promise<RunResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "cli/bin.ts", ...args],
-      { cwd: root, timeout: 120_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const cli = (args: string[]) => runCli(args);
 
 /** GSM8K-format problems; the fake model gets the second one wrong. */
 const PROBLEMS = [

@@ -1,35 +1,13 @@
-import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScriptedBackend } from "../src/backends/scripted/scripted-backend.js";
 import {
   type OpenAICompatibleServer,
   startOpenAICompatibleServer,
 } from "../src/testing/openai-compatible-server.js";
+import { runCli } from "../test/run-cli.js";
 import { testModelPath } from "../test/test-model.js";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI from source in a child process, as a user would (stdout is a pipe, not a TTY). */
-function cli(args: string[], env: Record<string, string> = {}): Promise<RunResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "cli/bin.ts", ...args],
-      { cwd: root, env: { ...process.env, ...env }, timeout: 120_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const cli = (args: string[]) => runCli(args);
 
 describe("deliberate CLI", { timeout: 120_000 }, () => {
   let server: OpenAICompatibleServer;
@@ -97,17 +75,9 @@ describe("deliberate CLI", { timeout: 120_000 }, () => {
   });
 
   it("reads the question from stdin with -", async () => {
-    const child = execFile(
-      process.execPath,
-      ["--import", "tsx", "cli/bin.ts", "ask", "-", "--backend", "openai", "--base-url", server.url],
-      { cwd: root },
-    );
-    child.stdin?.end("What is six times seven?\n");
-    let stdout = "";
-    child.stdout?.on("data", (d) => {
-      stdout += d;
+    const { code, stdout } = await runCli(["ask", "-", "--backend", "openai", "--base-url", server.url], {
+      stdin: "What is six times seven?\n",
     });
-    const code = await new Promise((resolve) => child.on("close", resolve));
     expect(code).toBe(0);
     expect(stdout).toBe("forty-two\n");
   });

@@ -1,21 +1,20 @@
 import type { Command } from "commander";
-import { BACKEND_KINDS, type BackendKind, createBackend } from "../../src/backends/create-backend.js";
 import type { GenerationParams } from "../../src/core/backend.js";
 import type { Budget } from "../../src/core/budget.js";
 import { UsageError } from "../../src/core/errors.js";
 import { userMessage } from "../../src/core/message.js";
 import { runStrategy } from "../../src/runtime/task-context.js";
 import { createStrategy, strategyNames } from "../../src/strategies/registry.js";
+import { addBackendOptions, loadBackend } from "../backend-options.js";
 import { createLiveView } from "../live-view.js";
-import { parseChoice, parseInteger, parseNumber } from "../options.js";
-import { createFetchProgressBar } from "../progress-bar.js";
+import { parseInteger, parseNumber } from "../options.js";
 
 /** Strategies that make one model call, whose tokens are worth streaming as they come. */
 const SINGLE_CALL_STRATEGIES = new Set(["direct", "cot"]);
 
 interface AskOptions {
   model?: string;
-  backend: BackendKind;
+  backend: string;
   baseUrl?: string;
   apiKey?: string;
   strategy: string;
@@ -38,19 +37,9 @@ async function readQuestion(question: string): Promise<string> {
 }
 
 export function registerAskCommand(program: Command): void {
-  program
-    .command("ask")
+  addBackendOptions(program.command("ask"))
     .description("answer one question (use - to read it from stdin)")
     .argument("<question>", "the question")
-    .option("-m, --model <name|path>", "catalog model name, alias or GGUF path (llama); model id (openai)")
-    .option(
-      "-b, --backend <kind>",
-      "llama (embedded) or openai (any compatible endpoint)",
-      parseChoice("--backend", BACKEND_KINDS),
-      "llama",
-    )
-    .option("--base-url <url>", "OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
-    .option("--api-key <key>", "API key for --base-url (default: $OPENAI_API_KEY)")
     .option("-s, --strategy <name>", `how to spend compute: ${strategyNames().join(", ")}`, "direct")
     .option(
       "-n, --n <n>",
@@ -94,15 +83,7 @@ export function registerAskCommand(program: Command): void {
       const question = (await readQuestion(questionArg)).trim();
       if (!question) throw new UsageError("the question is empty");
 
-      const progress = createFetchProgressBar(process.stderr);
-      const apiKey = options.apiKey ?? process.env.OPENAI_API_KEY;
-      const backend = await createBackend({
-        kind: options.backend,
-        ...(options.model !== undefined && { model: options.model }),
-        ...(options.baseUrl !== undefined && { baseUrl: options.baseUrl }),
-        ...(apiKey !== undefined && { apiKey }),
-        onFetchProgress: progress.update,
-      }).finally(() => progress.stop());
+      const backend = await loadBackend(options);
 
       const params: GenerationParams = {
         ...(options.maxTokens !== undefined && { maxTokens: options.maxTokens }),

@@ -3,15 +3,16 @@ import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import type { AnswerFormat } from "../../src/answers/answer-format.js";
 import { numericFormat } from "../../src/answers/numeric-format.js";
-import { BACKEND_KINDS, type BackendKind, createBackend } from "../../src/backends/create-backend.js";
+import { BACKEND_KINDS, type BackendKind } from "../../src/backends/create-backend.js";
 import { isValidLabel, writeBenchReport, writeBenchRun } from "../../src/bench/bench-report.js";
 import { type BenchProblem, type ProblemResult, runBench, summarize } from "../../src/bench/bench-runner.js";
 import { readGsm8k } from "../../src/bench/gsm8k-dataset.js";
 import type { Backend } from "../../src/core/backend.js";
 import { errorMessage, UsageError } from "../../src/core/errors.js";
 import { createStrategy, strategyNames } from "../../src/strategies/registry.js";
+import { addBackendOptions, loadBackend } from "../backend-options.js";
 import { parseChoice, parseInteger } from "../options.js";
-import { createFetchProgressBar, formatDuration } from "../progress-bar.js";
+import { formatDuration } from "../progress-bar.js";
 
 /** A dataset format: how to read its file and how its answers are compared. */
 interface DatasetFormat {
@@ -224,8 +225,7 @@ function createBenchProgress(stream: NodeJS.WriteStream, label: string, total: n
 }
 
 export function registerBenchCommand(program: Command): void {
-  program
-    .command("bench")
+  addBackendOptions(program.command("bench"))
     .description("measure accuracy and compute of strategies on a dataset; writes results and a report")
     .option("--dataset <file>", "dataset file (JSONL)")
     .option("--format <name>", `dataset format: ${Object.keys(DATASET_FORMATS).join(", ")}`, "gsm8k")
@@ -237,10 +237,6 @@ export function registerBenchCommand(program: Command): void {
     .option("--budget-tokens <n>", "most tokens (prompt + completion) per problem")
     .option("--max-tokens <n>", "most tokens per generated completion", DEFAULT_MAX_TOKENS)
     .option("--out <dir>", "directory for results, report.md and the chart (shared by runs to compare)")
-    .option("-m, --model <name|path>", "catalog model name, alias or GGUF path (llama); model id (openai)")
-    .option("-b, --backend <kind>", `${BACKEND_KINDS.join(" or ")}`, "llama")
-    .option("--base-url <url>", "OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
-    .option("--api-key <key>", "API key for --base-url (default: $OPENAI_API_KEY)")
     .option("--label <label>", "name of the run in the report (default: strategy, or strategy-nN with --n)")
     .action(async (flags: BenchFlags) => {
       const bench = await validate(flags);
@@ -251,15 +247,7 @@ export function registerBenchCommand(program: Command): void {
       });
       if (problems.length === 0) throw new UsageError(`no problems in ${bench.dataset}`);
 
-      const fetchProgress = createFetchProgressBar(process.stderr);
-      const apiKey = flags.apiKey ?? process.env.OPENAI_API_KEY;
-      const loaded = await createBackend({
-        kind: bench.backend,
-        ...(flags.model !== undefined && { model: flags.model }),
-        ...(flags.baseUrl !== undefined && { baseUrl: flags.baseUrl }),
-        ...(apiKey !== undefined && { apiKey }),
-        onFetchProgress: fetchProgress.update,
-      }).finally(() => fetchProgress.stop());
+      const loaded = await loadBackend({ ...flags, backend: bench.backend });
       const answeringModels = new Set<string>();
       const backend = recordAnsweringModels(loaded, answeringModels);
 

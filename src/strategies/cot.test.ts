@@ -12,6 +12,7 @@ describe("chain-of-thought", () => {
     expect(result.answer).toBe("14");
     expect(result.details?.reasoning).toContain("3 + 4 = 7");
     expect(backend.requests[0]?.messages?.at(-1)?.content).toMatch(/^Double 3 \+ 4\?\nThink step by step/);
+    expect(backend.requests[0]?.temperature).toBe(0); // greedy unless the caller samples
   });
 
   it("falls back to the whole text when no answer can be extracted", async () => {

@@ -60,7 +60,14 @@ export function cot(options: CotOptions = {}): Strategy<StrategyInput, CotResult
   const format = options.format ?? numericFormat;
   const strategy: Strategy<StrategyInput, CotResult> = async (ctx, input) => {
     const result = await ctx.generate(
-      { ...input.params, messages: cotMessages(input, options), n: 1, confidence: true },
+      // One path is best taken greedily; samplers (self-consistency, best-of-n) pass their own temperature.
+      {
+        ...input.params,
+        temperature: input.params?.temperature ?? 0,
+        messages: cotMessages(input, options),
+        n: 1,
+        confidence: true,
+      },
       { step: { kind: "cot" } },
     );
     const completion = result.completions[0];

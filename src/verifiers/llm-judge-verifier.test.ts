@@ -6,6 +6,7 @@ import type { DeliberateEvent } from "../core/event.js";
 import { userMessage } from "../core/message.js";
 import { runStrategy } from "../runtime/task-context.js";
 import { llmJudgeVerifier, type PairwiseVerdict, pairwiseJudge } from "./llm-judge-verifier.js";
+import { scoreCandidate } from "./score-candidate.js";
 import type { Candidate, Verifier, VerifierScore } from "./verifier.js";
 
 const question = { messages: [userMessage("What is 6 * 7?")] };
@@ -26,17 +27,12 @@ async function scoreWith(
   backends?: Record<string, Backend>,
 ): Promise<{ score: VerifierScore; events: DeliberateEvent[] }> {
   const events: DeliberateEvent[] = [];
-  const result = await runStrategy(
-    async (ctx, input) => ({
-      answer: "",
-      strategy: "verify",
-      budgetExhausted: false,
-      details: { score: await verifier.score(ctx, candidate, [candidate], input) },
-    }),
-    question,
-    { backend, ...(backends && { backends }), onEvent: (e) => events.push(e) },
-  );
-  return { score: result.details?.score as VerifierScore, events };
+  const score = await scoreCandidate(verifier, candidate, question, {
+    backend,
+    ...(backends && { backends }),
+    onEvent: (e) => events.push(e),
+  });
+  return { score, events };
 }
 
 describe("llm judge verifier", () => {

@@ -3,8 +3,8 @@ import { createScriptedBackend } from "../backends/scripted/scripted-backend.js"
 import type { DeliberateEvent } from "../core/event.js";
 import { userMessage } from "../core/message.js";
 import type { StrategyInput } from "../core/strategy.js";
-import { runStrategy } from "../runtime/task-context.js";
 import { type ProgramCheck, programVerifier } from "./program-verifier.js";
+import { scoreCandidate } from "./score-candidate.js";
 import type { Candidate, Verifier, VerifierScore } from "./verifier.js";
 
 const question = { messages: [userMessage("Write add(a, b).")] };
@@ -13,18 +13,11 @@ const candidate: Candidate = { index: 0, text: "function add(a, b) { return a + 
 async function scoreWith(verifier: Verifier): Promise<{ score: VerifierScore; events: DeliberateEvent[] }> {
   const events: DeliberateEvent[] = [];
   const backend = createScriptedBackend();
-  const result = await runStrategy(
-    async (ctx, input) => ({
-      answer: "",
-      strategy: "verify",
-      budgetExhausted: false,
-      details: { score: await verifier.score(ctx, candidate, [candidate], input) },
-    }),
-    question,
-    { backend, onEvent: (e) => events.push(e) },
-  );
-  expect(backend.requests).toHaveLength(0);
-  return { score: result.details?.score as VerifierScore, events };
+  const score = await scoreCandidate(verifier, candidate, question, {
+    backend,
+    onEvent: (e) => events.push(e),
+  });
+  return { score, events };
 }
 
 const scoreOf = async (check: ProgramCheck): Promise<VerifierScore> =>

@@ -7,7 +7,7 @@ import {
 import type { Backend } from "../core/backend.js";
 import type { DeliberateEvent } from "../core/event.js";
 import { userMessage } from "../core/message.js";
-import { runStrategy } from "../runtime/task-context.js";
+import { scoreCandidate } from "./score-candidate.js";
 import { selfProbabilityVerifier } from "./self-probability-verifier.js";
 import type { Candidate, VerifierScore } from "./verifier.js";
 
@@ -25,17 +25,11 @@ const withGrammar = (backend: ScriptedBackend): Backend => ({
 
 async function pTrue(backend: Backend): Promise<{ score: VerifierScore; events: DeliberateEvent[] }> {
   const events: DeliberateEvent[] = [];
-  const result = await runStrategy(
-    async (ctx, input) => ({
-      answer: "",
-      strategy: "verify",
-      budgetExhausted: false,
-      details: { score: await selfProbabilityVerifier().score(ctx, candidate, [candidate], input) },
-    }),
-    question,
-    { backend, onEvent: (e) => events.push(e) },
-  );
-  return { score: result.details?.score as VerifierScore, events };
+  const score = await scoreCandidate(selfProbabilityVerifier(), candidate, question, {
+    backend,
+    onEvent: (e) => events.push(e),
+  });
+  return { score, events };
 }
 
 const scripted = (reply: ScriptedReply) => createScriptedBackend({ respond: [reply] });

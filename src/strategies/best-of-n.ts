@@ -5,6 +5,7 @@ import type { Strategy, StrategyContext, StrategyInput, StrategyResult } from ".
 import { type PairwiseVerdict, pairwiseJudge } from "../verifiers/llm-judge-verifier.js";
 import type { Candidate, Verifier } from "../verifiers/verifier.js";
 import { cot } from "./cot.js";
+import { drawSamples, settleWithinBudget } from "./draw-samples.js";
 
 interface BestOfNCommonOptions {
   /** Most candidates to draw. Default 4. */
@@ -82,23 +83,6 @@ function candidateOf(index: number, result: StrategyResult, format: AnswerFormat
   return { index, text, answer: typeof raw === "string" ? raw : undefined };
 }
 
-/** Splits settled outcomes into values and whether the budget ran out; any other failure is rethrown. */
-function settle<T>(outcomes: PromiseSettledResult<T>[]): {
-  values: Array<T | undefined>;
-  budgetExhausted: boolean;
-} {
-  let budgetExhausted = false;
-  const values = outcomes.map((outcome) => {
-    if (outcome.status === "fulfilled") return outcome.value;
-    if (outcome.reason instanceof BudgetExhaustedError) {
-      budgetExhausted = true;
-      return undefined;
-    }
-    throw outcome.reason;
-  });
-  return { values, budgetExhausted };
-}
-
 /**
  * Best-of-N: draw N candidates from a base strategy, each with its own seed, and keep the one a verifier
  * rates highest (ties go to the more common answer, then the earlier draw). With a threshold, candidates
@@ -129,17 +113,13 @@ export function bestOfN(options: BestOfNOptions): Strategy<StrategyInput, BestOf
     let next = 0;
 
     const draw = async (first: number, count: number): Promise<Drawn[]> => {
-      const outcomes = await Promise.allSettled(
-        Array.from({ length: count }, (_, j) =>
-          ctx.step({ kind: "sample", label: `candidate ${first + j}` }, (sampleCtx) =>
-            base(sampleCtx, {
-              ...input,
-              params: { ...input.params, temperature, seed: baseSeed + first + j },
-            }),
-          ),
-        ),
-      );
-      const settled = settle(outcomes);
+      const settled = await drawSamples(ctx, base, input, {
+        first,
+        count,
+        temperature,
+        baseSeed,
+        label: (index) => `candidate ${index}`,
+      });
       if (settled.budgetExhausted) budgetExhausted = true;
       return settled.values.flatMap((result, j) =>
         result === undefined ? [] : [{ candidate: candidateOf(first + j, result, format), result }],
@@ -163,7 +143,7 @@ export function bestOfN(options: BestOfNOptions): Strategy<StrategyInput, BestOf
       // Scored even after the budget ran out: verifiers that need no model calls still work.
       const all = drawn.map((d) => d.candidate);
       const { verifier } = options;
-      const scores = settle(
+      const scores = settleWithinBudget(
         await Promise.allSettled(
           fresh.map(({ candidate }) =>
             ctx.step({ kind: "verify", label: `candidate ${candidate.index}` }, (verifyCtx) =>

@@ -1,8 +1,8 @@
 import type { AnswerFormat } from "../answers/answer-format.js";
 import { numericFormat } from "../answers/numeric-format.js";
-import { BudgetExhaustedError } from "../core/errors.js";
 import type { Strategy, StrategyContext, StrategyInput, StrategyResult } from "../core/strategy.js";
 import { cot } from "./cot.js";
+import { drawSamples } from "./draw-samples.js";
 import { type StoppingRule, shouldStop, type VoteState } from "./stopping-rules.js";
 
 /** How a sample's confidence is read from its per-token probabilities (after DeepConf, 2025). */
@@ -136,29 +136,16 @@ export function selfConsistency(
     while (samples.length < n && !budgetExhausted) {
       const first = samples.length;
       const count = Math.min(roundSize, n - first);
-      const round = await Promise.allSettled(
-        Array.from({ length: count }, (_, j) =>
-          ctx.step({ kind: "sample", label: `sample ${first + j + 1}` }, (sampleCtx) =>
-            base(sampleCtx, {
-              ...input,
-              params: {
-                ...input.params,
-                temperature: options.temperature ?? input.params?.temperature ?? 0.7,
-                seed: baseSeed + first + j,
-              },
-            }),
-          ),
-        ),
-      );
-      round.forEach((outcome, j) => {
-        if (outcome.status === "rejected") {
-          if (outcome.reason instanceof BudgetExhaustedError) {
-            budgetExhausted = true;
-            return;
-          }
-          throw outcome.reason;
-        }
-        const result = outcome.value;
+      const round = await drawSamples(ctx, base, input, {
+        first,
+        count,
+        temperature: options.temperature ?? input.params?.temperature ?? 0.7,
+        baseSeed,
+        label: (index) => `sample ${index + 1}`,
+      });
+      if (round.budgetExhausted) budgetExhausted = true;
+      round.values.forEach((result, j) => {
+        if (result === undefined) return;
         const details = (result.details ?? {}) as {
           extracted?: string;
           confidences?: number[];

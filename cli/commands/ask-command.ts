@@ -4,19 +4,12 @@ import type { Budget } from "../../src/core/budget.js";
 import { UsageError } from "../../src/core/errors.js";
 import { userMessage } from "../../src/core/message.js";
 import { runStrategy } from "../../src/runtime/task-context.js";
-import { createStrategy, strategyNames } from "../../src/strategies/registry.js";
-import { addBackendOptions, loadBackend } from "../backend-options.js";
+import { createStrategy, isSingleCallStrategy, strategyNames } from "../../src/strategies/registry.js";
+import { addBackendOptions, type BackendFlags, loadBackend } from "../backend-options.js";
 import { createLiveView } from "../live-view.js";
 import { parseInteger, parseNumber } from "../options.js";
 
-/** Strategies that make one model call, whose tokens are worth streaming as they come. */
-const SINGLE_CALL_STRATEGIES = new Set(["direct", "cot"]);
-
-interface AskOptions {
-  model?: string;
-  backend: string;
-  baseUrl?: string;
-  apiKey?: string;
+interface AskOptions extends BackendFlags {
   strategy: string;
   n?: number;
   budgetTokens?: number;
@@ -97,7 +90,7 @@ export function registerAskCommand(program: Command): void {
       // Only a person watching gets live output; pipes and --json get the final answer alone. Single-call
       // strategies stream their tokens; strategies that draw many samples show samples, tally and budget.
       const watching = process.stdout.isTTY && !options.json;
-      const streamTokens = watching && SINGLE_CALL_STRATEGIES.has(options.strategy);
+      const streamTokens = watching && isSingleCallStrategy(options.strategy);
       const view = watching && !streamTokens ? createLiveView(process.stderr) : undefined;
       let streamedAny = false;
       try {

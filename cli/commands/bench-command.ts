@@ -3,15 +3,15 @@ import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import type { AnswerFormat } from "../../src/answers/answer-format.js";
 import { numericFormat } from "../../src/answers/numeric-format.js";
-import { BACKEND_KINDS, type BackendKind } from "../../src/backends/create-backend.js";
+import type { BackendKind } from "../../src/backends/create-backend.js";
 import { isValidLabel, writeBenchReport, writeBenchRun } from "../../src/bench/bench-report.js";
 import { type BenchProblem, type ProblemResult, runBench, summarize } from "../../src/bench/bench-runner.js";
 import { readGsm8k } from "../../src/bench/gsm8k-dataset.js";
 import type { Backend } from "../../src/core/backend.js";
 import { errorMessage, UsageError } from "../../src/core/errors.js";
 import { createStrategy, strategyNames } from "../../src/strategies/registry.js";
-import { addBackendOptions, loadBackend } from "../backend-options.js";
-import { parseChoice, parseInteger } from "../options.js";
+import { addBackendOptions, type BackendFlags, backendKindOf, loadBackend } from "../backend-options.js";
+import { parseInteger } from "../options.js";
 import { formatDuration } from "../progress-bar.js";
 
 /** A dataset format: how to read its file and how its answers are compared. */
@@ -25,7 +25,7 @@ const DATASET_FORMATS: Readonly<Record<string, DatasetFormat>> = {
 };
 
 /** Flags as commander hands them over: numbers stay strings so that bad ones become UsageErrors. */
-interface BenchFlags {
+interface BenchFlags extends BackendFlags {
   dataset?: string;
   format: string;
   strategy?: string;
@@ -36,10 +36,6 @@ interface BenchFlags {
   budgetTokens?: string;
   maxTokens: string;
   out?: string;
-  model?: string;
-  backend: string;
-  baseUrl?: string;
-  apiKey?: string;
   label?: string;
 }
 
@@ -121,7 +117,7 @@ async function validate(flags: BenchFlags): Promise<ValidatedBench> {
   const repeated = labels.find((label, i) => labels.indexOf(label) !== i);
   if (repeated !== undefined) throw new UsageError(`--strategy lists "${repeated}" twice`);
 
-  const backend = parsed(parseChoice("--backend", BACKEND_KINDS), flags.backend);
+  const backend = backendKindOf(flags);
   const validated: ValidatedBench = {
     dataset: flags.dataset,
     formatName: flags.format,

@@ -3,7 +3,7 @@ import { createScriptedBackend } from "../backends/scripted/scripted-backend.js"
 import { userMessage } from "../core/message.js";
 import { runStrategy } from "../runtime/task-context.js";
 import { cot, cotMessages } from "./cot.js";
-import { createStrategy, strategyNames } from "./registry.js";
+import { createStrategy, isSingleCallStrategy, strategyNames } from "./registry.js";
 
 describe("chain-of-thought", () => {
   it("asks for step-by-step reasoning and extracts the answer apart from it", async () => {
@@ -37,6 +37,8 @@ describe("strategy registry", () => {
   it("builds every registered strategy and rejects unknown names and bad n", async () => {
     for (const name of strategyNames()) expect(typeof createStrategy({ name })).toBe("function");
     expect(() => createStrategy({ name: "magic" })).toThrow(/unknown strategy "magic"/);
+    expect(["direct", "cot"].every(isSingleCallStrategy)).toBe(true);
+    expect(isSingleCallStrategy("sc") || isSingleCallStrategy("magic")).toBe(false);
     expect(() => createStrategy({ name: "sc", n: 0 })).toThrow(/n must be/);
     const backend = createScriptedBackend({ respond: ["The answer is 5."] });
     const result = await runStrategy(

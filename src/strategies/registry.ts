@@ -19,14 +19,20 @@ export interface StrategySpec {
 
 interface RegisteredStrategy {
   description: string;
+  /** Makes exactly one model call, so its tokens are worth streaming as they come. */
+  singleCall?: boolean;
   create: (spec: Required<Pick<StrategySpec, "format">> & StrategySpec) => Strategy;
 }
 
 const registry = new Map<string, RegisteredStrategy>([
-  ["direct", { description: "one call, the answer as written", create: () => direct }],
+  ["direct", { description: "one call, the answer as written", singleCall: true, create: () => direct }],
   [
     "cot",
-    { description: "zero-shot chain-of-thought, answer extracted", create: ({ format }) => cot({ format }) },
+    {
+      description: "zero-shot chain-of-thought, answer extracted",
+      singleCall: true,
+      create: ({ format }) => cot({ format }),
+    },
   ],
   [
     "sc",
@@ -81,6 +87,9 @@ const registry = new Map<string, RegisteredStrategy>([
 ]);
 
 export const strategyNames = (): string[] => [...registry.keys()];
+
+/** Whether the named strategy makes exactly one model call. */
+export const isSingleCallStrategy = (name: string): boolean => registry.get(name)?.singleCall === true;
 
 export const describeStrategies = (): Array<{ name: string; description: string }> =>
   [...registry.entries()].map(([name, r]) => ({ name, description: r.description }));

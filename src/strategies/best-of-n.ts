@@ -6,6 +6,7 @@ import { type PairwiseVerdict, pairwiseJudge } from "../verifiers/llm-judge-veri
 import type { Candidate, Verifier } from "../verifiers/verifier.js";
 import { cot } from "./cot.js";
 import { drawSamples, settleWithinBudget } from "./draw-samples.js";
+import { answerOf, reasoningOf } from "./result-reading.js";
 
 interface BestOfNCommonOptions {
   /** Most candidates to draw. Default 4. */
@@ -77,10 +78,7 @@ interface Drawn {
 
 /** How best-of-n reads a base strategy's result: its reasoning and extracted answer when it reports them. */
 function candidateOf(index: number, result: StrategyResult, format: AnswerFormat): Candidate {
-  const details = result.details ?? {};
-  const text = typeof details.reasoning === "string" ? details.reasoning : result.answer;
-  const raw = "extracted" in details ? details.extracted : format.extract(result.answer);
-  return { index, text, answer: typeof raw === "string" ? raw : undefined };
+  return { index, text: reasoningOf(result), answer: answerOf(result, format) };
 }
 
 /**

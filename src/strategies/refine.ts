@@ -4,6 +4,7 @@ import { BudgetExhaustedError } from "../core/errors.js";
 import type { ChatMessage } from "../core/message.js";
 import type { Strategy, StrategyContext, StrategyInput, StrategyResult } from "../core/strategy.js";
 import { cot, cotMessages } from "./cot.js";
+import { answerOf, reasoningOf } from "./result-reading.js";
 
 export interface RefineOptions {
   /** Writes the first draft; default chain-of-thought. */
@@ -67,15 +68,14 @@ export function refine(options: RefineOptions = {}): Strategy<StrategyInput, Ref
   return async (ctx: StrategyContext, input: StrategyInput): Promise<RefineResult> => {
     // With nothing drafted there is no best-so-far: budget exhaustion here propagates to the caller.
     const first = await ctx.step({ kind: "draft", label: "draft 1" }, (draftCtx) => base(draftCtx, input));
-    const firstDetails = first.details ?? {};
-    const firstText = typeof firstDetails.reasoning === "string" ? firstDetails.reasoning : first.answer;
-    const firstAnswer = "extracted" in firstDetails ? firstDetails.extracted : format.extract(first.answer);
+    const firstText = reasoningOf(first);
+    const firstAnswer = answerOf(first, format);
     const rounds: RefineRound[] = [
       {
         draft: firstText,
         critique: undefined,
         verdict: undefined,
-        answer: typeof firstAnswer === "string" ? firstAnswer : undefined,
+        answer: firstAnswer,
       },
     ];
     const question = cotMessages(input, { format });

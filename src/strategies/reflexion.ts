@@ -4,6 +4,7 @@ import { BudgetExhaustedError, errorMessage } from "../core/errors.js";
 import type { ChatMessage } from "../core/message.js";
 import type { Strategy, StrategyContext, StrategyInput, StrategyResult } from "../core/strategy.js";
 import { cot, cotMessages } from "./cot.js";
+import { answerOf, reasoningOf } from "./result-reading.js";
 
 export interface ReflexionCheckResult {
   pass: boolean;
@@ -104,12 +105,7 @@ export function reflexion(options: ReflexionOptions): Strategy<StrategyInput, Re
         break;
       }
       if (result.budgetExhausted) budgetExhausted = true;
-      const details = result.details ?? {};
-      const extracted = "extracted" in details ? details.extracted : format.extract(result.answer);
-      last = {
-        text: typeof details.reasoning === "string" ? details.reasoning : result.answer,
-        extracted: typeof extracted === "string" ? extracted : undefined,
-      };
+      last = { text: reasoningOf(result), extracted: answerOf(result, format) };
 
       let verdict: ReflexionCheckResult;
       try {

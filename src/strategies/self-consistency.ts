@@ -3,6 +3,7 @@ import { numericFormat } from "../answers/numeric-format.js";
 import type { Strategy, StrategyContext, StrategyInput, StrategyResult } from "../core/strategy.js";
 import { cot } from "./cot.js";
 import { drawSamples } from "./draw-samples.js";
+import { answerOf } from "./result-reading.js";
 import { type StoppingRule, shouldStop, type VoteState } from "./stopping-rules.js";
 
 /** How a sample's confidence is read from its per-token probabilities (after DeepConf, 2025). */
@@ -146,12 +147,8 @@ export function selfConsistency(
       if (round.budgetExhausted) budgetExhausted = true;
       round.values.forEach((result, j) => {
         if (result === undefined) return;
-        const details = (result.details ?? {}) as {
-          extracted?: string;
-          confidences?: number[];
-          confidence?: number;
-        };
-        const raw = "extracted" in details ? details.extracted : format.extract(result.answer);
+        const details = (result.details ?? {}) as { confidences?: number[]; confidence?: number };
+        const raw = answerOf(result, format);
         const answer = raw === undefined ? undefined : format.canonical(raw);
         const confidence = useConfidence
           ? (sampleConfidence(details.confidences, measure, options.confidence?.window) ?? details.confidence)

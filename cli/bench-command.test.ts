@@ -136,6 +136,60 @@ describe("deliberate bench", { timeout: 120_000 }, () => {
     expect(JSON.parse(direct[0] ?? "{}")).toMatchObject({ answer: "12", correct: true });
   });
 
+  it("resumes an interrupted run: keeps what finished, runs the rest, refuses changed settings", async () => {
+    const out = join(dir, "report-resume");
+    const base = ["bench", "--dataset", dataset, "--strategy", "cot", "--out", out, ...endpoint()];
+    // A run cut short after two problems leaves their results (and a meta) behind.
+    expect((await cli([...base, "--limit", "2"])).code).toBe(0);
+    const resumed = await cli([...base, "--resume"]);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toMatch(
+      /^cot: accuracy 75\.0% \(3\/4\).*\(2 problems kept from the earlier run\)$/m,
+    );
+    const lines = (await readFile(join(out, "cot.results.jsonl"), "utf8")).trimEnd().split("\n");
+    expect(lines.map((line) => (JSON.parse(line) as ProblemResult).id)).toEqual([0, 1, 2, 3]);
+    const meta = JSON.parse(await readFile(join(out, "cot.meta.json"), "utf8"));
+    expect(meta.partial).toBeUndefined();
+
+    const changed = await cli([...base, "--resume", "--seed", "5"]);
+    expect(changed.code).toBe(2);
+    expect(changed.stderr.trim()).toBe("deliberate: cannot resume cot: it ran with seed 0, not 5");
+    // The refused resume left the finished results alone.
+    expect((await readFile(join(out, "cot.results.jsonl"), "utf8")).trimEnd().split("\n")).toHaveLength(4);
+  });
+
+  it("records a run's model calls and replays them to another strategy without the model", async () => {
+    const out = join(dir, "report-replay");
+    const recording = join(dir, "sc.calls.jsonl");
+    const sc = ["bench", "--dataset", dataset, "--strategy", "sc", "--n", "3", "--out", out];
+    expect((await cli([...sc, "--record", recording, ...endpoint()])).code).toBe(0);
+    expect((await readFile(recording, "utf8")).trimEnd().split("\n")).toHaveLength(12);
+
+    // No endpoint is given: every call is answered from the recording.
+    const asc = ["bench", "--dataset", dataset, "--strategy", "asc", "--n", "3", "--out", out];
+    const replayed = await cli([...asc, "--replay", recording]);
+    expect(replayed.stderr).not.toMatch(/deliberate:/);
+    expect(replayed.code).toBe(0);
+    const report = await readFile(join(out, "report.md"), "utf8");
+    expect(report).toMatch(/^\| asc-n3 \(replayed\) \| 4 \| 75\.0% \(3\/4\) \|/m);
+    expect(report).toContain(`- asc-n3: replayed from \`${recording}\``);
+
+    // Asking for samples the recording lacks fails those problems, named, instead of inventing them.
+    const more = await cli([...sc.map((a) => (a === "3" ? "4" : a)), "--replay", recording]);
+    expect(more.code).toBe(0);
+    const first = JSON.parse(
+      (await readFile(join(out, "sc-n4.results.jsonl"), "utf8")).split("\n")[0] ?? "{}",
+    );
+    expect(first).toMatchObject({ correct: false });
+    expect(first.error).toMatch(/no call in .* matches this request \(seed 3\)/);
+
+    const both = await cli([...sc, "--record", recording, "--replay", recording]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--record and --replay exclude each other/);
+    const withModel = await cli([...asc, "--replay", recording, "--model", "other"]);
+    expect(withModel.code).toBe(2);
+  });
+
   const usageCases: Array<[string, string[], RegExp]> = [
     [
       "a missing --dataset",

@@ -10,6 +10,11 @@ export interface AnswerFormat {
   extract(text: string): string | undefined;
   /** Canonical key: equivalent answers share it, so votes can be counted in a map. */
   canonical(answer: string): string;
+  /**
+   * A pattern (see `GenerationParams.stopAfter`) that matches once the answer the instruction asks for
+   * is completely written, so generation can end there instead of talking on.
+   */
+  readonly stopAfter?: string;
 }
 
 /** Whether two answers are the same under a format. */

@@ -10,6 +10,12 @@ const MARKERS = [
   new RegExp(String.raw`answer\s*(?:is|:)?\s*[:=]?\s*\**\s*(${NUMBER})`, "i"),
 ];
 
+/**
+ * Matches a finished "The answer is N" line: the number must be followed by something that cannot
+ * continue it (a space, a newline, a sentence-ending "." or ","), so "3." does not cut "3.5" short.
+ */
+export const NUMERIC_ANSWER_WRITTEN = String.raw`the answer is[\s:=*$(\\]*(?:\\boxed\{)?\s*-?\$?\s?\d(?:,?\d)*(?:\.\d+)?(?=[^\d.,]|[.,][^\d])`;
+
 /** Canonical form: no currency sign, no thousands separators, no trailing zeros ("3.50" → "3.5"). */
 export function normalizeNumber(raw: string): string | undefined {
   const cleaned = raw.replace(/[$,\s]/g, "");

@@ -1,3 +1,4 @@
+import { appendFileSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { UsageError } from "../core/errors.js";
@@ -13,7 +14,10 @@ export interface BenchRunMeta {
   /** Dataset path as given on the command line. */
   dataset: string;
   format: string;
+  /** The model(s) that answered. */
   model: string;
+  /** The model the backend was asked for (an endpoint may answer under another name). */
+  requestedModel?: string;
   backend: string;
   /** The exact command that produced the run. */
   command: string;
@@ -25,8 +29,14 @@ export interface BenchRunMeta {
   /** ISO timestamps. */
   startedAt: string;
   finishedAt: string;
-  /** Wall time of the whole run (problems overlap when concurrency > 1). */
+  /** Wall time of the whole run (problems overlap when concurrency > 1); summed over resumed parts. */
   elapsedMs: number;
+  /** Set while the run is under way or was interrupted: results hold only the problems finished. */
+  partial?: boolean;
+  /** The recording the run was answered from, when it replayed recorded model calls. */
+  replayOf?: string;
+  /** The recording every model call of the run was appended to. */
+  recordedTo?: string;
 }
 
 export interface BenchRun {
@@ -64,6 +74,42 @@ export async function writeBenchRun(
   await mkdir(dir, { recursive: true });
   await writeFile(resultsPath(dir, label), results.map((r) => `${JSON.stringify(r)}\n`).join(""));
   await writeFile(metaPath(dir, label), `${JSON.stringify(meta, null, 2)}\n`);
+}
+
+/**
+ * Starts the results file of a run: it is rewritten to hold only `kept` (the problems a resumed run
+ * already finished), and `append` then adds each result as it finishes, so an interrupted run loses
+ * nothing it finished.
+ */
+export async function startBenchResults(
+  dir: string,
+  label: string,
+  kept: ProblemResult[],
+): Promise<{ append: (result: ProblemResult) => void }> {
+  checkLabel(label);
+  await mkdir(dir, { recursive: true });
+  const path = resultsPath(dir, label);
+  await writeFile(path, kept.map((r) => `${JSON.stringify(r)}\n`).join(""));
+  return { append: (result) => appendFileSync(path, `${JSON.stringify(result)}\n`) };
+}
+
+/** Writes a run's meta on its own, e.g. marked partial when the run starts. */
+export async function writeBenchMeta(dir: string, label: string, meta: BenchRunMeta): Promise<void> {
+  checkLabel(label);
+  await mkdir(dir, { recursive: true });
+  await writeFile(metaPath(dir, label), `${JSON.stringify(meta, null, 2)}\n`);
+}
+
+/** What an earlier run of `label` left in `dir`: its results and meta (both empty when there is none). */
+export async function readBenchRun(
+  dir: string,
+  label: string,
+): Promise<{ results: ProblemResult[]; meta: BenchRunMeta | undefined }> {
+  const results = await readBenchResults(resultsPath(dir, label)).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return [];
+    throw error;
+  });
+  return { results, meta: await readMeta(metaPath(dir, label)) };
 }
 
 /** Reads a results file back; a malformed line is named by file and line number. */
@@ -146,7 +192,8 @@ export function renderBenchReport(runs: BenchRun[], options: { generatedAt?: Dat
   const rows = runs.map((run) => {
     const s = run.summary;
     const correct = Math.round(s.accuracy * s.problems);
-    return `| ${cell(run.label)} | ${s.problems} | ${percent(s.accuracy)} (${correct}/${s.problems}) | ${s.meanTokens.toFixed(0)} | ${s.meanCompletionTokens.toFixed(0)} | ${s.meanCalls.toFixed(2)} | ${(s.meanWallMs / 1000).toFixed(2)} | ${s.errors} |`;
+    const marks = `${run.meta?.replayOf ? " (replayed)" : ""}${run.meta?.partial ? " (partial)" : ""}`;
+    return `| ${cell(run.label)}${marks} | ${s.problems} | ${percent(s.accuracy)} (${correct}/${s.problems}) | ${s.meanTokens.toFixed(0)} | ${s.meanCompletionTokens.toFixed(0)} | ${s.meanCalls.toFixed(2)} | ${(s.meanWallMs / 1000).toFixed(2)} | ${s.errors} |`;
   });
 
   const lines = [
@@ -175,6 +222,23 @@ export function renderBenchReport(runs: BenchRun[], options: { generatedAt?: Dat
     "problems overlap, so it includes time spent sharing the model.",
     "",
   );
+  const replayed = runs.filter((r) => r.meta?.replayOf);
+  if (replayed.length > 0) {
+    lines.push(
+      "Replayed runs ran their strategy for real, but every model call was answered from a recording of",
+      "another run's calls (same messages, parameters and seeds) instead of the model. Their tokens and calls",
+      "are what those recorded calls cost; their wall time is the replay's, not the model's.",
+      "",
+      ...replayed.map((r) => `- ${r.label}: replayed from \`${r.meta?.replayOf}\``),
+      "",
+    );
+  }
+  if (runs.some((r) => r.meta?.partial)) {
+    lines.push(
+      "Partial runs were interrupted or are still going: they count only the problems they finished.",
+      "",
+    );
+  }
   if (runs.length > 0) lines.push(`![accuracy vs tokens](${CHART_FILE})`, "");
   return lines.join("\n");
 }

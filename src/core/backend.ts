@@ -16,6 +16,12 @@ export interface GenerationParams {
   maxTokens?: number;
   /** Generation stops before any of these strings; the stop string is not included. */
   stop?: string[];
+  /**
+   * Generation stops as soon as the text matches this regular expression (JavaScript syntax,
+   * case-insensitive), keeping the text through the match: e.g. once a complete answer line is
+   * written, so a model does not spend tokens talking on after it.
+   */
+  stopAfter?: string;
   /** Constrain the output to JSON matching this schema. */
   jsonSchema?: JsonSchema;
   /** Constrain the output to this GBNF grammar (llama.cpp dialect). */

@@ -64,6 +64,8 @@ export function cot(options: CotOptions = {}): Strategy<StrategyInput, CotResult
       {
         ...input.params,
         temperature: input.params?.temperature ?? 0,
+        // End the chain once its answer line is written; a caller may pass "" to let it run on.
+        ...(format.stopAfter !== undefined && { stopAfter: input.params?.stopAfter ?? format.stopAfter }),
         messages: cotMessages(input, options),
         n: 1,
         confidence: true,

@@ -54,6 +54,25 @@ export function describeBackendConformance(target: ConformanceTarget): void {
       expect(result.usage.completionTokens).toBe(sum);
     });
 
+    it("ends the text once a stopAfter pattern matches, keeping the match", async () => {
+      const full = (await gen({ maxTokens: 30 })).completions[0]?.text ?? "";
+      // A piece from the middle of the greedy answer, escaped: the text must end right after it.
+      const piece = full.slice(Math.floor(full.length / 2), Math.floor(full.length / 2) + 3);
+      const pattern = piece.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      const deltas: string[] = [];
+      const result = await gen({ maxTokens: 30, stopAfter: pattern, onDelta: (d) => deltas.push(d.text) });
+      const cut = result.completions[0];
+      const text = cut?.text ?? "";
+      expect(text.toLowerCase().endsWith(piece.toLowerCase())).toBe(true);
+      if (target.deterministic) {
+        expect(text).toBe(full.slice(0, full.toLowerCase().indexOf(piece.toLowerCase()) + piece.length));
+        expect(cut?.completionTokens).toBeLessThan(30);
+      }
+      expect(cut?.finishReason).toBe("stop");
+      // What streamed is exactly the text kept.
+      expect(deltas.join("")).toBe(text);
+    });
+
     it("stops at maxTokens with finish reason length", async () => {
       const result = await gen({ maxTokens: 5 });
       const [completion] = result.completions;

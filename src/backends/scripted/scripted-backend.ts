@@ -9,6 +9,7 @@ import type {
   JsonSchema,
 } from "../../core/backend.js";
 import { AbortedError, BackendError, UsageError } from "../../core/errors.js";
+import { compileStopAfter, stopAfterIndex } from "../../core/stop-after.js";
 
 /** What a scripted responder sees for each completion it must produce. */
 export interface ScriptedTurn {
@@ -172,6 +173,7 @@ export class ScriptedBackend implements Backend {
     let text = "";
     let finishReason: Completion["finishReason"] = "stop";
     let generated = 0;
+    const stopAfter = compileStopAfter(request.stopAfter);
     for (const token of tokens) {
       if (generated >= maxTokens) {
         finishReason = "length";
@@ -186,6 +188,13 @@ export class ScriptedBackend implements Backend {
         const delta = candidate.slice(text.length, Math.max(text.length, stopAt));
         if (delta) request.onDelta?.({ index, text: delta });
         text = candidate.slice(0, stopAt);
+        break;
+      }
+      const endAt = stopAfterIndex(candidate, stopAfter);
+      if (endAt !== undefined) {
+        const delta = candidate.slice(text.length, endAt);
+        if (delta) request.onDelta?.({ index, text: delta });
+        text = candidate.slice(0, endAt);
         break;
       }
       request.onDelta?.({ index, text: token });

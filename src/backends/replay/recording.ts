@@ -1,0 +1,55 @@
+import { readFile } from "node:fs/promises";
+import { gunzipSync } from "node:zlib";
+import type { BackendCapabilities, GenerateRequest, GenerateResult } from "../../core/backend.js";
+import { UsageError } from "../../core/errors.js";
+import { generationCacheKey } from "../../runtime/cache-key.js";
+
+/**
+ * One model call as a recording keeps it: the content address of the request (the same key the
+ * generation cache uses), the backend that answered, and its whole result.
+ */
+export interface RecordedCall {
+  key: string;
+  backend: string;
+  model: string;
+  capabilities: BackendCapabilities;
+  /** The request's seed, so a person reading the file can find a sample. */
+  seed?: number;
+  result: GenerateResult;
+}
+
+/** The key a request is recorded and looked up under. */
+export const recordingKey = (backend: string, model: string, request: GenerateRequest): string =>
+  generationCacheKey(backend, model, request);
+
+/** Reads a recording (JSONL, or gzip-compressed JSONL when the name ends in .gz). */
+export async function readRecording(path: string): Promise<RecordedCall[]> {
+  const bytes = await readFile(path).catch((error: unknown) => {
+    throw new UsageError(`cannot read recording ${path}: ${(error as Error).message}`);
+  });
+  const text = (path.endsWith(".gz") ? gunzipSync(bytes) : bytes).toString("utf8");
+  const calls: RecordedCall[] = [];
+  for (const [i, line] of text.split("\n").entries()) {
+    if (!line.trim()) continue;
+    let call: Partial<RecordedCall>;
+    try {
+      call = JSON.parse(line);
+    } catch {
+      // A run killed mid-write leaves a torn last line; anything else torn is damage worth naming.
+      if (
+        i === text.split("\n").length - 1 ||
+        text
+          .split("\n")
+          .slice(i + 1)
+          .every((l) => !l.trim())
+      )
+        break;
+      throw new UsageError(`${path}:${i + 1}: not valid JSON`);
+    }
+    if (typeof call.key !== "string" || typeof call.backend !== "string" || !call.result) {
+      throw new UsageError(`${path}:${i + 1}: not a recorded call (needs key, backend, model, result)`);
+    }
+    calls.push(call as RecordedCall);
+  }
+  return calls;
+}

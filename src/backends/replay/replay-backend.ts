@@ -1,0 +1,48 @@
+import type { Backend, BackendCapabilities, GenerateResult } from "../../core/backend.js";
+import { AbortedError, DeliberateError, UsageError } from "../../core/errors.js";
+import { type RecordedCall, readRecording, recordingKey } from "./recording.js";
+
+export interface ReplayBackendOptions {
+  /** A recording written by `recordBackend` (JSONL, or .gz). */
+  path: string;
+}
+
+/**
+ * A backend that answers from a recording instead of a model: a request gets the result recorded
+ * for the identical request (same messages, parameters and seed), with its recorded token usage, so
+ * budgets and reports count what those calls cost when they ran. A request that was never recorded
+ * fails with a clear error rather than being made up.
+ */
+export async function createReplayBackend(options: ReplayBackendOptions): Promise<Backend> {
+  const calls = await readRecording(options.path);
+  const first = calls[0];
+  if (!first) throw new UsageError(`recording ${options.path} holds no calls`);
+  const other = calls.find((c) => c.backend !== first.backend || c.model !== first.model);
+  if (other) {
+    throw new UsageError(
+      `recording ${options.path} mixes models (${first.backend}/${first.model} and ${other.backend}/${other.model})`,
+    );
+  }
+  const byKey = new Map<string, RecordedCall>(calls.map((c) => [c.key, c]));
+  const capabilities: BackendCapabilities = { ...first.capabilities };
+  return {
+    kind: "replay",
+    model: first.model,
+    capabilities,
+    generate: async (request) => {
+      if (request.signal?.aborted) throw new AbortedError();
+      const call = byKey.get(recordingKey(first.backend, first.model, request));
+      if (!call) {
+        throw new DeliberateError(
+          "not_recorded",
+          `no call in ${options.path} matches this request${request.seed !== undefined ? ` (seed ${request.seed})` : ""}; record it first`,
+        );
+      }
+      const result: GenerateResult = structuredClone(call.result);
+      for (const completion of result.completions)
+        request.onDelta?.({ index: completion.index, text: completion.text });
+      return result;
+    },
+    close: async () => {},
+  };
+}

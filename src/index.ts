@@ -11,6 +11,9 @@ export {
   type LlamaBackendOptions,
 } from "./backends/llama/llama-backend.js";
 export { createOpenAIBackend, type OpenAIBackendOptions } from "./backends/openai/openai-backend.js";
+export { recordBackend } from "./backends/replay/record-backend.js";
+export { type RecordedCall, readRecording } from "./backends/replay/recording.js";
+export { createReplayBackend, type ReplayBackendOptions } from "./backends/replay/replay-backend.js";
 export * from "./core/index.js";
 export * from "./models/index.js";
 export { EventBus, type EventListener } from "./runtime/event-bus.js";
@@ -18,4 +21,6 @@ export { MemoryGenerationCache } from "./runtime/memory-cache.js";
 export { type RetryOptions, withRetry } from "./runtime/retry.js";
 export { newTaskId, type RunOptions, runStrategy, type TaskResult } from "./runtime/task-context.js";
 export * from "./strategies/index.js";
+export * from "./structured/index.js";
+export * from "./tools/index.js";
 export * from "./verifiers/index.js";

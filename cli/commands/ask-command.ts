@@ -5,6 +5,10 @@ import { UsageError } from "../../src/core/errors.js";
 import { userMessage } from "../../src/core/message.js";
 import { runStrategy } from "../../src/runtime/task-context.js";
 import { createStrategy, isSingleCallStrategy, strategyNames } from "../../src/strategies/registry.js";
+import { StructuredOutputError } from "../../src/structured/structured-output-error.js";
+import { readSchemaFile } from "../../src/structured/structured-schema.js";
+import { createStructuredStrategy } from "../../src/structured/structured-strategies.js";
+import { builtInToolNames } from "../../src/tools/built-in-tools.js";
 import { addBackendOptions, type BackendFlags, loadBackend } from "../backend-options.js";
 import { createLiveView } from "../live-view.js";
 import { parseInteger, parseNumber } from "../options.js";
@@ -20,6 +24,8 @@ interface AskOptions extends BackendFlags {
   seed?: number;
   json?: boolean;
   system?: string;
+  schema?: string;
+  tools?: string[];
 }
 
 async function readQuestion(question: string): Promise<string> {
@@ -62,12 +68,35 @@ export function registerAskCommand(program: Command): void {
     )
     .option("--seed <s>", "sampling seed, for reproducible answers", parseInteger("--seed", { min: 0 }))
     .option("--system <text>", "system prompt")
+    .option("--schema <file>", "answer with JSON valid under this JSON Schema (direct, sc, asc, sc-conf)")
+    .option(
+      "--tools <names>",
+      `tools the model may call, comma-separated (${builtInToolNames().join(", ")}); implies --strategy react`,
+      (value: string) =>
+        value
+          .split(",")
+          .map((name) => name.trim())
+          .filter(Boolean),
+    )
     .option("--json", "print one JSON object: answer, strategy, usage, traceId")
-    .action(async (questionArg: string, options: AskOptions) => {
-      const strategy = createStrategy({
-        name: options.strategy,
-        ...(options.n !== undefined && { n: options.n }),
-      });
+    .action(async (questionArg: string, options: AskOptions, command: Command) => {
+      // Tools need a strategy that calls them: react, unless another was asked for, which is an error.
+      if (options.tools !== undefined) {
+        if (command.getOptionValueSource("strategy") === "default") options.strategy = "react";
+        else if (options.strategy !== "react") throw new UsageError("--tools works with --strategy react");
+        if (options.schema !== undefined) throw new UsageError("--tools cannot be combined with --schema");
+      }
+      // A schema is checked before anything is loaded, so a bad file costs nothing.
+      const schema = options.schema !== undefined ? await readSchemaFile(options.schema) : undefined;
+      const strategy = schema
+        ? createStructuredStrategy(options.strategy, schema, {
+            ...(options.n !== undefined && { n: options.n }),
+          })
+        : createStrategy({
+            name: options.strategy,
+            ...(options.n !== undefined && { n: options.n }),
+            ...(options.tools !== undefined && { tools: options.tools }),
+          });
       const budget: Budget = {
         ...(options.budgetTokens !== undefined && { maxTokens: options.budgetTokens }),
         ...(options.budgetCalls !== undefined && { maxCalls: options.budgetCalls }),
@@ -90,7 +119,8 @@ export function registerAskCommand(program: Command): void {
       // Only a person watching gets live output; pipes and --json get the final answer alone. Single-call
       // strategies stream their tokens; strategies that draw many samples show samples, tally and budget.
       const watching = process.stdout.isTTY && !options.json;
-      const streamTokens = watching && isSingleCallStrategy(options.strategy);
+      // Structured output may take several attempts, so only the validated value is printed.
+      const streamTokens = watching && !schema && isSingleCallStrategy(options.strategy);
       const view = watching && !streamTokens ? createLiveView(process.stderr) : undefined;
       let streamedAny = false;
       try {
@@ -111,11 +141,23 @@ export function registerAskCommand(program: Command): void {
           },
         );
         view?.stop();
+        if (schema) {
+          // Whatever the strategy did (a budget cut included), nothing invalid is printed.
+          const outcome = schema.check(result.answer);
+          if (!outcome.valid) {
+            throw new StructuredOutputError(
+              0,
+              outcome.issues,
+              result.budgetExhausted ? "budget exhausted" : undefined,
+            );
+          }
+        }
         if (options.json) {
           const { promptTokens, completionTokens, calls, wallMs } = result.usage;
           process.stdout.write(
             `${JSON.stringify({
               answer: result.answer,
+              ...(schema && { object: JSON.parse(result.answer) }),
               strategy: result.strategy,
               usage: { promptTokens, completionTokens, calls, wallMs },
               traceId: result.traceId,

@@ -4,15 +4,26 @@ import type { Command } from "commander";
 import type { AnswerFormat } from "../../src/answers/answer-format.js";
 import { numericFormat } from "../../src/answers/numeric-format.js";
 import type { BackendKind } from "../../src/backends/create-backend.js";
-import { isValidLabel, writeBenchReport, writeBenchRun } from "../../src/bench/bench-report.js";
+import { observeBackend } from "../../src/backends/observe-backend.js";
+import { recordBackend } from "../../src/backends/replay/record-backend.js";
+import { createReplayBackend } from "../../src/backends/replay/replay-backend.js";
+import {
+  type BenchRunMeta,
+  isValidLabel,
+  readBenchRun,
+  startBenchResults,
+  writeBenchMeta,
+  writeBenchReport,
+  writeBenchRun,
+} from "../../src/bench/bench-report.js";
 import { type BenchProblem, type ProblemResult, runBench, summarize } from "../../src/bench/bench-runner.js";
 import { readGsm8k } from "../../src/bench/gsm8k-dataset.js";
-import type { Backend } from "../../src/core/backend.js";
 import { errorMessage, UsageError } from "../../src/core/errors.js";
-import { createStrategy, strategyNames } from "../../src/strategies/registry.js";
+import { createStrategy, strategyNames, strategyUsesN } from "../../src/strategies/registry.js";
 import { addBackendOptions, type BackendFlags, backendKindOf, loadBackend } from "../backend-options.js";
 import { parseInteger } from "../options.js";
 import { formatDuration } from "../progress-bar.js";
+import { type JsonSchemaBenchFlags, runJsonSchemaBenchCommand } from "./bench-jsonschema.js";
 
 /** A dataset format: how to read its file and how its answers are compared. */
 interface DatasetFormat {
@@ -25,7 +36,7 @@ const DATASET_FORMATS: Readonly<Record<string, DatasetFormat>> = {
 };
 
 /** Flags as commander hands them over: numbers stay strings so that bad ones become UsageErrors. */
-interface BenchFlags extends BackendFlags {
+interface BenchFlags extends BackendFlags, JsonSchemaBenchFlags {
   dataset?: string;
   format: string;
   strategy?: string;
@@ -37,6 +48,9 @@ interface BenchFlags extends BackendFlags {
   maxTokens: string;
   out?: string;
   label?: string;
+  resume?: boolean;
+  record?: string;
+  replay?: string;
 }
 
 const DEFAULT_MAX_TOKENS = "512";
@@ -79,6 +93,9 @@ interface ValidatedBench {
   maxTokens: number;
   out: string;
   backend: BackendKind;
+  resume: boolean;
+  record: string | undefined;
+  replay: string | undefined;
 }
 
 /** Checks every flag before any model is loaded, so mistakes cost nothing. */
@@ -106,7 +123,7 @@ async function validate(flags: BenchFlags): Promise<ValidatedBench> {
   }
   const runs = strategies.map((strategy) => ({
     strategy,
-    label: flags.label ?? (n === undefined ? strategy : `${strategy}-n${n}`),
+    label: flags.label ?? (n === undefined || !strategyUsesN(strategy) ? strategy : `${strategy}-n${n}`),
   }));
   for (const { label } of runs) {
     if (!isValidLabel(label)) {
@@ -118,6 +135,18 @@ async function validate(flags: BenchFlags): Promise<ValidatedBench> {
   if (repeated !== undefined) throw new UsageError(`--strategy lists "${repeated}" twice`);
 
   const backend = backendKindOf(flags);
+  if (flags.record !== undefined && flags.replay !== undefined) {
+    throw new UsageError(
+      "--record and --replay exclude each other: a replayed run makes no model calls to record",
+    );
+  }
+  if (flags.replay !== undefined && (flags.model !== undefined || flags.baseUrl !== undefined)) {
+    throw new UsageError("--replay answers from the recording's model; leave out --model and --base-url");
+  }
+  if (flags.replay !== undefined) {
+    const recording = await stat(flags.replay).catch(() => undefined);
+    if (!recording?.isFile()) throw new UsageError(`recording not found: ${flags.replay}`);
+  }
   const validated: ValidatedBench = {
     dataset: flags.dataset,
     formatName: flags.format,
@@ -131,27 +160,59 @@ async function validate(flags: BenchFlags): Promise<ValidatedBench> {
     maxTokens: parsed(parseInteger("--max-tokens", { min: 1 }), flags.maxTokens),
     out: flags.out,
     backend,
+    resume: flags.resume === true,
+    record: flags.record,
+    replay: flags.replay,
   };
   const file = await stat(flags.dataset).catch(() => undefined);
   if (!file?.isFile()) throw new UsageError(`dataset file not found: ${flags.dataset}`);
   return validated;
 }
 
+/** Settings that change what a problem's result would be: a resumed run must keep them all. */
+const RESUME_KEYS = [
+  "strategy",
+  "n",
+  "dataset",
+  "format",
+  "backend",
+  "requestedModel",
+  "seed",
+  "maxTokens",
+  "budgetTokens",
+  "replayOf",
+] as const;
+
 /**
- * Notes the models that actually answered, for the report: an OpenAI-compatible server may answer with
- * another model than the id asked for (often just "default").
+ * The results an earlier run of the same label left that a resumed run keeps: problems of this
+ * dataset that finished without an error (failed ones run again). Refuses when the earlier run was
+ * made with other settings, since mixing them would make the run measure two things.
  */
-function recordAnsweringModels(backend: Backend, seen: Set<string>): Backend {
+async function resumableResults(
+  dir: string,
+  meta: BenchRunMeta,
+  problems: BenchProblem[],
+): Promise<{ results: ProblemResult[]; meta: BenchRunMeta } | undefined> {
+  const earlier = await readBenchRun(dir, meta.label);
+  if (!earlier.meta) {
+    if (earlier.results.length > 0) {
+      throw new UsageError(
+        `cannot resume ${meta.label}: its results have no meta file saying how they were made`,
+      );
+    }
+    return undefined;
+  }
+  for (const key of RESUME_KEYS) {
+    if (earlier.meta[key] !== meta[key]) {
+      throw new UsageError(
+        `cannot resume ${meta.label}: it ran with ${key} ${JSON.stringify(earlier.meta[key])}, not ${JSON.stringify(meta[key])}`,
+      );
+    }
+  }
+  const ids = new Set(problems.map((p) => p.id));
   return {
-    kind: backend.kind,
-    model: backend.model,
-    capabilities: backend.capabilities,
-    generate: async (request) => {
-      const result = await backend.generate(request);
-      seen.add(result.model);
-      return result;
-    },
-    close: () => backend.close(),
+    results: earlier.results.filter((r) => r.error === undefined && ids.has(r.id)),
+    meta: earlier.meta,
   };
 }
 
@@ -224,7 +285,13 @@ export function registerBenchCommand(program: Command): void {
   addBackendOptions(program.command("bench"))
     .description("measure accuracy and compute of strategies on a dataset; writes results and a report")
     .option("--dataset <file>", "dataset file (JSONL)")
-    .option("--format <name>", `dataset format: ${Object.keys(DATASET_FORMATS).join(", ")}`, "gsm8k")
+    .option(
+      "--format <name>",
+      `dataset format: ${[...Object.keys(DATASET_FORMATS), "jsonschemabench"].join(", ")}`,
+      "gsm8k",
+    )
+    .option("--max-attempts <k>", "jsonschemabench: most generations per schema (first try plus repairs)")
+    .option("--no-compare", "jsonschemabench: skip the unconstrained comparison run")
     .option("-s, --strategy <names>", `strategies, comma-separated: ${strategyNames().join(", ")}`)
     .option("--n <n>", "samples or candidates per problem, for strategies that draw several")
     .option("--limit <k>", "only the first k problems")
@@ -234,7 +301,24 @@ export function registerBenchCommand(program: Command): void {
     .option("--max-tokens <n>", "most tokens per generated completion", DEFAULT_MAX_TOKENS)
     .option("--out <dir>", "directory for results, report.md and the chart (shared by runs to compare)")
     .option("--label <label>", "name of the run in the report (default: strategy, or strategy-nN with --n)")
+    .option(
+      "--resume",
+      "keep the problems an earlier, interrupted run of the same label finished; run the rest",
+    )
+    .option(
+      "--record <file>",
+      "append every model call (request key and full result) to this JSONL recording",
+    )
+    .option(
+      "--replay <file>",
+      "answer model calls from a recording instead of the model (a call it lacks fails that problem)",
+    )
     .action(async (flags: BenchFlags) => {
+      // Structured output has its own metrics (coverage, compliance, speed) and report.
+      if (flags.format === "jsonschemabench") {
+        await runJsonSchemaBenchCommand(flags, commandLine(process.argv.slice(2)));
+        return;
+      }
       const bench = await validate(flags);
       // bin.ts hands main() exactly these arguments, so this is the command as typed.
       const invocation = commandLine(process.argv.slice(2));
@@ -243,9 +327,17 @@ export function registerBenchCommand(program: Command): void {
       });
       if (problems.length === 0) throw new UsageError(`no problems in ${bench.dataset}`);
 
-      const loaded = await loadBackend({ ...flags, backend: bench.backend });
+      const loaded =
+        bench.replay !== undefined
+          ? await createReplayBackend({ path: bench.replay })
+          : await loadBackend({ ...flags, backend: bench.backend });
       const answeringModels = new Set<string>();
-      const backend = recordAnsweringModels(loaded, answeringModels);
+      // The report names the models that actually answered: an OpenAI-compatible server may answer
+      // under another id than the one asked for (often just "default").
+      const backend = observeBackend(
+        bench.record !== undefined ? recordBackend(loaded, bench.record) : loaded,
+        (_request, result) => answeringModels.add(result.model),
+      );
 
       // Ctrl-C stops the run; results of strategies that already finished stay in the report.
       const controller = new AbortController();
@@ -259,34 +351,15 @@ export function registerBenchCommand(program: Command): void {
             format: bench.format.answerFormat,
             ...(bench.n !== undefined && { n: bench.n }),
           });
-          const progress = createBenchProgress(process.stderr, run.label, problems.length);
           const startedAt = new Date();
-          let results: ProblemResult[];
-          try {
-            results = await runBench({
-              problems,
-              strategy,
-              strategyLabel: run.label,
-              backend,
-              format: bench.format.answerFormat,
-              concurrency: bench.concurrency,
-              seed: bench.seed,
-              params: { maxTokens: bench.maxTokens },
-              ...(bench.budgetTokens !== undefined && { budget: { maxTokens: bench.budgetTokens } }),
-              onResult: progress.update,
-              signal: controller.signal,
-            });
-          } finally {
-            progress.stop();
-          }
-          const finishedAt = new Date();
-          await writeBenchRun(bench.out, run.label, results, {
+          const meta: BenchRunMeta = {
             label: run.label,
             strategy: run.strategy,
             ...(bench.n !== undefined && { n: bench.n }),
             dataset: bench.dataset,
             format: bench.formatName,
-            model: answeringModels.size > 0 ? [...answeringModels].sort().join(", ") : backend.model,
+            model: backend.model,
+            requestedModel: backend.model,
             backend: backend.kind,
             command: invocation,
             seed: bench.seed,
@@ -295,8 +368,63 @@ export function registerBenchCommand(program: Command): void {
             ...(bench.budgetTokens !== undefined && { budgetTokens: bench.budgetTokens }),
             maxTokens: bench.maxTokens,
             startedAt: startedAt.toISOString(),
+            finishedAt: startedAt.toISOString(),
+            elapsedMs: 0,
+            partial: true,
+            ...(bench.replay !== undefined && { replayOf: bench.replay }),
+            ...(bench.record !== undefined && { recordedTo: bench.record }),
+          };
+          const earlier = bench.resume ? await resumableResults(bench.out, meta, problems) : undefined;
+          if (earlier) {
+            meta.startedAt = earlier.meta.startedAt;
+            meta.elapsedMs = earlier.meta.elapsedMs;
+            meta.command = earlier.meta.command;
+          }
+          const kept = earlier?.results ?? [];
+          const done = new Set(kept.map((r) => r.id));
+          const todo = problems.filter((p) => !done.has(p.id));
+          const file = await startBenchResults(bench.out, run.label, kept);
+          await writeBenchMeta(bench.out, run.label, meta);
+
+          const progress = createBenchProgress(process.stderr, run.label, problems.length);
+          for (const result of kept) progress.update(result);
+          let fresh: ProblemResult[];
+          try {
+            fresh = await runBench({
+              problems: todo,
+              strategy,
+              strategyLabel: run.label,
+              backend,
+              format: bench.format.answerFormat,
+              concurrency: bench.concurrency,
+              seed: bench.seed,
+              params: { maxTokens: bench.maxTokens },
+              ...(bench.budgetTokens !== undefined && { budget: { maxTokens: bench.budgetTokens } }),
+              onResult: (result) => {
+                file.append(result);
+                progress.update(result);
+              },
+              signal: controller.signal,
+            });
+          } catch (error) {
+            // Whatever finished is already on disk; the meta says how long it ran, so --resume can go on.
+            meta.elapsedMs += Date.now() - startedAt.getTime();
+            meta.finishedAt = new Date().toISOString();
+            await writeBenchMeta(bench.out, run.label, meta);
+            await writeBenchReport(bench.out);
+            throw error;
+          } finally {
+            progress.stop();
+          }
+          const finishedAt = new Date();
+          const order = new Map(problems.map((p, i) => [p.id, i]));
+          const results = [...kept, ...fresh].sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
+          const { partial: _partial, ...finished } = meta;
+          await writeBenchRun(bench.out, run.label, results, {
+            ...finished,
+            model: answeringModels.size > 0 ? [...answeringModels].sort().join(", ") : backend.model,
             finishedAt: finishedAt.toISOString(),
-            elapsedMs: finishedAt.getTime() - startedAt.getTime(),
+            elapsedMs: meta.elapsedMs + (finishedAt.getTime() - startedAt.getTime()),
           });
           // Rebuilt after every run, so a later failure still leaves a report of what finished.
           reportPath = await writeBenchReport(bench.out);
@@ -304,7 +432,8 @@ export function registerBenchCommand(program: Command): void {
           process.stderr.write(
             `${run.label}: accuracy ${(s.accuracy * 100).toFixed(1)}% (${results.filter((r) => r.correct).length}/${s.problems}), ` +
               `${s.meanTokens.toFixed(0)} tokens/problem, ${s.meanCalls.toFixed(2)} calls/problem, ` +
-              `${s.errors} errors, ${formatDuration((finishedAt.getTime() - startedAt.getTime()) / 1000)}\n`,
+              `${s.errors} errors, ${formatDuration((finishedAt.getTime() - startedAt.getTime()) / 1000)}` +
+              `${kept.length > 0 ? ` (${kept.length} problems kept from the earlier run)` : ""}\n`,
           );
         }
       } finally {

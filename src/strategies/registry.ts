@@ -2,10 +2,13 @@ import type { AnswerFormat } from "../answers/answer-format.js";
 import { numericFormat } from "../answers/numeric-format.js";
 import { UsageError } from "../core/errors.js";
 import type { Strategy } from "../core/strategy.js";
+import { builtInTools } from "../tools/built-in-tools.js";
 import { llmJudgeVerifier } from "../verifiers/llm-judge-verifier.js";
 import { bestOfN } from "./best-of-n.js";
 import { cot } from "./cot.js";
 import { direct } from "./direct.js";
+import { pal } from "./pal.js";
+import { react } from "./react.js";
 import { refine } from "./refine.js";
 import { selfConsistency } from "./self-consistency.js";
 
@@ -15,12 +18,16 @@ export interface StrategySpec {
   /** Samples (self-consistency) or candidates (best-of-n). */
   n?: number;
   format?: AnswerFormat;
+  /** Built-in tools a tool-using strategy (react) may call, by name; default calculator. */
+  tools?: string[];
 }
 
 interface RegisteredStrategy {
   description: string;
   /** Makes exactly one model call, so its tokens are worth streaming as they come. */
   singleCall?: boolean;
+  /** Reads `n` (samples or candidates); others ignore it. */
+  usesN?: boolean;
   create: (spec: Required<Pick<StrategySpec, "format">> & StrategySpec) => Strategy;
 }
 
@@ -37,6 +44,7 @@ const registry = new Map<string, RegisteredStrategy>([
   [
     "sc",
     {
+      usesN: true,
       description: "self-consistency: n chain-of-thought samples, majority vote",
       create: ({ format, n }) => selfConsistency({ format, n: n ?? 8 }),
     },
@@ -44,6 +52,7 @@ const registry = new Map<string, RegisteredStrategy>([
   [
     "asc",
     {
+      usesN: true,
       description: "adaptive self-consistency: stop sampling once a Beta rule is 95% sure of the winner",
       create: ({ format, n }) =>
         selfConsistency({
@@ -57,6 +66,7 @@ const registry = new Map<string, RegisteredStrategy>([
   [
     "sc-conf",
     {
+      usesN: true,
       description: "self-consistency weighted by token confidence, least confident 25% dropped (DeepConf)",
       create: ({ format, n }) =>
         selfConsistency({ format, n: n ?? 8, confidence: { weight: true, filterBottom: 0.25 } }),
@@ -65,6 +75,7 @@ const registry = new Map<string, RegisteredStrategy>([
   [
     "best-of-n",
     {
+      usesN: true,
       description: "best-of-n: n chain-of-thought candidates graded 1-10 by an LLM judge, best kept",
       create: ({ format, n }) => bestOfN({ format, n: n ?? 4, verifier: llmJudgeVerifier() }),
     },
@@ -72,6 +83,7 @@ const registry = new Map<string, RegisteredStrategy>([
   [
     "best-of-n-tournament",
     {
+      usesN: true,
       description: "best-of-n by knockout: candidates compared pairwise by the model, both orders",
       create: ({ format, n }) => bestOfN({ format, n: n ?? 4, mode: "tournament" }),
     },
@@ -83,10 +95,37 @@ const registry = new Map<string, RegisteredStrategy>([
       create: ({ format }) => refine({ format }),
     },
   ],
+  [
+    "pal",
+    {
+      description:
+        "program-aided: the model writes JavaScript, a sandbox runs it, errors go back for up to 2 repairs",
+      create: ({ format }) => pal({ format }),
+    },
+  ],
+  [
+    "pal-sc",
+    {
+      usesN: true,
+      description: "self-consistency over pal: n programs sampled and run, majority vote on their outputs",
+      create: ({ format, n }) => selfConsistency({ format, n: n ?? 8, base: pal({ format }) }),
+    },
+  ],
+  [
+    "react",
+    {
+      description:
+        "ReAct: Thought / Action / Observation with tools (default calculator) until a Final Answer",
+      create: ({ format, tools }) => react({ format, tools: builtInTools(tools ?? ["calculator"]) }),
+    },
+  ],
   // Reflexion needs an external checker (tests, a validator), so it is a library strategy, not a name.
 ]);
 
 export const strategyNames = (): string[] => [...registry.keys()];
+
+/** Whether the named strategy reads `n`, so runs with different n measure different things. */
+export const strategyUsesN = (name: string): boolean => registry.get(name)?.usesN === true;
 
 /** Whether the named strategy makes exactly one model call. */
 export const isSingleCallStrategy = (name: string): boolean => registry.get(name)?.singleCall === true;

@@ -16,9 +16,12 @@ import type {
   Completion,
   GenerateRequest,
   GenerateResult,
+  JsonSchema,
 } from "../../core/backend.js";
 import { AbortedError, BackendError, errorMessage, UsageError } from "../../core/errors.js";
 import type { ChatMessage } from "../../core/message.js";
+import { compileStopAfter, stopAfterIndex } from "../../core/stop-after.js";
+import { translateSchema } from "../../structured/grammar-translation.js";
 import { loadLlama, loadModel } from "./llama-runtime.js";
 import { SequencePool } from "./sequence-pool.js";
 
@@ -38,6 +41,8 @@ export interface LlamaBackendOptions {
 }
 
 const UNFINISHED_UTF8 = "\uFFFD";
+/** What node-llama-cpp's JSON-schema grammars put after the JSON value (never inside it). */
+const JSON_GRAMMAR_END = "\n\n\n\n";
 
 /**
  * The embedded backend: a GGUF model run in-process by llama.cpp. `n` completions run as parallel
@@ -152,7 +157,10 @@ export class LlamaBackend implements Backend {
       grammar = loadLlama().then(async (llama) => {
         try {
           if (request.grammar !== undefined) return await llama.createGrammar({ grammar: request.grammar });
-          return await llama.createGrammarForJsonSchema(request.jsonSchema as never);
+          // The grammar enforces what it can of the schema; callers validate the rest (see src/structured).
+          return await llama.createGrammarForJsonSchema(
+            translateSchema(request.jsonSchema as JsonSchema).schema as never,
+          );
         } catch (error) {
           throw new UsageError(`cannot build a grammar for this constraint: ${errorMessage(error)}`);
         }
@@ -180,7 +188,12 @@ export class LlamaBackend implements Backend {
     const { grammar } = job;
     const temperature = request.temperature ?? this.options.defaultTemperature;
     const wantConfidence = request.confidence === true;
-    const stops = (request.stop ?? []).filter((s) => s.length > 0);
+    const stops = [
+      ...(request.stop ?? []).filter((s) => s.length > 0),
+      // node-llama-cpp's JSON grammars end in "\n\n\n\n" then allow newlines forever; the JSON is done there.
+      ...(request.jsonSchema !== undefined && request.grammar === undefined ? [JSON_GRAMMAR_END] : []),
+    ];
+    const stopAfter = compileStopAfter(request.stopAfter);
     // Hold back enough text that a stop string split across tokens is never streamed.
     const holdBack = Math.max(0, ...stops.map((s) => s.length - 1));
 
@@ -216,6 +229,11 @@ export class LlamaBackend implements Backend {
         const stopAt = firstStopIndex(text, stops, Math.max(0, streamed - holdBack));
         if (stopAt !== undefined) {
           text = text.slice(0, stopAt);
+          break;
+        }
+        const endAt = stopAfterIndex(text, stopAfter);
+        if (endAt !== undefined) {
+          text = text.slice(0, endAt);
           break;
         }
         if (generated.length >= maxTokens) {

@@ -8,6 +8,7 @@ import type {
   GenerateResult,
 } from "../../core/backend.js";
 import { AbortedError, BackendError, errorMessage, UsageError } from "../../core/errors.js";
+import { compileStopAfter, stopAfterIndex } from "../../core/stop-after.js";
 import { type Pricing, priceOf } from "../../core/usage.js";
 import { withRetry } from "../../runtime/retry.js";
 
@@ -46,6 +47,8 @@ interface ChoiceState {
   finishReason: FinishReason | undefined;
   confidences: number[];
   contentChunks: number;
+  /** Ended by the request's `stopAfter` pattern here, not by the server. */
+  cutShort?: boolean;
 }
 
 interface ExchangeResult {
@@ -97,7 +100,31 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): Backend {
   let closed = false;
   const inFlight = new Set<AbortController>();
 
+  /** Schemas this server refused as `response_format` (400/422); they go as plain requests from then on. */
+  const refusedSchemas = new Set<string>();
+  const MAX_REMEMBERED_SCHEMAS = 256;
+
+  /**
+   * Sends `jsonSchema` as `response_format: json_schema`. A server that rejects it (no support, or a
+   * schema outside its strict subset) gets the request again without it: the caller's prompt and
+   * validation (see src/structured) then carry the schema.
+   */
   async function generate(request: GenerateRequest): Promise<GenerateResult> {
+    if (request.jsonSchema === undefined) return generateOnce(request);
+    const key = JSON.stringify(request.jsonSchema);
+    const plain: GenerateRequest = { ...request, jsonSchema: undefined };
+    if (refusedSchemas.has(key)) return generateOnce(plain);
+    try {
+      return await generateOnce(request);
+    } catch (error) {
+      if (!isClientRejection(error)) throw error;
+      if (refusedSchemas.size >= MAX_REMEMBERED_SCHEMAS) refusedSchemas.clear();
+      refusedSchemas.add(key);
+      return generateOnce(plain);
+    }
+  }
+
+  async function generateOnce(request: GenerateRequest): Promise<GenerateResult> {
     if (closed) throw new BackendError("internal", "openai backend is closed");
     if ((request.messages === undefined) === (request.prompt === undefined)) {
       throw new UsageError("give exactly one of messages or prompt");
@@ -235,7 +262,13 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): Backend {
     }
     try {
       if (!response.ok) throw await httpError(response);
-      const state = new ResponseState(endpoint, targets, request.confidence === true, relay);
+      const state = new ResponseState(
+        endpoint,
+        targets,
+        request.confidence === true,
+        relay,
+        compileStopAfter(request.stopAfter),
+      );
       const contentType = response.headers.get("content-type") ?? "";
       if (contentType.includes("text/event-stream")) {
         await readEventStream(response, url, state, signal);
@@ -389,7 +422,19 @@ class ResponseState {
     private readonly targets: number[],
     private readonly wantConfidence: boolean,
     private readonly relay: DeltaRelay,
+    private readonly stopAfter: RegExp | undefined,
   ) {}
+
+  /**
+   * Whether every choice has ended and at least one was cut short by `stopAfter`: the rest of the
+   * stream is then not worth reading, and closing it tells the server to stop generating.
+   */
+  endedEarly(): boolean {
+    const states = this.targets.map((t) => this.choices.get(t));
+    return (
+      states.some((s) => s?.cutShort) && states.every((s) => s !== undefined && s.finishReason !== undefined)
+    );
+  }
 
   /** Applies one streamed chunk. */
   applyChunk(chunk: Json): void {
@@ -443,10 +488,18 @@ class ResponseState {
       state = { text: "", finishReason: undefined, confidences: [], contentChunks: 0 };
       this.choices.set(target, state);
     }
+    if (state.cutShort) return;
     if (typeof text === "string" && text !== "") {
       state.text += text;
       state.contentChunks++;
+      const endAt = stopAfterIndex(state.text, this.stopAfter);
+      if (endAt !== undefined) {
+        state.text = state.text.slice(0, endAt);
+        state.finishReason = "stop";
+        state.cutShort = true;
+      }
       this.relay.relay(target, state.text);
+      if (state.cutShort) return;
     }
     if (this.wantConfidence) {
       for (const logprob of logprobsOf(choice.logprobs)) state.confidences.push(Math.exp(logprob));
@@ -534,7 +587,7 @@ async function readEventStream(
       for (const data of datas) {
         // One read may hold many events: stop between them once aborted (e.g. from onDelta).
         if (signal.aborted) throw new Error("aborted while reading the stream");
-        if (handle(data)) return;
+        if (handle(data) || state.endedEarly()) return;
       }
       if (done) {
         reachedEnd = true;

@@ -1,0 +1,97 @@
+import { stat } from "node:fs/promises";
+import {
+  readJsonSchemaBench,
+  runJsonSchemaBench,
+  summarizeJsonSchemaBench,
+  writeJsonSchemaBench,
+} from "../../src/bench/jsonschema-bench.js";
+import { errorMessage, UsageError } from "../../src/core/errors.js";
+import { type BackendFlags, backendKindOf, loadBackend } from "../backend-options.js";
+import { parseInteger } from "../options.js";
+
+/** The bench flags that apply to `--format jsonschemabench` (numbers still as typed). */
+export interface JsonSchemaBenchFlags extends BackendFlags {
+  dataset?: string;
+  strategy?: string;
+  limit?: string;
+  seed: string;
+  maxTokens: string;
+  maxAttempts?: string;
+  out?: string;
+  compare?: boolean;
+}
+
+function integer(name: string, value: string, min: number): number {
+  try {
+    return parseInteger(name, { min })(value);
+  } catch (error) {
+    throw new UsageError(errorMessage(error));
+  }
+}
+
+/**
+ * `deliberate bench --format jsonschemabench`: structured output over a JSONSchemaBench file —
+ * coverage, compliance, tokens and ms per token constrained against unconstrained.
+ */
+export async function runJsonSchemaBenchCommand(
+  flags: JsonSchemaBenchFlags,
+  invocation: string,
+): Promise<void> {
+  if (flags.dataset === undefined) throw new UsageError("--dataset <file> is required");
+  if (flags.out === undefined) throw new UsageError("--out <dir> is required");
+  if (flags.strategy !== undefined)
+    throw new UsageError("--strategy does not apply to --format jsonschemabench");
+  const limit = flags.limit === undefined ? undefined : integer("--limit", flags.limit, 1);
+  const seed = integer("--seed", flags.seed, 0);
+  const maxTokens = integer("--max-tokens", flags.maxTokens, 1);
+  const maxAttempts = flags.maxAttempts === undefined ? 3 : integer("--max-attempts", flags.maxAttempts, 1);
+  backendKindOf(flags);
+  const file = await stat(flags.dataset).catch(() => undefined);
+  if (!file?.isFile()) throw new UsageError(`dataset file not found: ${flags.dataset}`);
+  const items = await readJsonSchemaBench(flags.dataset, { ...(limit !== undefined && { limit }) });
+  if (items.length === 0) throw new UsageError(`no schemas in ${flags.dataset}`);
+
+  const backend = await loadBackend(flags);
+  const controller = new AbortController();
+  const onInterrupt = (): void => controller.abort();
+  process.once("SIGINT", onInterrupt);
+  const started = new Date();
+  let done = 0;
+  try {
+    const results = await runJsonSchemaBench({
+      items,
+      backend,
+      maxTokens,
+      maxAttempts,
+      seed,
+      compare: flags.compare !== false,
+      signal: controller.signal,
+      onResult: (r) => {
+        done++;
+        const c = r.constrained;
+        process.stderr.write(
+          `${done}/${items.length} ${r.id}: ${!r.covered ? `not covered (${r.coverageError})` : c?.valid ? `valid after ${c.attempts}` : `invalid: ${c?.error}`}\n`,
+        );
+      },
+    });
+    const report = await writeJsonSchemaBench(flags.out, results, {
+      command: invocation,
+      dataset: flags.dataset,
+      model: backend.model,
+      backend: backend.kind,
+      maxTokens,
+      maxAttempts,
+      startedAt: started.toISOString(),
+      elapsedMs: Date.now() - started.getTime(),
+    });
+    const s = summarizeJsonSchemaBench(results);
+    process.stderr.write(
+      `coverage ${(s.coverage * 100).toFixed(1)}%, compliance ${(s.compliance * 100).toFixed(1)}%, ` +
+        `decoding ${s.decodeMsPerTokenConstrained.toFixed(1)} ms/token constrained vs ${s.decodeMsPerTokenUnconstrained?.toFixed(1) ?? "–"} unconstrained\n`,
+    );
+    process.stdout.write(`${report}\n`);
+  } finally {
+    process.off("SIGINT", onInterrupt);
+    await backend.close();
+  }
+}

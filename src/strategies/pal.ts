@@ -1,0 +1,175 @@
+import type { AnswerFormat } from "../answers/answer-format.js";
+import { numericFormat } from "../answers/numeric-format.js";
+import type { ChatMessage } from "../core/message.js";
+import type { Strategy, StrategyInput, StrategyResult } from "../core/strategy.js";
+import type { SandboxLimits } from "../tools/code/code-sandbox.js";
+import { type CodeToolOutput, createCodeTool } from "../tools/code/code-tool.js";
+import { callTool } from "../tools/tool-runner.js";
+
+/** A worked example: a question and the program that answers it. */
+export interface PalExample {
+  question: string;
+  /** JavaScript that prints the answer with console.log. */
+  program: string;
+}
+
+export interface PalOptions {
+  /** How the printed answer is read and compared; default numeric. */
+  format?: AnswerFormat;
+  /** Rounds in which a failing program goes back to the model with its error; default 2. */
+  maxRepairs?: number;
+  /** Limits of the sandbox the programs run in. */
+  sandbox?: Partial<SandboxLimits>;
+  /** Few-shot examples shown before the question; default one short one. Pass [] for zero-shot. */
+  examples?: PalExample[];
+}
+
+/** One program the model wrote and what running it gave. */
+export interface PalAttempt {
+  program: string;
+  stdout: string;
+  error: string | undefined;
+  answer: string | undefined;
+}
+
+export interface PalResult extends StrategyResult {
+  details: {
+    /** The last program written: what the answer was computed by. */
+    reasoning: string;
+    extracted: string | undefined;
+    attempts: PalAttempt[];
+    completionTokens: number;
+  };
+}
+
+export const PAL_INSTRUCTION =
+  "Write a JavaScript program that computes the answer to this question. Use clear variable names, " +
+  "and print only the final answer with console.log, as a number. Reply with the program in one " +
+  "```javascript code block.";
+
+const DEFAULT_EXAMPLES: PalExample[] = [
+  {
+    question: "Olivia has $23. She bought five bagels for $3 each. How much money does she have left?",
+    program: [
+      "const moneyInitial = 23;",
+      "const bagels = 5;",
+      "const bagelCost = 3;",
+      "const moneySpent = bagels * bagelCost;",
+      "console.log(moneyInitial - moneySpent);",
+    ].join("\n"),
+  },
+];
+
+const fenced = (program: string): string => `\`\`\`javascript\n${program}\n\`\`\``;
+
+/** The program in a reply: its first fenced block (a cut-off one included), else the whole reply. */
+export function extractProgram(reply: string): string {
+  const closed = reply.match(/```[ \t]*(?:javascript|js|typescript|ts)?[ \t]*\n([\s\S]*?)```/i);
+  if (closed?.[1] !== undefined) return closed[1].trim();
+  const open = reply.match(/```[ \t]*(?:javascript|js)?[ \t]*\n([\s\S]*)$/i);
+  if (open?.[1] !== undefined) return open[1].trim();
+  return reply.trim();
+}
+
+/** The conversation of the first round: examples as earlier turns, then the question with the instruction. */
+export function palMessages(input: StrategyInput, examples: PalExample[]): ChatMessage[] {
+  const shots = examples.flatMap((example): ChatMessage[] => [
+    { role: "user", content: `${example.question}\n${PAL_INSTRUCTION}` },
+    { role: "assistant", content: fenced(example.program) },
+  ]);
+  const messages = [...input.messages];
+  const lastUser = messages.map((m) => m.role).lastIndexOf("user");
+  if (lastUser >= 0) {
+    const question = messages[lastUser] as ChatMessage;
+    messages[lastUser] = { ...question, content: `${question.content}\n${PAL_INSTRUCTION}` };
+  }
+  const systemCount = messages.findIndex((m) => m.role !== "system");
+  const at = systemCount < 0 ? messages.length : systemCount;
+  return [...messages.slice(0, at), ...shots, ...messages.slice(at)];
+}
+
+/** The answer a run printed (its last printed line), else its completion value. */
+function answerOfRun(output: CodeToolOutput, format: AnswerFormat): string | undefined {
+  const lines = output.stdout.split("\n").filter((line) => line.trim() !== "");
+  const printed = lines.at(-1);
+  if (printed !== undefined) {
+    const answer = format.extract(printed);
+    if (answer !== undefined) return answer;
+  }
+  return output.result === undefined ? undefined : format.extract(output.result);
+}
+
+function repairRequest(attempt: PalAttempt): string {
+  const problem =
+    attempt.error !== undefined
+      ? `Running the program failed with:\n${attempt.error}`
+      : attempt.stdout.trim() === ""
+        ? "The program printed nothing."
+        : `The program printed:\n${attempt.stdout.trim().slice(-500)}\nbut that is not a single number.`;
+  return `${problem}\nFix the program so that it prints only the final answer with console.log. Reply with the whole corrected program in one \`\`\`javascript code block.`;
+}
+
+/**
+ * Program-aided reasoning (PAL, Gao et al., 2023): the model writes a JavaScript program that computes
+ * the answer, the `code` sandbox runs it, and a program that fails or prints no answer goes back to
+ * the model with what went wrong, for a bounded number of repair rounds.
+ */
+export function pal(options: PalOptions = {}): Strategy<StrategyInput, PalResult> {
+  const format = options.format ?? numericFormat;
+  const maxRepairs = Math.max(0, options.maxRepairs ?? 2);
+  const examples = options.examples ?? DEFAULT_EXAMPLES;
+  const codeTool = createCodeTool(options.sandbox);
+
+  return async (ctx, input) => {
+    const messages = palMessages(input, examples);
+    const attempts: PalAttempt[] = [];
+    let completionTokens = 0;
+    let lastReply = "";
+
+    for (let round = 0; round <= maxRepairs; round++) {
+      const result = await ctx.generate(
+        {
+          ...input.params,
+          temperature: input.params?.temperature ?? 0,
+          // A copy: the conversation grows after this call, and backends, caches and recorders keep requests.
+          messages: [...messages],
+          n: 1,
+        },
+        { step: { kind: round === 0 ? "pal" : "repair", label: `program ${round + 1}` } },
+      );
+      const completion = result.completions[0];
+      lastReply = completion?.text ?? "";
+      completionTokens += completion?.completionTokens ?? 0;
+      const program = extractProgram(lastReply);
+
+      const outcome = await callTool(ctx, codeTool, { code: program });
+      const output: CodeToolOutput = outcome.ok
+        ? (outcome.output as CodeToolOutput)
+        : { stdout: "", error: outcome.error, outputTruncated: false };
+      const answer = output.error === undefined ? answerOfRun(output, format) : undefined;
+      const attempt: PalAttempt = { program, stdout: output.stdout, error: output.error, answer };
+      attempts.push(attempt);
+      if (answer !== undefined) break;
+      messages.push(
+        { role: "assistant", content: lastReply },
+        { role: "user", content: repairRequest(attempt) },
+      );
+    }
+
+    const last = attempts.at(-1) as PalAttempt;
+    ctx.emit({
+      type: "sample",
+      index: 0,
+      text: last.program,
+      ...(last.answer !== undefined && { answer: last.answer }),
+      finishReason: "stop",
+      completionTokens,
+    });
+    return {
+      answer: last.answer ?? last.stdout.trim(),
+      strategy: "pal",
+      budgetExhausted: false,
+      details: { reasoning: last.program, extracted: last.answer, attempts, completionTokens },
+    };
+  };
+}

@@ -1,0 +1,31 @@
+export { type GrammarTranslation, type SchemaDeviation, translateSchema } from "./grammar-translation.js";
+export {
+  compileSchemaValidator,
+  describeIssue,
+  type SchemaValidator,
+  type ValidationIssue,
+  type ValidationOutcome,
+} from "./schema-validator.js";
+export {
+  type AttemptRecord,
+  type GenerateObjectOptions,
+  type GenerateObjectResult,
+  generateObject,
+  type StructuredOutputOptions,
+  type StructuredOutputResult,
+  type StructuredVoteOptions,
+  structuredOutput,
+  structuredSelfConsistency,
+  withSchemaInstruction,
+} from "./structured-output.js";
+export { StructuredOutputError } from "./structured-output-error.js";
+export {
+  type CheckOutcome,
+  type InferSchema,
+  parseJsonOutput,
+  prepareSchema,
+  readSchemaFile,
+  type SchemaInput,
+  type StructuredSchema,
+} from "./structured-schema.js";
+export { createStructuredStrategy, STRUCTURED_STRATEGY_NAMES } from "./structured-strategies.js";

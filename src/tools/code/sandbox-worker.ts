@@ -1,0 +1,141 @@
+/*
+ * Runs one program in a QuickJS (WebAssembly) interpreter and posts a SandboxReport. The program sees
+ * only QuickJS's language built-ins plus a `console` whose output is captured: QuickJS has no
+ * filesystem, network, process or module loader of its own, and none are given to it. Memory is
+ * capped by QuickJS's allocator limit, CPU time by an interrupt handler; the parent terminates this
+ * worker on a wall-clock deadline in case both fail.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import releaseVariantExport from "@jitl/quickjs-wasmfile-release-sync";
+import {
+  newQuickJSWASMModuleFromVariant,
+  type QuickJSContext,
+  type QuickJSHandle,
+  type QuickJSSyncVariant,
+  shouldInterruptAfterDeadline,
+} from "quickjs-emscripten-core";
+import type { SandboxJob, SandboxMessage, SandboxReport } from "./sandbox-protocol.js";
+
+// Node loads the package's ESM build, whose default export is the variant; its types describe the
+// CommonJS build, where the default import would be the whole module object.
+const releaseVariant = releaseVariantExport as unknown as QuickJSSyncVariant;
+
+const CONSOLE_METHODS = ["log", "info", "warn", "error", "debug"] as const;
+
+class CappedOutput {
+  text = "";
+  truncated = false;
+  constructor(private readonly limit: number) {}
+  /** Appends what fits; false once the limit is reached. */
+  write(chunk: string): boolean {
+    const room = this.limit - this.text.length;
+    if (chunk.length > room) {
+      this.text += chunk.slice(0, Math.max(0, room));
+      this.truncated = true;
+      return false;
+    }
+    this.text += chunk;
+    return true;
+  }
+}
+
+function show(context: QuickJSContext, handle: QuickJSHandle, limit: number): string {
+  try {
+    if (context.typeof(handle) === "string") return context.getString(handle).slice(0, limit);
+    const value: unknown = context.dump(handle);
+    if (value === undefined) return "undefined";
+    if (typeof value === "string") return value.slice(0, limit);
+    return (JSON.stringify(value) ?? String(value)).slice(0, limit);
+  } catch {
+    return "[unprintable]";
+  }
+}
+
+function describeError(context: QuickJSContext, handle: QuickJSHandle, limit: number): string {
+  return describeErrorInFull(context, handle).slice(0, limit);
+}
+
+function describeErrorInFull(context: QuickJSContext, handle: QuickJSHandle): string {
+  try {
+    const value: unknown = context.dump(handle);
+    if (value && typeof value === "object" && "message" in value) {
+      const { name, message } = value as { name?: unknown; message?: unknown };
+      const text = `${typeof name === "string" ? name : "Error"}: ${String(message)}`;
+      // QuickJS reports both CPU interrupts and allocator refusals as InternalError.
+      if (text === "InternalError: interrupted") return "TimeoutError: CPU time limit exceeded";
+      return text;
+    }
+    return `Uncaught ${typeof value === "string" ? value : JSON.stringify(value)}`;
+  } catch {
+    return "Error: the program failed and its error could not be read (out of memory?)";
+  }
+}
+
+async function run(job: SandboxJob): Promise<SandboxReport> {
+  const quickjs = await newQuickJSWASMModuleFromVariant(releaseVariant);
+  const deadline = Date.now() + job.cpuMs;
+  const runtime = quickjs.newRuntime({
+    memoryLimitBytes: job.memoryBytes,
+    maxStackSizeBytes: job.stackBytes,
+    interruptHandler: shouldInterruptAfterDeadline(deadline),
+  });
+  // The default intrinsics: the Eval intrinsic is what evalCode itself runs on, and `eval` inside the
+  // interpreter reaches nothing the program could not reach anyway.
+  const context = runtime.newContext();
+  const output = new CappedOutput(job.maxOutputChars);
+
+  const consoleHandle = context.newObject();
+  for (const method of CONSOLE_METHODS) {
+    const fn = context.newFunction(method, (...args) => {
+      const line = `${args.map((arg) => show(context, arg, job.maxOutputChars)).join(" ")}\n`;
+      // Printing runs program code (getters, toJSON) whose interrupt `show` swallows; stop here instead.
+      if (Date.now() > deadline) {
+        return { error: context.newError({ name: "TimeoutError", message: "CPU time limit exceeded" }) };
+      }
+      // Stop a program that floods its output instead of letting it burn its whole CPU allowance.
+      if (!output.write(line))
+        return { error: context.newError({ name: "RangeError", message: "output limit exceeded" }) };
+    });
+    context.setProp(consoleHandle, method, fn);
+    fn.dispose();
+  }
+  context.setProp(context.global, "console", consoleHandle);
+  consoleHandle.dispose();
+
+  let result: string | undefined;
+  let error: string | undefined;
+  // The parent's wall clock counts from here, not from the worker's boot.
+  parentPort?.postMessage({ type: "started" } satisfies SandboxMessage);
+  const evaluated = context.evalCode(job.code, "program.js", { type: "global" });
+  if (evaluated.error) {
+    error = describeError(context, evaluated.error, job.maxOutputChars);
+  } else {
+    let value = evaluated.value;
+    // Settle promises and queued jobs; the interrupt handler still bounds them.
+    runtime.executePendingJobs();
+    const state = context.getPromiseState(value);
+    if (state.type === "rejected") error = describeError(context, state.error, job.maxOutputChars);
+    else if (state.type === "pending") error = "Error: the program's promise never settled";
+    else if (!state.notAPromise) value = state.value;
+    if (error === undefined && context.typeof(value) !== "undefined") {
+      result = show(context, value, job.maxOutputChars);
+    }
+    // Printing the result runs program code (toJSON, getters) whose interrupt `show` swallows.
+    if (error === undefined && Date.now() > deadline) {
+      result = undefined;
+      error = "TimeoutError: CPU time limit exceeded";
+    }
+  }
+  // The worker exits right after reporting, taking the whole WebAssembly heap with it; no disposal needed.
+  return { stdout: output.text, result, error, outputTruncated: output.truncated };
+}
+
+const report = await run(workerData as SandboxJob).catch(
+  (failure: unknown): SandboxReport => ({
+    stdout: "",
+    result: undefined,
+    error: `SandboxError: ${failure instanceof Error ? failure.message : String(failure)}`,
+    outputTruncated: false,
+  }),
+);
+parentPort?.postMessage({ type: "report", report } satisfies SandboxMessage);

@@ -1,0 +1,20 @@
+export { builtInToolNames, builtInTools } from "./built-in-tools.js";
+export { calculatorTool, MAX_EXPRESSION_LENGTH } from "./calculator/calculator-tool.js";
+export {
+  DEFAULT_SANDBOX_LIMITS,
+  runInSandbox,
+  type SandboxLimits,
+  type SandboxRun,
+} from "./code/code-sandbox.js";
+export { type CodeTool, type CodeToolOutput, codeTool, createCodeTool } from "./code/code-tool.js";
+export { DocumentIndex, type DocumentIndexOptions, type SearchHit } from "./search/document-index.js";
+export { createSearchTool, type SearchTool, type SearchToolOptions } from "./search/search-tool.js";
+export { type AnyTool, defineTool, type Tool, type ToolDefinition, type ToolRunOptions } from "./tool.js";
+export { type CallToolOptions, callTool, type ToolFailureReason, type ToolOutcome } from "./tool-runner.js";
+export { createToolbox, Toolbox, type ToolDescription } from "./toolbox.js";
+export { isBlockedAddress } from "./web-fetch/address-policy.js";
+export {
+  createWebFetchTool,
+  type WebFetchOutput,
+  type WebFetchToolOptions,
+} from "./web-fetch/web-fetch-tool.js";

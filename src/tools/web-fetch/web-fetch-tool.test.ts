@@ -1,0 +1,141 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createScriptedBackend } from "../../backends/scripted/scripted-backend.js";
+import { userMessage } from "../../core/message.js";
+import { runStrategy } from "../../runtime/task-context.js";
+import { callTool, type ToolOutcome } from "../tool-runner.js";
+import { isBlockedAddress } from "./address-policy.js";
+import { checkFetchTarget, createWebFetchTool, htmlToText } from "./web-fetch-tool.js";
+
+const publicDns = async () => [{ address: "93.184.215.14", family: 4 }];
+
+describe("address policy", () => {
+  it.each([
+    "127.0.0.1",
+    "127.255.0.9",
+    "10.1.2.3",
+    "172.16.0.1",
+    "172.31.255.255",
+    "192.168.1.1",
+    "169.254.169.254",
+    "100.64.0.1",
+    "0.0.0.0",
+    "224.0.0.1",
+    "255.255.255.255",
+    "::1",
+    "::",
+    "[::1]",
+    "::ffff:127.0.0.1",
+    "::ffff:10.0.0.1",
+    "64:ff9b::a00:1",
+    "2002:7f00:1::",
+    "fc00::1",
+    "fd12:3456::1",
+    "fe80::1",
+    "ff02::1",
+    "localhost",
+    "not an address",
+  ])("blocks %s", (address) => {
+    expect(isBlockedAddress(address)).toBe(true);
+  });
+
+  it.each(["93.184.215.14", "8.8.8.8", "172.32.0.1", "2606:4700::1111"])("lets %s through", (address) => {
+    expect(isBlockedAddress(address)).toBe(false);
+  });
+});
+
+describe("fetch target checks", () => {
+  const allow = ["example.com", "*.wikipedia.org", "127.0.0.1", "localhost"];
+
+  it("accepts an allow-listed host that resolves to public addresses, pinning the address", async () => {
+    const target = await checkFetchTarget("https://example.com/page", allow, publicDns);
+    expect(target.address).toEqual({ address: "93.184.215.14", family: 4 });
+    await expect(
+      checkFetchTarget("https://en.wikipedia.org/wiki/X", allow, publicDns),
+    ).resolves.toBeDefined();
+  });
+
+  it.each([
+    ["https://evil.com/", /not on the allow-list/],
+    ["https://wikipedia.org.evil.com/", /not on the allow-list/],
+    ["https://example.com.evil.com/", /not on the allow-list/],
+    ["ftp://example.com/", /only http and https/],
+    ["file:///etc/passwd", /only http and https/],
+    ["https://user:pw@example.com/", /credentials/],
+    ["https://example.com:8080/", /default ports/],
+    ["http://127.0.0.1/", /private or reserved address \(127\.0\.0\.1\)/],
+    ["http://2130706433/", /not on the allow-list|private or reserved/],
+    ["http://[::1]/", /not on the allow-list/],
+    ["not a url", /not a valid URL/],
+  ])("refuses %s", async (url, reason) => {
+    await expect(checkFetchTarget(url, allow, publicDns)).rejects.toThrow(reason);
+  });
+
+  it("refuses an allow-listed name that resolves to a private address, even among public ones", async () => {
+    const rebinding = async () => [
+      { address: "93.184.215.14", family: 4 },
+      { address: "10.0.0.5", family: 4 },
+    ];
+    await expect(checkFetchTarget("https://example.com/", allow, rebinding)).rejects.toThrow(/10\.0\.0\.5/);
+  });
+
+  it("does not resolve hosts that are not allowed", async () => {
+    let resolved = 0;
+    const counting = async () => {
+      resolved++;
+      return [{ address: "93.184.215.14", family: 4 }];
+    };
+    await expect(checkFetchTarget("https://evil.com/", allow, counting)).rejects.toThrow();
+    expect(resolved).toBe(0);
+  });
+});
+
+describe("web-fetch tool", () => {
+  let server: Server;
+  let hits = 0;
+  let port = 0;
+  beforeAll(async () => {
+    server = createServer((_req, res) => {
+      hits++;
+      res.end("secret from a loopback service");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => server.close());
+
+  it("cannot be created without an allow-list, nor with a catch-all one", () => {
+    expect(() => createWebFetchTool({ allowHosts: [] })).toThrow(/opt-in/);
+    expect(() => createWebFetchTool({ allowHosts: ["*"] })).toThrow(/not a host name/);
+    expect(() => createWebFetchTool({ allowHosts: ["a.*.com"] })).toThrow(/not a host name/);
+  });
+
+  it("never connects to a loopback service, even when its name is allow-listed", async () => {
+    const tool = createWebFetchTool({ allowHosts: ["localhost", "127.0.0.1"] });
+    const outcomes: ToolOutcome[] = [];
+    await runStrategy(
+      async (ctx) => {
+        for (const url of ["http://localhost/", "http://127.0.0.1/", `http://127.0.0.1:${port}/`]) {
+          outcomes.push(await callTool(ctx, tool, { url }));
+        }
+        return { answer: "", strategy: "test", budgetExhausted: false };
+      },
+      { messages: [userMessage("?")] },
+      { backend: createScriptedBackend() },
+    );
+    expect(outcomes.map((o) => o.ok)).toEqual([false, false, false]);
+    expect(outcomes.map((o) => (o.ok ? "" : o.error))).toEqual([
+      expect.stringMatching(/private or reserved/),
+      expect.stringMatching(/private or reserved/),
+      expect.stringMatching(/default ports/),
+    ]);
+    expect(hits).toBe(0);
+  });
+
+  it("turns HTML into readable text", () => {
+    expect(htmlToText("<html><script>x()</script><p>Hello&nbsp;<b>world</b> &amp; more</p></html>")).toBe(
+      "Hello world & more",
+    );
+  });
+});

@@ -1,4 +1,3 @@
-import { stat } from "node:fs/promises";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import type { AnswerFormat } from "../../src/answers/answer-format.js";
@@ -18,10 +17,10 @@ import {
 } from "../../src/bench/bench-report.js";
 import { type BenchProblem, type ProblemResult, runBench, summarize } from "../../src/bench/bench-runner.js";
 import { readGsm8k } from "../../src/bench/gsm8k-dataset.js";
-import { errorMessage, UsageError } from "../../src/core/errors.js";
+import { UsageError } from "../../src/core/errors.js";
 import { createStrategy, strategyNames, strategyUsesN } from "../../src/strategies/registry.js";
 import { addBackendOptions, type BackendFlags, backendKindOf, loadBackend } from "../backend-options.js";
-import { parseInteger } from "../options.js";
+import { integerFlag, requireFile } from "../options.js";
 import { formatDuration } from "../progress-bar.js";
 import { type JsonSchemaBenchFlags, runJsonSchemaBenchCommand } from "./bench-jsonschema.js";
 
@@ -54,19 +53,6 @@ interface BenchFlags extends BackendFlags, JsonSchemaBenchFlags {
 }
 
 const DEFAULT_MAX_TOKENS = "512";
-
-/** Runs one of options.ts's parsers, turning its complaint into a one-line usage error. */
-function parsed<T>(parse: (value: string) => T, value: string): T {
-  try {
-    return parse(value);
-  } catch (error) {
-    throw new UsageError(errorMessage(error));
-  }
-}
-
-function optionalInteger(name: string, value: string | undefined, min: number): number | undefined {
-  return value === undefined ? undefined : parsed(parseInteger(name, { min }), value);
-}
 
 /** Quotes an argument for a POSIX shell only when it needs it, so commands read naturally. */
 const shellQuote = (arg: string): string =>
@@ -117,7 +103,7 @@ async function validate(flags: BenchFlags): Promise<ValidatedBench> {
       throw new UsageError(`unknown strategy "${strategy}" (have: ${strategyNames().join(", ")})`);
     }
   }
-  const n = optionalInteger("--n", flags.n, 1);
+  const n = integerFlag("--n", flags.n, 1);
   if (flags.label !== undefined && strategies.length > 1) {
     throw new UsageError("--label names a single run; leave it out when --strategy lists several");
   }
@@ -143,29 +129,25 @@ async function validate(flags: BenchFlags): Promise<ValidatedBench> {
   if (flags.replay !== undefined && (flags.model !== undefined || flags.baseUrl !== undefined)) {
     throw new UsageError("--replay answers from the recording's model; leave out --model and --base-url");
   }
-  if (flags.replay !== undefined) {
-    const recording = await stat(flags.replay).catch(() => undefined);
-    if (!recording?.isFile()) throw new UsageError(`recording not found: ${flags.replay}`);
-  }
+  if (flags.replay !== undefined) await requireFile(flags.replay, "recording");
   const validated: ValidatedBench = {
     dataset: flags.dataset,
     formatName: flags.format,
     format,
     runs,
     n,
-    limit: optionalInteger("--limit", flags.limit, 1),
-    seed: parsed(parseInteger("--seed", { min: 0 }), flags.seed),
-    concurrency: parsed(parseInteger("--concurrency", { min: 1 }), flags.concurrency),
-    budgetTokens: optionalInteger("--budget-tokens", flags.budgetTokens, 1),
-    maxTokens: parsed(parseInteger("--max-tokens", { min: 1 }), flags.maxTokens),
+    limit: integerFlag("--limit", flags.limit, 1),
+    seed: integerFlag("--seed", flags.seed, 0),
+    concurrency: integerFlag("--concurrency", flags.concurrency, 1),
+    budgetTokens: integerFlag("--budget-tokens", flags.budgetTokens, 1),
+    maxTokens: integerFlag("--max-tokens", flags.maxTokens, 1),
     out: flags.out,
     backend,
     resume: flags.resume === true,
     record: flags.record,
     replay: flags.replay,
   };
-  const file = await stat(flags.dataset).catch(() => undefined);
-  if (!file?.isFile()) throw new UsageError(`dataset file not found: ${flags.dataset}`);
+  await requireFile(flags.dataset, "dataset file");
   return validated;
 }
 

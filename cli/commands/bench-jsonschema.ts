@@ -1,13 +1,12 @@
-import { stat } from "node:fs/promises";
 import {
   readJsonSchemaBench,
   runJsonSchemaBench,
   summarizeJsonSchemaBench,
   writeJsonSchemaBench,
 } from "../../src/bench/jsonschema-bench.js";
-import { errorMessage, UsageError } from "../../src/core/errors.js";
+import { UsageError } from "../../src/core/errors.js";
 import { type BackendFlags, backendKindOf, loadBackend } from "../backend-options.js";
-import { parseInteger } from "../options.js";
+import { integerFlag, requireFile } from "../options.js";
 
 /** The bench flags that apply to `--format jsonschemabench` (numbers still as typed). */
 export interface JsonSchemaBenchFlags extends BackendFlags {
@@ -19,14 +18,6 @@ export interface JsonSchemaBenchFlags extends BackendFlags {
   maxAttempts?: string;
   out?: string;
   compare?: boolean;
-}
-
-function integer(name: string, value: string, min: number): number {
-  try {
-    return parseInteger(name, { min })(value);
-  } catch (error) {
-    throw new UsageError(errorMessage(error));
-  }
 }
 
 /**
@@ -41,13 +32,12 @@ export async function runJsonSchemaBenchCommand(
   if (flags.out === undefined) throw new UsageError("--out <dir> is required");
   if (flags.strategy !== undefined)
     throw new UsageError("--strategy does not apply to --format jsonschemabench");
-  const limit = flags.limit === undefined ? undefined : integer("--limit", flags.limit, 1);
-  const seed = integer("--seed", flags.seed, 0);
-  const maxTokens = integer("--max-tokens", flags.maxTokens, 1);
-  const maxAttempts = flags.maxAttempts === undefined ? 3 : integer("--max-attempts", flags.maxAttempts, 1);
+  const limit = integerFlag("--limit", flags.limit, 1);
+  const seed = integerFlag("--seed", flags.seed, 0);
+  const maxTokens = integerFlag("--max-tokens", flags.maxTokens, 1);
+  const maxAttempts = integerFlag("--max-attempts", flags.maxAttempts, 1) ?? 3;
   backendKindOf(flags);
-  const file = await stat(flags.dataset).catch(() => undefined);
-  if (!file?.isFile()) throw new UsageError(`dataset file not found: ${flags.dataset}`);
+  await requireFile(flags.dataset, "dataset file");
   const items = await readJsonSchemaBench(flags.dataset, { ...(limit !== undefined && { limit }) });
   if (items.length === 0) throw new UsageError(`no schemas in ${flags.dataset}`);
 

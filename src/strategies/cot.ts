@@ -2,6 +2,7 @@ import type { AnswerFormat } from "../answers/answer-format.js";
 import { numericFormat } from "../answers/numeric-format.js";
 import type { ChatMessage } from "../core/message.js";
 import type { Strategy, StrategyInput, StrategyResult } from "../core/strategy.js";
+import { instructedMessages } from "./instructed-messages.js";
 
 /** A worked example for few-shot prompting. */
 export interface CotExample {
@@ -37,16 +38,7 @@ export function cotMessages(input: StrategyInput, options: CotOptions = {}): Cha
     { role: "user", content: `${example.question}\n${format.instruction}` },
     { role: "assistant", content: example.solution },
   ]);
-  const messages = [...input.messages];
-  const lastUser = messages.map((m) => m.role).lastIndexOf("user");
-  if (lastUser >= 0) {
-    const question = messages[lastUser] as ChatMessage;
-    messages[lastUser] = { ...question, content: `${question.content}\n${format.instruction}` };
-  }
-  // Examples go after any system prompt and before the conversation itself.
-  const systemCount = messages.findIndex((m) => m.role !== "system");
-  const at = systemCount < 0 ? messages.length : systemCount;
-  return [...messages.slice(0, at), ...examples, ...messages.slice(at)];
+  return instructedMessages(input.messages, format.instruction, examples);
 }
 
 const mean = (xs: number[] | undefined): number | undefined =>

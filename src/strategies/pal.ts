@@ -5,6 +5,7 @@ import type { Strategy, StrategyInput, StrategyResult } from "../core/strategy.j
 import type { SandboxLimits } from "../tools/code/code-sandbox.js";
 import { type CodeToolOutput, createCodeTool } from "../tools/code/code-tool.js";
 import { callTool } from "../tools/tool-runner.js";
+import { instructedMessages } from "./instructed-messages.js";
 
 /** A worked example: a question and the program that answers it. */
 export interface PalExample {
@@ -77,15 +78,7 @@ export function palMessages(input: StrategyInput, examples: PalExample[]): ChatM
     { role: "user", content: `${example.question}\n${PAL_INSTRUCTION}` },
     { role: "assistant", content: fenced(example.program) },
   ]);
-  const messages = [...input.messages];
-  const lastUser = messages.map((m) => m.role).lastIndexOf("user");
-  if (lastUser >= 0) {
-    const question = messages[lastUser] as ChatMessage;
-    messages[lastUser] = { ...question, content: `${question.content}\n${PAL_INSTRUCTION}` };
-  }
-  const systemCount = messages.findIndex((m) => m.role !== "system");
-  const at = systemCount < 0 ? messages.length : systemCount;
-  return [...messages.slice(0, at), ...shots, ...messages.slice(at)];
+  return instructedMessages(input.messages, PAL_INSTRUCTION, shots);
 }
 
 /** The answer a run printed (its last printed line), else its completion value. */

@@ -113,6 +113,8 @@ export class LlamaBackend implements Backend {
     }
     const maxTokens = Math.min(request.maxTokens ?? room, room);
     const grammar = await this.grammarFor(request);
+    // Compiled once per call, before any sequence is taken, so a bad pattern costs nothing.
+    const stopAfter = compileStopAfter(request.stopAfter);
     const n = request.n ?? 1;
     // Without a fixed seed each sample still needs its own, or parallel samples would coincide.
     const baseSeed = request.seed ?? Math.floor(Math.random() * 2 ** 31);
@@ -127,6 +129,7 @@ export class LlamaBackend implements Backend {
             maxTokens,
             seed: baseSeed + index,
             grammar,
+            stopAfter,
           });
         } finally {
           pool.release(sequence);
@@ -181,6 +184,7 @@ export class LlamaBackend implements Backend {
       maxTokens: number;
       seed: number;
       grammar: LlamaGrammar | undefined;
+      stopAfter: RegExp | undefined;
     },
   ): Promise<Completion> {
     const { request, index, maxTokens } = job;
@@ -193,7 +197,6 @@ export class LlamaBackend implements Backend {
       // node-llama-cpp's JSON grammars end in "\n\n\n\n" then allow newlines forever; the JSON is done there.
       ...(request.jsonSchema !== undefined && request.grammar === undefined ? [JSON_GRAMMAR_END] : []),
     ];
-    const stopAfter = compileStopAfter(request.stopAfter);
     // Hold back enough text that a stop string split across tokens is never streamed.
     const holdBack = Math.max(0, ...stops.map((s) => s.length - 1));
 
@@ -231,7 +234,7 @@ export class LlamaBackend implements Backend {
           text = text.slice(0, stopAt);
           break;
         }
-        const endAt = stopAfterIndex(text, stopAfter);
+        const endAt = stopAfterIndex(text, job.stopAfter);
         if (endAt !== undefined) {
           text = text.slice(0, endAt);
           break;

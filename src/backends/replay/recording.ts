@@ -28,22 +28,17 @@ export async function readRecording(path: string): Promise<RecordedCall[]> {
     throw new UsageError(`cannot read recording ${path}: ${(error as Error).message}`);
   });
   const text = (path.endsWith(".gz") ? gunzipSync(bytes) : bytes).toString("utf8");
+  const lines = text.split("\n");
+  const lastLine = lines.findLastIndex((line) => line.trim() !== "");
   const calls: RecordedCall[] = [];
-  for (const [i, line] of text.split("\n").entries()) {
+  for (const [i, line] of lines.entries()) {
     if (!line.trim()) continue;
     let call: Partial<RecordedCall>;
     try {
       call = JSON.parse(line);
     } catch {
       // A run killed mid-write leaves a torn last line; anything else torn is damage worth naming.
-      if (
-        i === text.split("\n").length - 1 ||
-        text
-          .split("\n")
-          .slice(i + 1)
-          .every((l) => !l.trim())
-      )
-        break;
+      if (i === lastLine) break;
       throw new UsageError(`${path}:${i + 1}: not valid JSON`);
     }
     if (typeof call.key !== "string" || typeof call.backend !== "string" || !call.result) {

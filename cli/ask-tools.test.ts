@@ -9,14 +9,15 @@ import { runCli } from "../test/run-cli.js";
 describe("deliberate ask --tools", { timeout: 120_000 }, () => {
   let server: OpenAICompatibleServer;
   beforeAll(async () => {
-    // A model that calls the calculator once, then answers with what it observed.
+    // A model that calls the calculator once, then answers with what it observed. The openai
+    // backend has native function calling, so the call and its result travel as tool_calls.
     server = await startOpenAICompatibleServer({
       backend: createScriptedBackend({
         respond: ({ request }) => {
-          const last = request.messages?.at(-1)?.content ?? "";
-          return last.startsWith("Observation: ")
-            ? `Thought: done\nFinal Answer: ${last.slice("Observation: ".length)}`
-            : 'Thought: multiply\nAction: calculator\nAction Input: {"expression": "17 * 23"}';
+          const last = request.messages?.at(-1);
+          return last?.role === "tool"
+            ? `The product is ${last.content}.`
+            : { toolCalls: [{ name: "calculator", arguments: { expression: "17 * 23" } }] };
         },
       }),
     });

@@ -204,7 +204,7 @@ describe("deliberate bench", { timeout: 120_000 }, () => {
     [
       "an unknown format",
       ["--dataset", "DATA", "--format", "mmlu", "--strategy", "cot", "--out", "OUT"],
-      /^deliberate: unknown --format "mmlu" \(have: gsm8k\)$/,
+      /^deliberate: unknown --format "mmlu" \(have: gsm8k, game24, jsonschemabench\)$/,
     ],
     [
       "a dataset file that does not exist",

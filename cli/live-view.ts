@@ -1,3 +1,4 @@
+import type { FinishReason } from "../src/core/backend.js";
 import type { BudgetLimit } from "../src/core/budget.js";
 import type { DeliberateEvent } from "../src/core/event.js";
 import type { Usage } from "../src/core/usage.js";
@@ -7,7 +8,7 @@ export interface LiveSample {
   label: string;
   answer: string | undefined;
   completionTokens: number;
-  finishReason: "stop" | "length";
+  finishReason: FinishReason;
   confidence: number | undefined;
 }
 

@@ -3,6 +3,8 @@ import { DeliberateError } from "../src/core/errors.js";
 import { registerAskCommand } from "./commands/ask-command.js";
 import { registerBenchCommand } from "./commands/bench-command.js";
 import { registerModelsCommand } from "./commands/models-command.js";
+import { registerServeCommand } from "./commands/serve-command.js";
+import { registerTraceCommand } from "./commands/trace-command.js";
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
   registerAskCommand(program);
   registerModelsCommand(program);
   registerBenchCommand(program);
+  registerTraceCommand(program);
+  registerServeCommand(program);
   return program;
 }
 

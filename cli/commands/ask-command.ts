@@ -4,6 +4,9 @@ import type { Budget } from "../../src/core/budget.js";
 import { UsageError } from "../../src/core/errors.js";
 import { userMessage } from "../../src/core/message.js";
 import { runStrategy } from "../../src/runtime/task-context.js";
+import { openDatabase } from "../../src/store/sqlite-database.js";
+import { TraceStore } from "../../src/store/trace-store.js";
+import { TraceWriter } from "../../src/store/trace-writer.js";
 import { createStrategy, isSingleCallStrategy, strategyNames } from "../../src/strategies/registry.js";
 import { StructuredOutputError } from "../../src/structured/structured-output-error.js";
 import { readSchemaFile } from "../../src/structured/structured-schema.js";
@@ -26,6 +29,7 @@ interface AskOptions extends BackendFlags {
   system?: string;
   schema?: string;
   tools?: string[];
+  traceDb?: string;
 }
 
 async function readQuestion(question: string): Promise<string> {
@@ -79,6 +83,7 @@ export function registerAskCommand(program: Command): void {
           .filter(Boolean),
     )
     .option("--json", "print one JSON object: answer, strategy, usage, traceId")
+    .option("--trace-db <file>", "also store the trace in this database (see: deliberate trace ID --db FILE)")
     .action(async (questionArg: string, options: AskOptions, command: Command) => {
       // Tools need a strategy that calls them: react, unless another was asked for, which is an error.
       if (options.tools !== undefined) {
@@ -105,7 +110,16 @@ export function registerAskCommand(program: Command): void {
       const question = (await readQuestion(questionArg)).trim();
       if (!question) throw new UsageError("the question is empty");
 
-      const backend = await loadBackend(options);
+      // Opened before the model loads, so a bad path fails fast.
+      const traceDb = options.traceDb !== undefined ? openDatabase(options.traceDb) : undefined;
+      let traceError: unknown;
+      const traceWriter = traceDb
+        ? new TraceWriter(new TraceStore(traceDb), { onError: (error) => (traceError ??= error) })
+        : undefined;
+      const backend = await loadBackend(options).catch((error) => {
+        traceDb?.close();
+        throw error;
+      });
 
       const params: GenerationParams = {
         ...(options.maxTokens !== undefined && { maxTokens: options.maxTokens }),
@@ -132,6 +146,7 @@ export function registerAskCommand(program: Command): void {
             budget,
             strategyName: options.strategy,
             onEvent: (event) => {
+              traceWriter?.write(event);
               view?.onEvent(event);
               if (streamTokens && event.type === "token" && event.index === 0) {
                 streamedAny = true;
@@ -170,7 +185,10 @@ export function registerAskCommand(program: Command): void {
         }
       } finally {
         view?.stop();
+        traceWriter?.flush();
+        traceDb?.close();
         await backend.close();
       }
+      if (traceError !== undefined) throw traceError;
     });
 }

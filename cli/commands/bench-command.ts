@@ -16,8 +16,10 @@ import {
   writeBenchRun,
 } from "../../src/bench/bench-report.js";
 import { type BenchProblem, type ProblemResult, runBench, summarize } from "../../src/bench/bench-runner.js";
+import { readGame24 } from "../../src/bench/game24-dataset.js";
 import { readGsm8k } from "../../src/bench/gsm8k-dataset.js";
 import { UsageError } from "../../src/core/errors.js";
+import { game24Format } from "../../src/search/game24-format.js";
 import { createStrategy, strategyNames, strategyUsesN } from "../../src/strategies/registry.js";
 import { addBackendOptions, type BackendFlags, backendKindOf, loadBackend } from "../backend-options.js";
 import { integerFlag, requireFile } from "../options.js";
@@ -32,7 +34,12 @@ interface DatasetFormat {
 
 const DATASET_FORMATS: Readonly<Record<string, DatasetFormat>> = {
   gsm8k: { answerFormat: numericFormat, read: readGsm8k },
+  // A CSV of puzzles (ToT's 24.csv); an answer is right when it is an expression over the four
+  // numbers, each once, equal to 24 in exact arithmetic.
+  game24: { answerFormat: game24Format, read: readGame24 },
 };
+/** Every --format: the answer-checking ones above, plus jsonschemabench (bench-jsonschema.ts). */
+const BENCH_FORMATS = [...Object.keys(DATASET_FORMATS), "jsonschemabench"];
 
 /** Flags as commander hands them over: numbers stay strings so that bad ones become UsageErrors. */
 interface BenchFlags extends BackendFlags, JsonSchemaBenchFlags {
@@ -90,7 +97,7 @@ async function validate(flags: BenchFlags): Promise<ValidatedBench> {
   const format = DATASET_FORMATS[flags.format];
   if (!format) {
     throw new UsageError(
-      `unknown --format "${flags.format}" (have: ${Object.keys(DATASET_FORMATS).join(", ")})`,
+      `unknown --format "${flags.format}" (have: ${BENCH_FORMATS.join(", ")})`,
     );
   }
   if (flags.strategy === undefined) {
@@ -266,10 +273,10 @@ function createBenchProgress(stream: NodeJS.WriteStream, label: string, total: n
 export function registerBenchCommand(program: Command): void {
   addBackendOptions(program.command("bench"))
     .description("measure accuracy and compute of strategies on a dataset; writes results and a report")
-    .option("--dataset <file>", "dataset file (JSONL)")
+    .option("--dataset <file>", "dataset file (JSONL; CSV for game24)")
     .option(
       "--format <name>",
-      `dataset format: ${[...Object.keys(DATASET_FORMATS), "jsonschemabench"].join(", ")}`,
+      `dataset format: ${BENCH_FORMATS.join(", ")}`,
       "gsm8k",
     )
     .option("--max-attempts <k>", "jsonschemabench: most generations per schema (first try plus repairs)")

@@ -1,8 +1,23 @@
-import type { ChatMessage } from "./message.js";
+import type { ChatMessage, ToolCall } from "./message.js";
 import type { Usage } from "./usage.js";
 
 /** A JSON Schema object (draft 2020-12 subset; backends translate what they can). */
 export type JsonSchema = Record<string, unknown>;
+
+/** A function the model may call (native function calling), in the shape OpenAI's `tools` use. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments object. */
+  parameters: JsonSchema;
+}
+
+/**
+ * Whether the model may call tools: "auto" it decides, "none" it answers in text, "required" it must
+ * call one, `{name}` it must call that one. Backends that cannot force a call treat the last two as
+ * "auto" restricted to the named tool.
+ */
+export type ToolChoice = "auto" | "none" | "required" | { name: string };
 
 /** Sampling and decoding parameters shared by every backend. */
 export interface GenerationParams {
@@ -28,6 +43,10 @@ export interface GenerationParams {
   grammar?: string;
   /** Ask for per-token confidence where the backend can give it. */
   confidence?: boolean;
+  /** Tools the model may call natively; calls come back as `Completion.toolCalls`, never run. */
+  tools?: ToolSpec[];
+  /** Default "auto". Ignored without `tools`. */
+  toolChoice?: ToolChoice;
 }
 
 export interface GenerateRequest extends GenerationParams {
@@ -46,7 +65,7 @@ export interface CompletionDelta {
 }
 
 /** Why a completion ended. An aborted request rejects with AbortedError instead of finishing. */
-export type FinishReason = "stop" | "length";
+export type FinishReason = "stop" | "length" | "tool_calls";
 
 export interface Completion {
   index: number;
@@ -56,6 +75,8 @@ export interface Completion {
   completionTokens: number;
   /** Probability the model gave each generated token, when the backend exposes it. */
   tokenConfidences?: number[];
+  /** Calls the model made (finish reason "tool_calls"); `text` is whatever it said besides. */
+  toolCalls?: ToolCall[];
 }
 
 export interface GenerateResult {
@@ -74,6 +95,8 @@ export interface BackendCapabilities {
   grammar: boolean;
   /** Raw `prompt` generation without a chat template is supported. */
   rawPrompt: boolean;
+  /** `tools` go to the model's native function calling (otherwise strategies use a text protocol). */
+  tools: boolean;
 }
 
 /**

@@ -17,6 +17,7 @@ export type DeliberateEvent =
   | VoteEvent
   | ToolCallEvent
   | ToolResultEvent
+  | NodeEvent
   | BudgetEvent
   | ErrorEvent;
 
@@ -110,6 +111,35 @@ export interface ToolResultEvent extends EventBase {
   tool: string;
   output: unknown;
   isError: boolean;
+}
+
+/** What happened to a search-tree node; one node gets several events over its life. */
+export type NodeStatus =
+  | "proposed"
+  | "evaluated"
+  | "selected"
+  | "pruned"
+  | "terminal"
+  | "solved"
+  | "backtrack";
+
+/** A node of a tree search (tree of thoughts, MCTS), emitted as it changes so a client can draw the tree. */
+export interface NodeEvent extends EventBase {
+  type: "node";
+  nodeId: string;
+  parentId?: string;
+  depth: number;
+  /** The move that led here, as the model wrote it. */
+  thought: string;
+  /** The state reached, as text. */
+  state?: string;
+  score?: number;
+  status: NodeStatus;
+  /** MCTS: times the node was visited, and its mean backed-up value. */
+  visits?: number;
+  value?: number;
+  /** Why the node was pruned. */
+  reason?: string;
 }
 
 export interface BudgetEvent extends EventBase {

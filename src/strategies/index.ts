@@ -1,7 +1,14 @@
 export { type BestOfNOptions, bestOfN } from "./best-of-n.js";
 export * from "./compose.js";
 export { type CotExample, type CotOptions, type CotResult, cot, cotMessages } from "./cot.js";
+export {
+  type DecomposeNode,
+  type DecomposeOptions,
+  type DecomposeResult,
+  decompose,
+} from "./decompose.js";
 export { direct } from "./direct.js";
+export { onBackend } from "./on-backend.js";
 export {
   extractProgram,
   type PalAttempt,
@@ -20,6 +27,17 @@ export {
   type StrategySpec,
   strategyNames,
 } from "./registry.js";
+export {
+  type Critique,
+  MAX_PLAN_STEPS,
+  type PipelineRole,
+  type PlanStep,
+  type RolePipelineOptions,
+  type RolePipelineResult,
+  type Route,
+  rolePipeline,
+  type StepOutcome,
+} from "./role-pipeline.js";
 export {
   type SelfConsistencyOptions,
   type SelfConsistencyResult,

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createScriptedBackend } from "../backends/scripted/scripted-backend.js";
+import { createOpenAIBackend } from "../backends/openai/openai-backend.js";
+import { createScriptedBackend, type ScriptedTurn } from "../backends/scripted/scripted-backend.js";
 import type { DeliberateEvent } from "../core/event.js";
 import { userMessage } from "../core/message.js";
 import { runStrategy } from "../runtime/task-context.js";
+import { startOpenAICompatibleServer } from "../testing/openai-compatible-server.js";
 import { calculatorTool } from "../tools/calculator/calculator-tool.js";
 import { defineTool } from "../tools/tool.js";
 import { createToolbox } from "../tools/toolbox.js";
@@ -139,5 +141,189 @@ describe("react", () => {
     expect(typeof createStrategy({ name: "react", tools: ["calculator", "code"] })).toBe("function");
     expect(() => createStrategy({ name: "react", tools: ["shell"] })).toThrow(/unknown tool "shell"/);
     expect(() => createStrategy({ name: "react", tools: ["web-fetch"] })).toThrow(/needs configuration/);
+  });
+});
+
+describe("react with native function calling", () => {
+  /** Calls the calculator until a tool result is in the history, then answers with it. */
+  const calculatorModel = ({ request }: ScriptedTurn) => {
+    const last = request.messages?.at(-1);
+    return last?.role === "tool"
+      ? `The answer is ${last.content}.`
+      : {
+          text: "I will compute it.",
+          toolCalls: [{ name: "calculator", arguments: { expression: "17 * 23" }, id: "call_a" }],
+        };
+  };
+
+  it("sends the tools as specs, runs the returned call, and answers the call with a tool message", async () => {
+    const backend = createScriptedBackend({ tools: true, respond: calculatorModel });
+    const events: DeliberateEvent[] = [];
+    const result = await runStrategy(
+      react({ tools: [calculatorTool] }),
+      { messages: [userMessage("What is 17 * 23?")] },
+      { backend, onEvent: (e) => events.push(e) },
+    );
+    expect(result.answer).toBe("391");
+    expect(result.details.protocol).toBe("native");
+    expect(result.details.steps).toEqual([
+      { tool: "calculator", input: { expression: "17 * 23" }, ok: true, observation: "391" },
+    ]);
+
+    const first = backend.requests[0];
+    expect(first?.tools).toEqual([
+      {
+        name: "calculator",
+        description: calculatorTool.description,
+        parameters: createToolbox([calculatorTool]).describe()[0]?.inputSchema,
+      },
+    ]);
+    expect(first?.tools?.[0]?.parameters).toMatchObject({ type: "object", properties: { expression: {} } });
+    expect(first?.toolChoice).toBe("auto");
+    // No text protocol: no Thought/Action instructions, no Observation stop.
+    expect(first?.messages?.[0]?.content).not.toContain("Action Input");
+    expect(first?.stop).toBeUndefined();
+
+    expect(backend.requests[1]?.messages?.slice(-2)).toEqual([
+      {
+        role: "assistant",
+        content: "I will compute it.",
+        toolCalls: [{ id: "call_a", name: "calculator", arguments: '{"expression":"17 * 23"}' }],
+      },
+      { role: "tool", content: "391", toolCallId: "call_a", name: "calculator" },
+    ]);
+    // Tool events are the same as in the text protocol, tied to the model's call id.
+    expect(events.filter((e) => e.type === "tool.call")).toMatchObject([
+      { callId: "call_a", tool: "calculator", input: { expression: "17 * 23" } },
+    ]);
+    expect(events.filter((e) => e.type === "tool.result")).toMatchObject([
+      { callId: "call_a", output: "391", isError: false },
+    ]);
+    expect(result.details.reasoning).toContain("Observation: 391");
+  });
+
+  it("uses the text protocol when asked, or when the backend has no native tools", async () => {
+    const textReplies = ['Action: calculator\nAction Input: {"expression": "2 + 2"}', "Final Answer: 4"];
+    const native = createScriptedBackend({ tools: true, respond: textReplies });
+    const forced = await runStrategy(
+      react({ tools: [calculatorTool], protocol: "text" }),
+      { messages: [userMessage("2 + 2?")] },
+      { backend: native },
+    );
+    expect(forced.answer).toBe("4");
+    expect(forced.details.protocol).toBe("text");
+    expect(native.requests[0]?.tools).toBeUndefined();
+
+    const plain = createScriptedBackend({ respond: calculatorModel });
+    const chosen = await runStrategy(
+      react({ tools: [calculatorTool], protocol: "native" }),
+      { messages: [userMessage("What is 17 * 23?")] },
+      { backend: plain },
+    );
+    expect(chosen.details.protocol).toBe("native");
+    expect(chosen.answer).toBe("391");
+  });
+
+  it("reports bad calls to the model as tool results: unknown tools, unreadable and invalid arguments", async () => {
+    const backend = createScriptedBackend({
+      tools: true,
+      respond: [
+        {
+          toolCalls: [
+            { name: "shell", arguments: { command: "ls" }, id: "c1" },
+            { name: "calculator", arguments: "{broken", id: "c2" },
+            { name: "calculator", arguments: { expression: 5 }, id: "c3" },
+          ],
+        },
+        "Final Answer: 0",
+      ],
+    });
+    const events: DeliberateEvent[] = [];
+    const result = await runStrategy(
+      react({ tools: [calculatorTool] }),
+      { messages: [userMessage("?")] },
+      { backend, onEvent: (e) => events.push(e) },
+    );
+    expect(result.answer).toBe("0");
+    expect(result.details.steps.map((s) => s.ok)).toEqual([false, false, false]);
+    const results = backend.requests[1]?.messages?.filter((m) => m.role === "tool") ?? [];
+    expect(results.map((m) => m.toolCallId)).toEqual(["c1", "c2", "c3"]);
+    expect(results[0]?.content).toBe('Error: unknown tool "shell" (have: calculator)');
+    // Unreadable JSON is read as leniently as text-protocol input: here, as the expression itself.
+    expect(result.details.steps[1]?.input).toEqual({ expression: "{broken" });
+    expect(results[1]?.content).toMatch(/^Error: cannot parse expression/);
+    expect(results[2]?.content).toMatch(/^Error: invalid input for calculator: expression/);
+    // Even an unknown tool's events carry the model's call id.
+    expect(events.filter((e) => e.type === "tool.call").map((e) => e.callId)).toEqual(["c1", "c2", "c3"]);
+  });
+
+  it("caps tool calls, answering calls past the cap unrun, then turns tools off to make it answer", async () => {
+    let runs = 0;
+    const counter = defineTool({
+      name: "count",
+      description: "Counts calls.",
+      input: z.object({}),
+      execute: () => ++runs,
+    });
+    const backend = createScriptedBackend({
+      tools: true,
+      // Calls twice per turn, whatever it is told; a backend may even ignore toolChoice "none".
+      respond: ({ request }) => ({
+        text: request.toolChoice === "none" ? "Final answer: 3" : "",
+        toolCalls: [
+          { name: "count", arguments: "" },
+          { name: "count", arguments: {} },
+        ],
+      }),
+    });
+    const result = await runStrategy(
+      react({ tools: [counter], maxIterations: 3 }),
+      { messages: [userMessage("?")] },
+      { backend },
+    );
+    expect(runs).toBe(3);
+    expect(result.details.steps).toHaveLength(3);
+    expect(backend.requests).toHaveLength(3);
+    expect(backend.requests[2]?.toolChoice).toBe("none");
+    const second = backend.requests[2]?.messages ?? [];
+    const unrun = second.filter((m) => m.role === "tool" && m.content.startsWith("Error: not run"));
+    expect(unrun).toHaveLength(1);
+    expect(second.at(-1)).toMatchObject({
+      role: "user",
+      content: expect.stringContaining("used all your tool calls"),
+    });
+    expect(result.details.forcedToAnswer).toBe(true);
+    expect(result.answer).toBe("3");
+  });
+
+  it("runs over the openai backend against an OpenAI-compatible server", async () => {
+    const scripted = createScriptedBackend({ respond: calculatorModel });
+    const server = await startOpenAICompatibleServer({ backend: scripted });
+    const backend = createOpenAIBackend({ baseUrl: server.url, model: "scripted" });
+    try {
+      const events: DeliberateEvent[] = [];
+      const result = await runStrategy(
+        react({ tools: [calculatorTool] }),
+        { messages: [userMessage("What is 17 * 23?")] },
+        { backend, onEvent: (e) => events.push(e) },
+      );
+      expect(result.details.protocol).toBe("native");
+      expect(result.answer).toBe("391");
+      expect(result.usage.calls).toBe(2);
+      // The tools crossed HTTP as function specs, and the call and result came back as messages.
+      expect(scripted.requests[0]?.tools?.map((t) => t.name)).toEqual(["calculator"]);
+      expect(scripted.requests[1]?.messages?.slice(-2)).toEqual([
+        {
+          role: "assistant",
+          content: "I will compute it.",
+          toolCalls: [{ id: "call_a", name: "calculator", arguments: '{"expression":"17 * 23"}' }],
+        },
+        { role: "tool", content: "391", toolCallId: "call_a" },
+      ]);
+      expect(events.find((e) => e.type === "tool.result")).toMatchObject({ callId: "call_a", output: "391" });
+    } finally {
+      await backend.close();
+      await server.close();
+    }
   });
 });

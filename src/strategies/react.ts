@@ -1,8 +1,9 @@
 import type { AnswerFormat } from "../answers/answer-format.js";
 import { numericFormat } from "../answers/numeric-format.js";
+import type { GenerateResult } from "../core/backend.js";
 import { UsageError } from "../core/errors.js";
-import type { ChatMessage } from "../core/message.js";
-import type { Strategy, StrategyInput, StrategyResult } from "../core/strategy.js";
+import { type ChatMessage, toolMessage } from "../core/message.js";
+import type { Strategy, StrategyContext, StrategyInput, StrategyResult } from "../core/strategy.js";
 import type { AnyTool } from "../tools/tool.js";
 import type { ToolOutcome } from "../tools/tool-runner.js";
 import { createToolbox, Toolbox, type ToolDescription } from "../tools/toolbox.js";
@@ -15,6 +16,11 @@ export interface ReactOptions {
   maxIterations?: number;
   /** Longest observation shown to the model; longer tool output is cut. Default 2,000 characters. */
   maxObservationChars?: number;
+  /**
+   * How the model calls tools: "native" through the backend's function calling, "text" through the
+   * Thought / Action protocol in the prompt, "auto" (default) native where the backend has it.
+   */
+  protocol?: "native" | "text" | "auto";
 }
 
 /** One turn of the loop: the action the model asked for and what came back. */
@@ -33,6 +39,8 @@ export interface ReactResult extends StrategyResult {
     steps: ReactStep[];
     /** True when the loop hit maxIterations and the model was made to answer. */
     forcedToAnswer: boolean;
+    /** How the model called tools in this run. */
+    protocol: "native" | "text";
   };
 }
 
@@ -113,10 +121,30 @@ function observationOf(outcome: ToolOutcome, limit: number): string {
   return text.length > limit ? `${text.slice(0, limit)} [cut: ${text.length - limit} more characters]` : text;
 }
 
+/** The system prompt of the native protocol: the tools themselves travel as function specs. */
+export const NATIVE_REACT_INSTRUCTIONS =
+  "Call the tools you are given when they help. When you know the answer, reply with it without calling a tool.";
+
+const OUT_OF_CALLS = "You have used all your tool calls.";
+
+/** What both protocols share: the tools, limits and the run's record. */
+interface Loop {
+  toolbox: Toolbox;
+  descriptions: ToolDescription[];
+  maxIterations: number;
+  maxObservationChars: number;
+  steps: ReactStep[];
+  transcript: string[];
+  completionTokens: number;
+  forcedToAnswer: boolean;
+}
+
 /**
- * ReAct (Yao et al., 2023) over a text protocol: the model alternates Thought / Action / Action Input,
- * each action runs as a tool call (validated, timed, emitted as events) and comes back as an
- * Observation, until it writes a Final Answer or uses up its iterations and is asked to answer.
+ * ReAct (Yao et al., 2023): the model alternates reasoning and tool calls; each call runs through the
+ * tool runner (validated, timed, emitted as tool.call / tool.result) and its result goes back to the
+ * model, until it answers or uses up its iterations and is asked to answer. Backends with native
+ * function calling get the tools as function specs and return calls; others read the Thought /
+ * Action / Action Input / Final Answer text protocol.
  */
 export function react(options: ReactOptions): Strategy<StrategyInput, ReactResult> {
   const toolbox = options.tools instanceof Toolbox ? options.tools : createToolbox(options.tools);
@@ -125,56 +153,25 @@ export function react(options: ReactOptions): Strategy<StrategyInput, ReactResul
   const maxIterations = Math.max(1, options.maxIterations ?? 6);
   const maxObservationChars = Math.max(100, options.maxObservationChars ?? 2_000);
   const descriptions = toolbox.describe();
-  const instructions = reactInstructions(descriptions);
+  const protocolOption = options.protocol ?? "auto";
 
   return async (ctx, input) => {
-    const messages: ChatMessage[] = [{ role: "system", content: instructions }, ...input.messages];
-    const steps: ReactStep[] = [];
-    const transcript: string[] = [];
-    let finalText: string | undefined;
-    let forcedToAnswer = false;
-    let completionTokens = 0;
+    const protocol =
+      protocolOption === "auto" ? (ctx.backend.capabilities.tools ? "native" : "text") : protocolOption;
+    const loop: Loop = {
+      toolbox,
+      descriptions,
+      maxIterations,
+      maxObservationChars,
+      steps: [],
+      transcript: [],
+      completionTokens: 0,
+      forcedToAnswer: false,
+    };
+    const finalText =
+      protocol === "native" ? await runNative(ctx, input, loop) : await runText(ctx, input, loop);
 
-    for (let turn = 0; finalText === undefined; turn++) {
-      const outOfCalls = steps.length >= maxIterations;
-      if (outOfCalls) {
-        forcedToAnswer = true;
-        messages.push({
-          role: "user",
-          content: "You have used all your tool calls. Write your Final Answer now.",
-        });
-      }
-      const result = await ctx.generate(
-        {
-          ...input.params,
-          temperature: input.params?.temperature ?? 0,
-          messages: [...messages],
-          n: 1,
-          // The model must not write the observation itself.
-          stop: [...(input.params?.stop ?? []), "\nObservation:", "Observation:"],
-        },
-        { step: { kind: "react", label: `turn ${turn + 1}` } },
-      );
-      completionTokens += result.completions[0]?.completionTokens ?? 0;
-      const reply = (result.completions[0]?.text ?? "").trim();
-      transcript.push(reply);
-      messages.push({ role: "assistant", content: reply });
-      const move = parseReactReply(reply);
-
-      if (move.kind === "action" && !outOfCalls) {
-        const tool = descriptions.find((t) => t.name === move.tool);
-        const toolInput = parseActionInput(move.rawInput, tool);
-        const outcome = await toolbox.call(ctx, move.tool, toolInput);
-        const observation = observationOf(outcome, maxObservationChars);
-        steps.push({ tool: move.tool, input: toolInput, ok: outcome.ok, observation });
-        transcript.push(`Observation: ${observation}`);
-        messages.push({ role: "user", content: `Observation: ${observation}` });
-      } else {
-        // A reply with neither an action nor a final answer is taken as the answer itself.
-        finalText = move.kind === "answer" ? move.text : reply;
-      }
-    }
-
+    const { transcript, steps, forcedToAnswer } = loop;
     const extracted = format.extract(finalText) ?? format.extract(transcript.at(-1) ?? "");
     ctx.emit({
       type: "sample",
@@ -182,13 +179,129 @@ export function react(options: ReactOptions): Strategy<StrategyInput, ReactResul
       text: transcript.join("\n"),
       ...(extracted !== undefined && { answer: extracted }),
       finishReason: "stop",
-      completionTokens,
+      completionTokens: loop.completionTokens,
     });
     return {
       answer: extracted ?? finalText,
       strategy: "react",
       budgetExhausted: false,
-      details: { reasoning: transcript.join("\n"), extracted, steps, forcedToAnswer },
+      details: { reasoning: transcript.join("\n"), extracted, steps, forcedToAnswer, protocol },
     };
   };
+}
+
+/** The text protocol; returns the final answer's text. */
+async function runText(ctx: StrategyContext, input: StrategyInput, loop: Loop): Promise<string> {
+  const messages: ChatMessage[] = [
+    { role: "system", content: reactInstructions(loop.descriptions) },
+    ...input.messages,
+  ];
+  for (let turn = 0; ; turn++) {
+    const outOfCalls = loop.steps.length >= loop.maxIterations;
+    if (outOfCalls) {
+      loop.forcedToAnswer = true;
+      messages.push({ role: "user", content: `${OUT_OF_CALLS} Write your Final Answer now.` });
+    }
+    const result = await ctx.generate(
+      {
+        ...input.params,
+        temperature: input.params?.temperature ?? 0,
+        messages: [...messages],
+        n: 1,
+        // The model must not write the observation itself.
+        stop: [...(input.params?.stop ?? []), "\nObservation:", "Observation:"],
+        // Tools are in the prompt here, never native.
+        tools: undefined,
+        toolChoice: undefined,
+      },
+      { step: { kind: "react", label: `turn ${turn + 1}` } },
+    );
+    const reply = readReply(result, loop);
+    loop.transcript.push(reply);
+    messages.push({ role: "assistant", content: reply });
+    const move = parseReactReply(reply);
+
+    if (move.kind !== "action" || outOfCalls) {
+      // A reply with neither an action nor a final answer is taken as the answer itself.
+      return move.kind === "answer" ? move.text : reply;
+    }
+    const tool = loop.descriptions.find((t) => t.name === move.tool);
+    const toolInput = parseActionInput(move.rawInput, tool);
+    const observation = await runTool(ctx, loop, move.tool, toolInput, undefined);
+    loop.transcript.push(`Observation: ${observation}`);
+    messages.push({ role: "user", content: `Observation: ${observation}` });
+  }
+}
+
+/**
+ * Native function calling: the tools go as specs, calls come back structured, and each result goes
+ * back as a `tool` message answering its call. Returns the final answer's text.
+ */
+async function runNative(ctx: StrategyContext, input: StrategyInput, loop: Loop): Promise<string> {
+  const messages: ChatMessage[] = [{ role: "system", content: NATIVE_REACT_INSTRUCTIONS }, ...input.messages];
+  const tools = loop.toolbox.specs();
+  for (let turn = 0; ; turn++) {
+    const outOfCalls = loop.steps.length >= loop.maxIterations;
+    if (outOfCalls) {
+      loop.forcedToAnswer = true;
+      messages.push({ role: "user", content: `${OUT_OF_CALLS} Write your final answer now.` });
+    }
+    const result = await ctx.generate(
+      {
+        ...input.params,
+        temperature: input.params?.temperature ?? 0,
+        messages: [...messages],
+        n: 1,
+        // Once out of calls the tools stay declared, since the history refers to them, but are off.
+        tools,
+        toolChoice: outOfCalls ? "none" : (input.params?.toolChoice ?? "auto"),
+      },
+      { step: { kind: "react", label: `turn ${turn + 1}` } },
+    );
+    const reply = readReply(result, loop);
+    // A backend that ignores "none" may still call; past the limit, only its text counts.
+    const calls = outOfCalls ? [] : (result.completions[0]?.toolCalls ?? []);
+    if (calls.length === 0) {
+      loop.transcript.push(reply);
+      const move = parseReactReply(reply);
+      // Models trained on ReAct prompts sometimes still write "Final Answer:"; take what follows.
+      return move.kind === "answer" ? move.text : reply;
+    }
+    if (reply !== "") loop.transcript.push(reply);
+    messages.push({ role: "assistant", content: result.completions[0]?.text ?? "", toolCalls: calls });
+    for (const call of calls) {
+      if (loop.steps.length >= loop.maxIterations) {
+        // Every call needs an answer (OpenAI rejects a history without one), but the limit holds.
+        messages.push(toolMessage(call.id, "Error: not run, the tool call limit is reached.", call.name));
+        continue;
+      }
+      const tool = loop.descriptions.find((t) => t.name === call.name);
+      // A call without arguments is a call with none; otherwise read it as leniently as text input.
+      const toolInput = call.arguments.trim() === "" ? {} : parseActionInput(call.arguments, tool);
+      const observation = await runTool(ctx, loop, call.name, toolInput, call.id);
+      loop.transcript.push(
+        `Action: ${call.name}\nAction Input: ${call.arguments}\nObservation: ${observation}`,
+      );
+      messages.push(toolMessage(call.id, observation, call.name));
+    }
+  }
+}
+
+function readReply(result: GenerateResult, loop: Loop): string {
+  loop.completionTokens += result.completions[0]?.completionTokens ?? 0;
+  return (result.completions[0]?.text ?? "").trim();
+}
+
+/** Runs one call through the toolbox (events, validation, limits) and records it as a step. */
+async function runTool(
+  ctx: StrategyContext,
+  loop: Loop,
+  name: string,
+  input: unknown,
+  callId: string | undefined,
+): Promise<string> {
+  const outcome = await loop.toolbox.call(ctx, name, input, callId === undefined ? undefined : { callId });
+  const observation = observationOf(outcome, loop.maxObservationChars);
+  loop.steps.push({ tool: name, input, ok: outcome.ok, observation });
+  return observation;
 }

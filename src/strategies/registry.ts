@@ -6,11 +6,15 @@ import { builtInTools } from "../tools/built-in-tools.js";
 import { llmJudgeVerifier } from "../verifiers/llm-judge-verifier.js";
 import { bestOfN } from "./best-of-n.js";
 import { cot } from "./cot.js";
+import { decompose } from "./decompose.js";
 import { direct } from "./direct.js";
+import { mcts } from "./mcts.js";
 import { pal } from "./pal.js";
 import { react } from "./react.js";
 import { refine } from "./refine.js";
+import { rolePipeline } from "./role-pipeline.js";
 import { selfConsistency } from "./self-consistency.js";
+import { treeOfThoughts } from "./tree-of-thoughts.js";
 
 /** What the CLI, server and bench can say about a strategy: a name plus a few knobs. */
 export interface StrategySpec {
@@ -117,6 +121,47 @@ const registry = new Map<string, RegisteredStrategy>([
       description:
         "ReAct: Thought / Action / Observation with tools (default calculator) until a Final Answer",
       create: ({ format, tools }) => react({ format, tools: builtInTools(tools ?? ["calculator"]) }),
+    },
+  ],
+  [
+    "decompose",
+    {
+      description:
+        "decomposition: split into up to 3 sub-questions (recursively, depth 2), solve in order, synthesize",
+      create: ({ format }) => decompose({ format }),
+    },
+  ],
+  [
+    "pipeline",
+    {
+      description:
+        "roles: router, planner (JSON plan), executor (tools, default calculator), critic, synthesizer",
+      create: ({ format, tools }) => rolePipeline({ format, tools: builtInTools(tools ?? ["calculator"]) }),
+    },
+  ],
+  [
+    "tot",
+    {
+      usesN: true,
+      description:
+        "Tree of Thoughts: beam search (breadth n, default 5) over proposed steps valued sure/likely/impossible; Game of 24 or step-wise math",
+      create: ({ format, n }) => treeOfThoughts({ format, breadth: n ?? 5 }),
+    },
+  ],
+  [
+    "tot-dfs",
+    {
+      description: "Tree of Thoughts, depth-first: prune states valued impossible, backtrack from dead ends",
+      create: ({ format }) => treeOfThoughts({ format, algorithm: "dfs" }),
+    },
+  ],
+  [
+    "mcts",
+    {
+      usesN: true,
+      description:
+        "Monte Carlo tree search over steps: UCT selection, model value estimates, n iterations (default 16)",
+      create: ({ format, n }) => mcts({ format, iterations: n ?? 16 }),
     },
   ],
   // Reflexion needs an external checker (tests, a validator), so it is a library strategy, not a name.

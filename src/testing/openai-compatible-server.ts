@@ -1,8 +1,16 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Backend, Completion, GenerateRequest, GenerateResult, JsonSchema } from "../core/backend.js";
+import type {
+  Backend,
+  Completion,
+  GenerateRequest,
+  GenerateResult,
+  JsonSchema,
+  ToolChoice,
+  ToolSpec,
+} from "../core/backend.js";
 import { AbortedError, BackendError, errorMessage, UsageError } from "../core/errors.js";
-import type { ChatMessage, ChatRole } from "../core/message.js";
+import type { ChatMessage, ChatRole, ToolCall } from "../core/message.js";
 
 /** Something going wrong on purpose, so clients' retry and error paths can be tested over real HTTP. */
 export type Fault =
@@ -187,9 +195,15 @@ export async function startOpenAICompatibleServer(
       parsed.endpoint === "chat"
         ? {
             index: completion.index,
-            message: { role: "assistant", content: completion.text, refusal: null },
+            message: {
+              role: "assistant",
+              // OpenAI sends null content for a turn that only calls tools.
+              content: completion.toolCalls && completion.text === "" ? null : completion.text,
+              refusal: null,
+              ...(completion.toolCalls && { tool_calls: completion.toolCalls.map(wireToolCall) }),
+            },
             logprobs: chatLogprobs(completion, tokenTexts.get(completion.index)),
-            finish_reason: completion.finishReason === "length" ? "length" : "stop",
+            finish_reason: wireFinishReason(completion),
           }
         : {
             index: completion.index,
@@ -303,7 +317,16 @@ export async function startOpenAICompatibleServer(
     }
 
     for (const completion of result.completions) {
-      const finishReason = completion.finishReason === "length" ? "length" : "stop";
+      if (chat) {
+        for (const delta of toolCallDeltas(completion.toolCalls ?? [])) {
+          send({
+            ...base,
+            choices: [{ index: completion.index, delta, logprobs: null, finish_reason: null }],
+            ...extra,
+          });
+        }
+      }
+      const finishReason = wireFinishReason(completion);
       const tokens = tokenTexts.get(completion.index);
       const choice = chat
         ? {
@@ -419,6 +442,37 @@ function usageOf(result: GenerateResult): Record<string, number> {
     completion_tokens: completionTokens,
     total_tokens: promptTokens + completionTokens,
   };
+}
+
+function wireFinishReason(completion: Completion): string {
+  return completion.finishReason === "length"
+    ? "length"
+    : completion.toolCalls && completion.toolCalls.length > 0
+      ? "tool_calls"
+      : "stop";
+}
+
+const wireToolCall = (call: ToolCall) => ({
+  id: call.id,
+  type: "function",
+  function: { name: call.name, arguments: call.arguments },
+});
+
+/**
+ * Tool calls as OpenAI streams them: a first piece with id and name, then the arguments in small
+ * pieces that only add up to JSON when joined, so clients must accumulate them by index.
+ */
+function toolCallDeltas(calls: ToolCall[]): Json[] {
+  const deltas: Json[] = [];
+  calls.forEach((call, index) => {
+    deltas.push({
+      tool_calls: [{ index, id: call.id, type: "function", function: { name: call.name, arguments: "" } }],
+    });
+    for (let at = 0; at < call.arguments.length; at += 8) {
+      deltas.push({ tool_calls: [{ index, function: { arguments: call.arguments.slice(at, at + 8) } }] });
+    }
+  });
+  return deltas;
 }
 
 /** log(p), kept finite so it survives JSON (which has no -Infinity). */
@@ -589,6 +643,13 @@ function parseRequest(endpoint: Endpoint, rawBody: string, ignoreN: boolean): Pa
   const jsonSchema = parseResponseFormat(body.response_format);
   if (jsonSchema) generate.jsonSchema = jsonSchema;
 
+  if (endpoint === "chat") {
+    const tools = parseTools(body.tools);
+    if (tools) generate.tools = tools;
+    const toolChoice = parseToolChoice(body.tool_choice);
+    if (toolChoice !== undefined && tools) generate.toolChoice = toolChoice;
+  }
+
   const stream = optional(body, "stream", isBoolean, "a boolean") ?? false;
   const streamOptions = optional(body, "stream_options", isObject, "an object");
   const includeUsage = streamOptions?.include_usage === true;
@@ -610,8 +671,64 @@ function parseMessages(value: unknown): ChatMessage[] {
     const message: ChatMessage = { role: role as ChatRole, content: parseContent(raw.content, param) };
     if (typeof raw.name === "string") message.name = raw.name;
     if (typeof raw.tool_call_id === "string") message.toolCallId = raw.tool_call_id;
+    if (role === "assistant" && raw.tool_calls !== undefined && raw.tool_calls !== null) {
+      message.toolCalls = parseToolCalls(raw.tool_calls, `${param}.tool_calls`);
+    }
     return message;
   });
+}
+
+function parseToolCalls(value: unknown, param: string): ToolCall[] {
+  if (!Array.isArray(value)) throw new ClientError(400, `'${param}' must be an array`, param);
+  return value.map((raw, i): ToolCall => {
+    const fn = isObject(raw) ? raw.function : undefined;
+    if (
+      !isObject(raw) ||
+      typeof raw.id !== "string" ||
+      !isObject(fn) ||
+      typeof fn.name !== "string" ||
+      typeof fn.arguments !== "string"
+    ) {
+      throw new ClientError(
+        400,
+        `'${param}[${i}]' must be {id, type: "function", function: {name, arguments}} with string fields`,
+        param,
+      );
+    }
+    return { id: raw.id, name: fn.name, arguments: fn.arguments };
+  });
+}
+
+function parseTools(value: unknown): ToolSpec[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) throw new ClientError(400, "'tools' must be an array", "tools");
+  const tools = value.map((raw, i): ToolSpec => {
+    const fn = isObject(raw) && raw.type === "function" ? raw.function : undefined;
+    if (!isObject(fn) || typeof fn.name !== "string" || fn.name === "") {
+      throw new ClientError(400, `'tools[${i}]' must be {type: "function", function: {name, ...}}`, "tools");
+    }
+    if (fn.parameters !== undefined && !isObject(fn.parameters)) {
+      throw new ClientError(400, `'tools[${i}].function.parameters' must be an object`, "tools");
+    }
+    return {
+      name: fn.name,
+      description: typeof fn.description === "string" ? fn.description : "",
+      parameters: isObject(fn.parameters) ? fn.parameters : { type: "object", properties: {} },
+    };
+  });
+  return tools.length > 0 ? tools : undefined;
+}
+
+function parseToolChoice(value: unknown): ToolChoice | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (value === "auto" || value === "none" || value === "required") return value;
+  const fn = isObject(value) && value.type === "function" ? value.function : undefined;
+  if (isObject(fn) && typeof fn.name === "string") return { name: fn.name };
+  throw new ClientError(
+    400,
+    "'tool_choice' must be auto, none, required or {type: \"function\", function: {name}}",
+    "tool_choice",
+  );
 }
 
 /** Content is a string, or (newer clients) an array of parts of which we take the text ones. */

@@ -23,8 +23,8 @@ export function reportUnknownTool(
   name: string,
   input: unknown,
   known: string[],
+  callId: string = newCallId(),
 ): ToolOutcome {
-  const callId = newCallId();
   const error = `unknown tool "${name}" (have: ${known.join(", ") || "none"})`;
   ctx.emit({ type: "tool.call", callId, tool: name, input });
   ctx.emit({ type: "tool.result", callId, tool: name, output: error, isError: true });

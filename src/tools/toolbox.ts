@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { JsonSchema } from "../core/backend.js";
+import type { JsonSchema, ToolSpec } from "../core/backend.js";
 import { UsageError } from "../core/errors.js";
 import type { StrategyContext } from "../core/strategy.js";
 import type { AnyTool } from "./tool.js";
@@ -40,10 +40,21 @@ export class Toolbox {
     }));
   }
 
+  /** The tools as native function-calling specs (`GenerationParams.tools`). */
+  specs(): ToolSpec[] {
+    return this.describe().map((tool) => ({
+      name: tool.name,
+      description: tool.description,
+      // A schema zod could not express still has to be an object schema for function-calling APIs.
+      parameters:
+        tool.inputSchema.type === undefined ? { type: "object", ...tool.inputSchema } : tool.inputSchema,
+    }));
+  }
+
   /** Calls the named tool; an unknown name is reported to the model like any other failed call. */
   call(ctx: StrategyContext, name: string, input: unknown, options?: CallToolOptions): Promise<ToolOutcome> {
     const tool = this.byName.get(name);
-    if (!tool) return Promise.resolve(reportUnknownTool(ctx, name, input, this.names()));
+    if (!tool) return Promise.resolve(reportUnknownTool(ctx, name, input, this.names(), options?.callId));
     return callTool(ctx, tool, input, options);
   }
 }

@@ -1,12 +1,17 @@
 import { basename } from "node:path";
 import {
   type ChatHistoryItem,
+  type ChatModelFunctionCall,
+  type ChatModelFunctions,
   type ChatWrapper,
+  type GbnfJsonSchema,
+  LlamaChat,
   type LlamaContext,
   type LlamaContextSequence,
   type LlamaGrammar,
   LlamaGrammarEvaluationState,
   type LlamaModel,
+  LlamaText,
   resolveChatWrapper,
   type Token,
 } from "node-llama-cpp";
@@ -17,9 +22,10 @@ import type {
   GenerateRequest,
   GenerateResult,
   JsonSchema,
+  ToolSpec,
 } from "../../core/backend.js";
 import { AbortedError, BackendError, errorMessage, UsageError } from "../../core/errors.js";
-import type { ChatMessage } from "../../core/message.js";
+import type { ChatMessage, ToolCall } from "../../core/message.js";
 import { compileStopAfter, stopAfterIndex } from "../../core/stop-after.js";
 import { translateSchema } from "../../structured/grammar-translation.js";
 import { loadLlama, loadModel } from "./llama-runtime.js";
@@ -56,6 +62,7 @@ export class LlamaBackend implements Backend {
     jsonSchema: true,
     grammar: true,
     rawPrompt: true,
+    tools: true,
   };
   private readonly options: Required<Omit<LlamaBackendOptions, "modelName" | "maxThreads">> &
     Pick<LlamaBackendOptions, "maxThreads">;
@@ -99,12 +106,28 @@ export class LlamaBackend implements Backend {
       throw new UsageError("give exactly one of messages or prompt");
     }
     if (request.signal?.aborted) throw new AbortedError();
+    const hasTools = request.tools !== undefined && request.tools.length > 0;
+    if (hasTools && request.prompt !== undefined) {
+      throw new UsageError("tools need chat messages, not a raw prompt");
+    }
+    const native = hasTools && request.toolChoice !== "none";
+    if (native && (request.grammar !== undefined || request.jsonSchema !== undefined)) {
+      // node-llama-cpp constrains function calls with its own grammar and cannot combine it with another.
+      throw new UsageError("tools cannot be combined with grammar or jsonSchema on the llama backend");
+    }
+    const functions = native ? chatFunctions(request.tools ?? [], request.toolChoice) : undefined;
     const state = await this.load();
     const { model, context, pool } = state;
+    const history = request.messages !== undefined ? chatHistory(request.messages) : undefined;
     const promptTokens =
-      request.prompt !== undefined
-        ? model.tokenize(request.prompt, false)
-        : renderChat(state.chat, request.messages ?? []).tokenize(model.tokenizer);
+      history === undefined
+        ? model.tokenize(request.prompt ?? "", false)
+        : state.chat
+            .generateContextState({
+              chatHistory: history,
+              ...(functions && { availableFunctions: functions, documentFunctionParams: true }),
+            })
+            .contextText.tokenize(model.tokenizer);
     const room = context.contextSize - promptTokens.length;
     if (room <= 0) {
       throw new UsageError(
@@ -112,7 +135,7 @@ export class LlamaBackend implements Backend {
       );
     }
     const maxTokens = Math.min(request.maxTokens ?? room, room);
-    const grammar = await this.grammarFor(request);
+    const grammar = native ? undefined : await this.grammarFor(request);
     // Compiled once per call, before any sequence is taken, so a bad pattern costs nothing.
     const stopAfter = compileStopAfter(request.stopAfter);
     const n = request.n ?? 1;
@@ -122,15 +145,18 @@ export class LlamaBackend implements Backend {
     const completions = await Promise.all(
       Array.from({ length: n }, async (_, index) => {
         const sequence = await pool.acquire(promptTokens, request.signal);
+        const job = { request, index, maxTokens, seed: baseSeed + index, grammar, stopAfter };
         try {
-          return await this.complete(model, sequence, promptTokens, {
-            request,
-            index,
-            maxTokens,
-            seed: baseSeed + index,
-            grammar,
-            stopAfter,
-          });
+          if (functions && history) {
+            return await this.completeWithFunctions(model, sequence, state.chat, history, functions, {
+              ...job,
+              promptTokens: promptTokens.length,
+              // Unique within a conversation (each turn adds messages) and reproducible, so cached
+              // and recorded follow-up requests match.
+              callIdPrefix: `call_${request.messages?.length ?? 0}_${index}`,
+            });
+          }
+          return await this.complete(model, sequence, promptTokens, job);
         } finally {
           pool.release(sequence);
         }
@@ -266,6 +292,118 @@ export class LlamaBackend implements Backend {
     };
   }
 
+  /**
+   * Generates with node-llama-cpp's native function calling: the chat wrapper documents the functions
+   * in the prompt and a grammar keeps each call's parameters valid. LlamaChat (unlike
+   * LlamaChatSession) stops at the calls and returns them unexecuted; the strategy runs them, so
+   * tool events and sandboxing stay in one place. No per-token confidences on this path.
+   */
+  private async completeWithFunctions(
+    model: LlamaModel,
+    sequence: LlamaContextSequence,
+    chatWrapper: ChatWrapper,
+    history: ChatHistoryItem[],
+    functions: ChatModelFunctions,
+    job: {
+      request: GenerateRequest;
+      index: number;
+      maxTokens: number;
+      seed: number;
+      stopAfter: RegExp | undefined;
+      promptTokens: number;
+      callIdPrefix: string;
+    },
+  ): Promise<Completion> {
+    const { request, index } = job;
+    // LlamaChat reuses whatever prefix the sequence holds, and evaluating a prompt in other batch
+    // splits shifts greedy ties: start from an empty sequence so a repeated request repeats exactly.
+    if (sequence.nextTokenIndex > 0) {
+      await sequence.eraseContextTokenRanges([{ start: 0, end: sequence.nextTokenIndex }]);
+    }
+    // Borrowed, not owned: disposing the chat must leave the pooled sequence (and its KV cache) alone.
+    const chat = new LlamaChat({ contextSequence: sequence, chatWrapper, autoDisposeSequence: false });
+    // Aborted to end generation once `stopAfter` matches; the response so far is kept.
+    const cut = new AbortController();
+    const signal = request.signal ? AbortSignal.any([request.signal, cut.signal]) : cut.signal;
+    const stops = (request.stop ?? []).filter((s) => s.length > 0);
+    let text = "";
+    let cutShort = false;
+    let textTokens = 0;
+    const stream = (from: number) => {
+      if (text.length > from) request.onDelta?.({ index, text: text.slice(from) });
+    };
+    try {
+      const response = await chat.generateResponse(history, {
+        functions,
+        documentFunctionParams: true,
+        maxTokens: job.maxTokens,
+        temperature: request.temperature ?? this.options.defaultTemperature,
+        seed: job.seed,
+        ...(request.topK !== undefined && { topK: request.topK }),
+        ...(request.topP !== undefined && { topP: request.topP }),
+        // LlamaChat penalises repeats by default; the plain path does not, and both should sample alike.
+        repeatPenalty: false,
+        ...(stops.length > 0 && { customStopTriggers: stops }),
+        signal,
+        stopOnAbortSignal: true,
+        onToken: (tokens) => {
+          textTokens += tokens.length;
+        },
+        onTextChunk: (chunk) => {
+          if (cutShort) return;
+          const before = text.length;
+          text += chunk;
+          const endAt = stopAfterIndex(text, job.stopAfter);
+          if (endAt !== undefined) {
+            text = text.slice(0, endAt);
+            cutShort = true;
+            cut.abort();
+          }
+          stream(Math.min(before, text.length));
+        },
+      });
+      if (request.signal?.aborted) throw new AbortedError();
+      // Text held back until the end (e.g. while it might have been a stop trigger) arrives here.
+      if (!cutShort && response.response.length > text.length && response.response.startsWith(text)) {
+        const before = text.length;
+        text = response.response;
+        stream(before);
+      }
+      const calls = cutShort ? [] : (response.functionCalls ?? []);
+      const toolCalls: ToolCall[] = calls.map((call, i) => ({
+        id: `${job.callIdPrefix}_${i}`,
+        name: call.functionName,
+        arguments: JSON.stringify(call.params ?? {}),
+      }));
+      // Call syntax is generated outside onToken; count it from the call as the model wrote it.
+      const callTokens = calls.reduce(
+        (sum, call) => sum + LlamaText.fromJSON(call.raw).tokenize(model.tokenizer).length,
+        0,
+      );
+      return {
+        index,
+        text,
+        finishReason:
+          toolCalls.length > 0
+            ? "tool_calls"
+            : response.metadata.stopReason === "maxTokens"
+              ? "length"
+              : "stop",
+        promptTokens: job.promptTokens,
+        completionTokens: textTokens + callTokens,
+        ...(toolCalls.length > 0 && { toolCalls }),
+      };
+    } catch (error) {
+      if (error instanceof AbortedError) throw error;
+      if (request.signal?.aborted) throw new AbortedError();
+      throw new BackendError("internal", `llama.cpp generation failed: ${errorMessage(error)}`, {
+        cause: error,
+      });
+    } finally {
+      chat.dispose({ disposeSequence: false });
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -276,18 +414,88 @@ export class LlamaBackend implements Backend {
   }
 }
 
-/** Renders chat messages with the model's own chat template, ending where the assistant speaks. */
-function renderChat(chat: ChatWrapper, messages: ChatMessage[]) {
-  const history: ChatHistoryItem[] = messages.map((m): ChatHistoryItem => {
-    if (m.role === "system") return { type: "system", text: m.content };
-    if (m.role === "assistant") return { type: "model", response: [m.content] };
-    // Tool results reach a model without native tools as user turns.
-    if (m.role === "tool") return { type: "user", text: `Tool result (${m.name ?? "tool"}):\n${m.content}` };
-    return { type: "user", text: m.content };
-  });
-  history.push({ type: "model", response: [] });
-  return chat.generateContextState({ chatHistory: history }).contextText;
+/**
+ * Chat messages as node-llama-cpp's history, ending where the assistant speaks. Tool calls and their
+ * results become function-call items of the assistant turn, which the chat template renders in the
+ * model's own syntax; after results the model continues that turn, as it does in LlamaChatSession.
+ * Exported for tests.
+ */
+export function chatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
+  const history: ChatHistoryItem[] = [];
+  const awaiting = new Map<string, ChatModelFunctionCall>();
+  let continueTurn = false;
+  for (const m of messages) {
+    continueTurn = false;
+    const call = m.role === "tool" && m.toolCallId !== undefined ? awaiting.get(m.toolCallId) : undefined;
+    if (call && m.toolCallId !== undefined) {
+      call.result = parseJsonOr(m.content);
+      awaiting.delete(m.toolCallId);
+      continueTurn = true;
+    } else if (m.role === "system") {
+      history.push({ type: "system", text: m.content });
+    } else if (m.role === "assistant") {
+      const calls = (m.toolCalls ?? []).map((c): [string, ChatModelFunctionCall] => [
+        c.id,
+        { type: "functionCall", name: c.name, params: parseJsonOr(c.arguments), result: undefined },
+      ]);
+      for (const [id, item] of calls) awaiting.set(id, item);
+      history.push({
+        type: "model",
+        response:
+          calls.length === 0
+            ? [m.content]
+            : [...(m.content ? [m.content] : []), ...calls.map(([, item]) => item)],
+      });
+    } else if (m.role === "tool") {
+      // A result that answers no call in this history reaches the model as a user turn.
+      history.push({ type: "user", text: `Tool result (${m.name ?? "tool"}):\n${m.content}` });
+    } else {
+      history.push({ type: "user", text: m.content });
+    }
+  }
+  if (!continueTurn) history.push({ type: "model", response: [] });
+  return history;
 }
+
+/** Tool arguments and results are usually JSON; what is not stays text. */
+function parseJsonOr(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * The request's tools as node-llama-cpp functions; a named `toolChoice` leaves only that one.
+ * Exported for tests.
+ */
+export function chatFunctions(tools: ToolSpec[], choice: GenerateRequest["toolChoice"]): ChatModelFunctions {
+  // node-llama-cpp cannot force a call, so "required" is "auto" and a named choice is "auto" over one tool.
+  const chosen = typeof choice === "object" ? tools.filter((t) => t.name === choice.name) : tools;
+  if (chosen.length === 0 && typeof choice === "object") {
+    throw new UsageError(`toolChoice names "${choice.name}", which is not among the tools`);
+  }
+  return Object.fromEntries(
+    chosen.map((tool) => {
+      let params: GbnfJsonSchema | undefined;
+      try {
+        params = hasParameters(tool.parameters)
+          ? (translateSchema(tool.parameters).schema as GbnfJsonSchema)
+          : undefined;
+      } catch (error) {
+        throw new UsageError(`cannot build a grammar for tool ${tool.name}: ${errorMessage(error)}`);
+      }
+      return [tool.name, { description: tool.description, ...(params && { params }) }];
+    }),
+  );
+}
+
+/** An object schema with no properties means "no arguments"; node-llama-cpp then omits params. */
+const hasParameters = (schema: JsonSchema): boolean =>
+  typeof schema.properties === "object" &&
+  schema.properties !== null &&
+  Object.keys(schema.properties).length > 0;
 
 /**
  * Keeps whatever prefix of the prompt the sequence already holds (prompt caching across calls) and

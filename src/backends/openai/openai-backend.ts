@@ -6,8 +6,10 @@ import type {
   FinishReason,
   GenerateRequest,
   GenerateResult,
+  ToolChoice,
 } from "../../core/backend.js";
 import { AbortedError, BackendError, errorMessage, UsageError } from "../../core/errors.js";
+import type { ChatMessage, ToolCall } from "../../core/message.js";
 import { compileStopAfter, stopAfterIndex } from "../../core/stop-after.js";
 import { type Pricing, priceOf } from "../../core/usage.js";
 import { withRetry } from "../../runtime/retry.js";
@@ -36,6 +38,12 @@ export interface OpenAIBackendOptions {
   retryBaseDelayMs?: number;
   /** Cap on a backoff wait (a server's Retry-After is honoured as given). Default 10000. */
   retryMaxDelayMs?: number;
+  /**
+   * Whether the server does native function calling (`tools`), reported as `capabilities.tools`.
+   * Default true; set false for servers without it (e.g. llama.cpp server without --jinja), so
+   * tool-using strategies fall back to a text protocol.
+   */
+  tools?: boolean;
 }
 
 type Endpoint = "chat" | "completions";
@@ -49,6 +57,8 @@ interface ChoiceState {
   contentChunks: number;
   /** Ended by the request's `stopAfter` pattern here, not by the server. */
   cutShort?: boolean;
+  /** Tool calls by the server's index; streamed calls arrive in pieces and are joined here. */
+  toolCalls: Map<number, { id: string | undefined; name: string; arguments: string }>;
 }
 
 interface ExchangeResult {
@@ -65,7 +75,7 @@ interface Exchange {
   targets: number[];
 }
 
-const CAPABILITIES: BackendCapabilities = {
+const CAPABILITIES: Omit<BackendCapabilities, "tools"> = {
   confidence: true,
   jsonSchema: true,
   grammar: false,
@@ -131,6 +141,9 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): Backend {
     }
     const n = request.n ?? 1;
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`n must be a positive integer, got ${n}`);
+    if (request.tools && request.tools.length > 0 && request.prompt !== undefined) {
+      throw new UsageError("tools need chat messages, not a raw prompt");
+    }
     if (request.signal?.aborted) throw new AbortedError();
 
     const started = performance.now();
@@ -287,7 +300,7 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): Backend {
   return {
     kind: "openai",
     model: options.model,
-    capabilities: CAPABILITIES,
+    capabilities: { ...CAPABILITIES, tools: options.tools ?? true },
     generate,
     async close() {
       closed = true;
@@ -312,15 +325,25 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): Backend {
       promptTokens = Math.max(promptTokens, exchange.promptTokens ?? 0);
       for (const [index, choice] of exchange.choices) {
         if (index >= n) continue;
+        const toolCalls = toolCallsOf(choice, index);
+        // OpenAI reports "stop" when a call was forced by tool_choice; a call is a call either way,
+        // and "tool_calls" without one (nothing parseable came) is an ordinary stop.
+        const finishReason =
+          toolCalls.length > 0 && choice.finishReason !== "length"
+            ? "tool_calls"
+            : choice.finishReason === "tool_calls"
+              ? "stop"
+              : choice.finishReason;
         completions.push({
           index,
           text: choice.text,
-          finishReason: choice.finishReason ?? "stop",
+          finishReason: finishReason ?? "stop",
           promptTokens: exchange.promptTokens ?? 0,
           completionTokens: perChoice.get(index) ?? 0,
           ...(request.confidence && choice.confidences.length > 0
             ? { tokenConfidences: choice.confidences }
             : {}),
+          ...(toolCalls.length > 0 && { toolCalls }),
         });
       }
     }
@@ -365,12 +388,14 @@ function requestBody(
 ): Json {
   const body: Json = { model, stream: true, stream_options: { include_usage: true } };
   if (endpoint === "chat") {
-    body.messages = (request.messages ?? []).map((message) => ({
-      role: message.role,
-      content: message.content,
-      ...(message.name !== undefined ? { name: message.name } : {}),
-      ...(message.toolCallId !== undefined ? { tool_call_id: message.toolCallId } : {}),
-    }));
+    body.messages = (request.messages ?? []).map(wireMessage);
+    if (request.tools && request.tools.length > 0) {
+      body.tools = request.tools.map((tool) => ({
+        type: "function",
+        function: { name: tool.name, description: tool.description, parameters: tool.parameters },
+      }));
+      if (request.toolChoice !== undefined) body.tool_choice = wireToolChoice(request.toolChoice);
+    }
   } else {
     body.prompt = request.prompt;
   }
@@ -391,6 +416,43 @@ function requestBody(
     };
   }
   return body;
+}
+
+function wireMessage(message: ChatMessage): Json {
+  const calls = message.role === "assistant" ? (message.toolCalls ?? []) : [];
+  return {
+    role: message.role,
+    // An assistant turn that only calls tools has null content in OpenAI's format.
+    content: calls.length > 0 && message.content === "" ? null : message.content,
+    // OpenAI's tool messages have no `name`; strict servers reject one.
+    ...(message.name !== undefined && !(message.role === "tool" && message.toolCallId !== undefined)
+      ? { name: message.name }
+      : {}),
+    ...(message.toolCallId !== undefined ? { tool_call_id: message.toolCallId } : {}),
+    ...(calls.length > 0 && {
+      tool_calls: calls.map((call) => ({
+        id: call.id,
+        type: "function",
+        function: { name: call.name, arguments: call.arguments },
+      })),
+    }),
+  };
+}
+
+function wireToolChoice(choice: ToolChoice): unknown {
+  return typeof choice === "string" ? choice : { type: "function", function: { name: choice.name } };
+}
+
+/** A choice's tool calls in the server's order; a server that sent no id gets a stable one. */
+function toolCallsOf(choice: ChoiceState, index: number): ToolCall[] {
+  return [...choice.toolCalls.entries()]
+    .sort(([a], [b]) => a - b)
+    .filter(([, call]) => call.name !== "")
+    .map(([at, call]) => ({
+      id: call.id ?? `call_${index}_${at}`,
+      name: call.name,
+      arguments: call.arguments,
+    }));
 }
 
 /**
@@ -440,8 +502,8 @@ class ResponseState {
   applyChunk(chunk: Json): void {
     this.applyCommon(chunk);
     for (const choice of arrayOf(chunk.choices)) {
-      const delta = this.endpoint === "chat" ? asObject(choice.delta)?.content : choice.text;
-      this.applyChoice(choice, delta);
+      const delta = this.endpoint === "chat" ? asObject(choice.delta) : undefined;
+      this.applyChoice(choice, this.endpoint === "chat" ? delta?.content : choice.text, delta?.tool_calls);
     }
   }
 
@@ -449,8 +511,12 @@ class ResponseState {
   applyWhole(body: Json): void {
     this.applyCommon(body);
     for (const choice of arrayOf(body.choices)) {
-      const text = this.endpoint === "chat" ? asObject(choice.message)?.content : choice.text;
-      this.applyChoice(choice, text);
+      const message = this.endpoint === "chat" ? asObject(choice.message) : undefined;
+      this.applyChoice(
+        choice,
+        this.endpoint === "chat" ? message?.content : choice.text,
+        message?.tool_calls,
+      );
     }
   }
 
@@ -480,15 +546,32 @@ class ResponseState {
     }
   }
 
-  private applyChoice(choice: Json, text: unknown): void {
+  private applyChoice(choice: Json, text: unknown, toolCalls: unknown): void {
     const target = this.targets[numberOr(choice.index, 0)];
     if (target === undefined) return;
     let state = this.choices.get(target);
     if (!state) {
-      state = { text: "", finishReason: undefined, confidences: [], contentChunks: 0 };
+      state = { text: "", finishReason: undefined, confidences: [], contentChunks: 0, toolCalls: new Map() };
       this.choices.set(target, state);
     }
     if (state.cutShort) return;
+    const calls = state.toolCalls;
+    const pieces = arrayOf(toolCalls);
+    // Tool-call pieces are generated tokens too, for splitting usage across choices.
+    state.contentChunks += pieces.length;
+    pieces.forEach((call, position) => {
+      // Streamed pieces carry the call's index; a whole answer may leave it out and rely on order.
+      const at = numberOr(call.index, position);
+      const fn = asObject(call.function);
+      const known = calls.get(at) ?? { id: undefined, name: "", arguments: "" };
+      if (typeof call.id === "string" && call.id !== "") known.id ??= call.id;
+      // Names come whole (some servers repeat them in every piece); arguments come in pieces.
+      if (typeof fn?.name === "string" && known.name === "") known.name = fn.name;
+      if (typeof fn?.arguments === "string") known.arguments += fn.arguments;
+      // Some servers send arguments as an object rather than JSON text.
+      else if (asObject(fn?.arguments)) known.arguments = JSON.stringify(fn?.arguments);
+      calls.set(at, known);
+    });
     if (typeof text === "string" && text !== "") {
       state.text += text;
       state.contentChunks++;
@@ -505,9 +588,16 @@ class ResponseState {
       for (const logprob of logprobsOf(choice.logprobs)) state.confidences.push(Math.exp(logprob));
     }
     if (typeof choice.finish_reason === "string" && choice.finish_reason !== "") {
-      state.finishReason = choice.finish_reason === "length" ? "length" : "stop";
+      state.finishReason = finishReasonOf(choice.finish_reason);
     }
   }
+}
+
+function finishReasonOf(reason: string): FinishReason {
+  if (reason === "length") return "length";
+  // "function_call" is the name before tools existed.
+  if (reason === "tool_calls" || reason === "function_call") return "tool_calls";
+  return "stop";
 }
 
 /** Chat: `{content: [{logprob}]}`; legacy completions: `{token_logprobs: [n]}`. */

@@ -24,7 +24,11 @@ export async function createReplayBackend(options: ReplayBackendOptions): Promis
     );
   }
   const byKey = new Map<string, RecordedCall>(calls.map((c) => [c.key, c]));
-  const capabilities: BackendCapabilities = { ...first.capabilities };
+  // Recordings made before native tools existed lack the flag; they were made without tools.
+  const capabilities: BackendCapabilities = {
+    ...first.capabilities,
+    tools: first.capabilities.tools ?? false,
+  };
   return {
     kind: "replay",
     model: first.model,

@@ -7,8 +7,10 @@ import type {
   GenerateRequest,
   GenerateResult,
   JsonSchema,
+  ToolSpec,
 } from "../../core/backend.js";
 import { AbortedError, BackendError, UsageError } from "../../core/errors.js";
+import type { ToolCall } from "../../core/message.js";
 import { compileStopAfter, stopAfterIndex } from "../../core/stop-after.js";
 
 /** What a scripted responder sees for each completion it must produce. */
@@ -22,7 +24,18 @@ export interface ScriptedTurn {
   prompt: string;
 }
 
-export type ScriptedReply = string | { text: string; confidences?: number[] } | Error;
+/** A native tool call in a script; `arguments` that are not a string are sent as their JSON. */
+export interface ScriptedToolCall {
+  name: string;
+  arguments?: unknown;
+  /** Default `call_<call>_<index>_<i>`, so ids are unique within a backend's lifetime. */
+  id?: string;
+}
+
+export type ScriptedReply =
+  | string
+  | { text?: string; confidences?: number[]; toolCalls?: ScriptedToolCall[] }
+  | Error;
 export type ScriptedResponder = (turn: ScriptedTurn) => ScriptedReply;
 
 export interface ScriptedBackendOptions {
@@ -35,6 +48,11 @@ export interface ScriptedBackendOptions {
   respond?: ScriptedResponder | ScriptedReply[];
   /** Delay before each streamed token, to exercise streaming and abort. */
   tokenDelayMs?: number;
+  /**
+   * Report native function calling (`capabilities.tools`), so strategies send `tools` and expect
+   * `toolCalls` back. Default false: scripts written in a text protocol keep working.
+   */
+  tools?: boolean;
 }
 
 const VOCABULARY =
@@ -90,8 +108,15 @@ const promptOf = (request: GenerateRequest): string =>
   request.prompt ?? [...(request.messages ?? [])].reverse().find((m) => m.role === "user")?.content ?? "";
 
 const promptTokenCount = (request: GenerateRequest): number =>
-  scriptedTokens(request.prompt ?? (request.messages ?? []).map((m) => `${m.role}: ${m.content}`).join("\n"))
-    .length;
+  scriptedTokens(
+    request.prompt ??
+      (request.messages ?? [])
+        .flatMap((m) => [
+          `${m.role}: ${m.content}`,
+          ...(m.toolCalls ?? []).map((c) => `${c.name} ${c.arguments}`),
+        ])
+        .join("\n"),
+  ).length;
 
 /**
  * A deterministic backend for tests and examples: no model, same output for the same input,
@@ -100,12 +125,7 @@ const promptTokenCount = (request: GenerateRequest): number =>
 export class ScriptedBackend implements Backend {
   readonly kind = "scripted";
   readonly model: string;
-  readonly capabilities: BackendCapabilities = {
-    confidence: true,
-    jsonSchema: true,
-    grammar: false,
-    rawPrompt: true,
-  };
+  readonly capabilities: BackendCapabilities;
   /** Every request received, for assertions. */
   readonly requests: GenerateRequest[] = [];
   private readonly respond: ScriptedResponder;
@@ -115,6 +135,13 @@ export class ScriptedBackend implements Backend {
   constructor(options: ScriptedBackendOptions = {}) {
     this.model = options.model ?? "scripted";
     this.tokenDelayMs = options.tokenDelayMs ?? 0;
+    this.capabilities = {
+      confidence: true,
+      jsonSchema: true,
+      grammar: false,
+      rawPrompt: true,
+      tools: options.tools ?? false,
+    };
     const { respond } = options;
     if (Array.isArray(respond)) {
       if (respond.length === 0) throw new UsageError("scripted backend needs at least one reply");
@@ -126,6 +153,11 @@ export class ScriptedBackend implements Backend {
 
   private static defaultResponder(turn: ScriptedTurn): ScriptedReply {
     const { request } = turn;
+    // A forced call is answered with the simplest arguments its schema allows, as jsonSchema is.
+    const forced = forcedTool(request);
+    if (forced) {
+      return { toolCalls: [{ name: forced.name, arguments: exampleForSchema(forced.parameters) }] };
+    }
     if (request.jsonSchema) return JSON.stringify(exampleForSchema(request.jsonSchema));
     const greedy = request.temperature === 0 || request.temperature === undefined;
     const salt = greedy ? "greedy" : `seed:${(request.seed ?? turn.call) + turn.index}`;
@@ -138,6 +170,9 @@ export class ScriptedBackend implements Backend {
       throw new UsageError("give exactly one of messages or prompt");
     }
     if (request.signal?.aborted) throw new AbortedError();
+    if (request.tools && request.tools.length > 0 && request.prompt !== undefined) {
+      throw new UsageError("tools need chat messages, not a raw prompt");
+    }
     const call = this.requests.length;
     this.requests.push(request);
     const n = request.n ?? 1;
@@ -149,9 +184,24 @@ export class ScriptedBackend implements Backend {
       if (reply instanceof Error) {
         throw reply instanceof BackendError ? reply : new BackendError("internal", reply.message);
       }
-      const { text, confidences } =
-        typeof reply === "string" ? { text: reply, confidences: undefined } : reply;
-      completions.push(await this.complete(request, index, text, confidences, promptTokens));
+      const { text = "", confidences, toolCalls } = typeof reply === "string" ? { text: reply } : reply;
+      const completion = await this.complete(request, index, text, confidences, promptTokens);
+      if (toolCalls && toolCalls.length > 0 && completion.finishReason !== "length") {
+        completion.toolCalls = toolCalls.map((c, i) => wireToolCall(c, `call_${call}_${index}_${i}`));
+        completion.finishReason = "tool_calls";
+        // The call is generated text too: charge it like the words around it.
+        completion.completionTokens += completion.toolCalls.reduce(
+          (sum, c) => sum + scriptedTokens(`${c.name} ${c.arguments}`).length,
+          0,
+        );
+        if (completion.tokenConfidences) {
+          completion.tokenConfidences = repeatToLength(
+            completion.tokenConfidences,
+            completion.completionTokens,
+          );
+        }
+      }
+      completions.push(completion);
     }
     const completionTokens = completions.reduce((sum, c) => sum + c.completionTokens, 0);
     return {
@@ -220,6 +270,24 @@ export class ScriptedBackend implements Backend {
   }
 
   async close(): Promise<void> {}
+}
+
+/** The tool a request obliges the model to call, if any: a named one, or the first when "required". */
+function forcedTool(request: GenerateRequest): ToolSpec | undefined {
+  const { tools, toolChoice } = request;
+  if (!tools || tools.length === 0 || toolChoice === undefined) return undefined;
+  if (toolChoice === "required") return tools[0];
+  if (typeof toolChoice === "object") return tools.find((t) => t.name === toolChoice.name);
+  return undefined;
+}
+
+function wireToolCall(call: ScriptedToolCall, defaultId: string): ToolCall {
+  const args = call.arguments ?? {};
+  return {
+    id: call.id ?? defaultId,
+    name: call.name,
+    arguments: typeof args === "string" ? args : JSON.stringify(args),
+  };
 }
 
 /** Cycles `values` to exactly `length` entries (scripted confidences are shorter than long texts). */

@@ -25,6 +25,14 @@ describe("code sandbox", () => {
     });
   });
 
+  it("reports a thrown null as such, and a heap too full to build its error as out of memory", async () => {
+    const thrown = await runInSandbox("throw null");
+    expect(thrown.error).toBe("Uncaught null");
+    const full = await runInSandbox("const m = new Map(); for (let i = 0; ; i++) m.set(i, { i })");
+    expect(full.ok).toBe(false);
+    expect(full.error).toMatch(/out of memory/);
+  });
+
   it("kills the worker at the wall-clock deadline when the interpreter is not stopping it", async () => {
     const started = Date.now();
     const run = await runInSandbox("while (true) {}", { limits: { cpuMs: 60_000, wallMs: 1_500 } });

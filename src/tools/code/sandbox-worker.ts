@@ -20,6 +20,8 @@ import type { SandboxJob, SandboxMessage, SandboxReport } from "./sandbox-protoc
 // CommonJS build, where the default import would be the whole module object.
 const releaseVariant = releaseVariantExport as unknown as QuickJSSyncVariant;
 
+/** Extra heap allowed only while an error is read back. */
+const ERROR_HEADROOM_BYTES = 1024 * 1024;
 const CONSOLE_METHODS = ["log", "info", "warn", "error", "debug"] as const;
 
 class CappedOutput {
@@ -49,10 +51,6 @@ function show(context: QuickJSContext, handle: QuickJSHandle, limit: number): st
   } catch {
     return "[unprintable]";
   }
-}
-
-function describeError(context: QuickJSContext, handle: QuickJSHandle, limit: number): string {
-  return describeErrorInFull(context, handle).slice(0, limit);
 }
 
 function describeErrorInFull(context: QuickJSContext, handle: QuickJSHandle): string {
@@ -104,17 +102,33 @@ async function run(job: SandboxJob): Promise<SandboxReport> {
 
   let result: string | undefined;
   let error: string | undefined;
+  // Reading an error allocates; after an out-of-memory failure the heap is full and the error reads
+  // as empty. A small, bounded headroom lets it be read without freeing the program from its limit.
+  const describeError = (handle: QuickJSHandle, limit: number): string => {
+    runtime.setMemoryLimit(job.memoryBytes + ERROR_HEADROOM_BYTES);
+    // When even the "out of memory" error cannot be allocated, QuickJS throws null instead.
+    if (context.typeof(handle) === "object" && context.dump(handle) === null && heapIsFull()) {
+      return "InternalError: out of memory";
+    }
+    return describeErrorInFull(context, handle).slice(0, limit);
+  };
+  const heapIsFull = (): boolean => {
+    const usage = runtime.computeMemoryUsage();
+    const used = (context.dump(usage) as { memory_used_size?: number }).memory_used_size ?? 0;
+    usage.dispose();
+    return used >= job.memoryBytes * 0.9;
+  };
   // The parent's wall clock counts from here, not from the worker's boot.
   parentPort?.postMessage({ type: "started" } satisfies SandboxMessage);
   const evaluated = context.evalCode(job.code, "program.js", { type: "global" });
   if (evaluated.error) {
-    error = describeError(context, evaluated.error, job.maxOutputChars);
+    error = describeError(evaluated.error, job.maxOutputChars);
   } else {
     let value = evaluated.value;
     // Settle promises and queued jobs; the interrupt handler still bounds them.
     runtime.executePendingJobs();
     const state = context.getPromiseState(value);
-    if (state.type === "rejected") error = describeError(context, state.error, job.maxOutputChars);
+    if (state.type === "rejected") error = describeError(state.error, job.maxOutputChars);
     else if (state.type === "pending") error = "Error: the program's promise never settled";
     else if (!state.notAPromise) value = state.value;
     if (error === undefined && context.typeof(value) !== "undefined") {

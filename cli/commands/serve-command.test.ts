@@ -1,0 +1,122 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createScriptedBackend } from "../../src/backends/scripted/scripted-backend.js";
+import {
+  type OpenAICompatibleServer,
+  startOpenAICompatibleServer,
+} from "../../src/testing/openai-compatible-server.js";
+import { main } from "../main.js";
+import { startServe } from "./serve-command.js";
+
+/** Runs the CLI in-process, capturing what it writes to stderr. */
+async function runMain(args: string[]): Promise<{ code: number; stderr: string }> {
+  let stderr = "";
+  const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    return { code: await main(args), stderr };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+const messages = [{ role: "user" as const, content: "What is 2 + 2?" }];
+
+describe("deliberate serve", () => {
+  let upstream: OpenAICompatibleServer;
+  let dir: string;
+  beforeAll(async () => {
+    // A fake OpenAI-compatible endpoint stands in for the model: no real model is loaded.
+    upstream = await startOpenAICompatibleServer({
+      backend: createScriptedBackend({ respond: ["Two and two make four. The answer is 4."] }),
+    });
+    dir = await mkdtemp(join(tmpdir(), "deliberate-serve-"));
+  });
+  afterAll(async () => {
+    await upstream?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("exits 2 with one line for a bad config, a bad port, or models given twice", async () => {
+    const bad = join(dir, "bad.json");
+    await writeFile(bad, JSON.stringify({ maxConcurrent: 0 }));
+    const badConfig = await runMain(["serve", "--config", bad]);
+    expect(badConfig.code).toBe(2);
+    expect(badConfig.stderr).toMatch(/^deliberate: .*bad\.json: maxConcurrent: /);
+    expect(badConfig.stderr.trim().split("\n")).toHaveLength(1);
+
+    const notJson = join(dir, "not-json.json");
+    await writeFile(notJson, "{ nope");
+    expect((await runMain(["serve", "--config", notJson])).code).toBe(2);
+    expect((await runMain(["serve", "--config", join(dir, "missing.json")])).stderr).toMatch(
+      /config file not found/,
+    );
+    expect((await runMain(["serve", "--port", "99999"])).code).toBe(2);
+    expect((await runMain(["serve", "--backend", "gpt"])).code).toBe(2);
+
+    const withModels = join(dir, "with-models.json");
+    await writeFile(
+      withModels,
+      JSON.stringify({ models: { m: { backend: "openai", baseUrl: upstream.url, model: "x" } } }),
+    );
+    const twice = await runMain(["serve", "--config", withModels, "--model", "other"]);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toMatch(/not both/);
+  });
+
+  it("serves a backend from flags as `default` and under its own name", async () => {
+    const handle = await startServe({
+      backend: "openai",
+      baseUrl: upstream.url,
+      model: "upstream-m",
+      port: 0,
+    });
+    try {
+      expect(handle.server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(handle.models).toEqual(["default", "upstream-m"]);
+      const client = new OpenAI({ baseURL: `${handle.server.url}/v1`, apiKey: "none", maxRetries: 0 });
+      const direct = await client.chat.completions.create({ model: "upstream-m", messages });
+      expect(direct.choices[0]?.message.content).toBe("Two and two make four. The answer is 4.");
+      const voted = await client.chat.completions.create({ model: "sc-4/default", messages });
+      expect(voted.choices[0]?.message.content).toBe("4");
+    } finally {
+      await handle.close();
+    }
+    // Closed means closed: the port no longer answers.
+    await expect(fetch(`${handle.server.url}/health`)).rejects.toThrow();
+  });
+
+  it("serves the config file's models with its settings and keys from DELIBERATE_API_KEYS", async () => {
+    const path = join(dir, "good.json");
+    await writeFile(
+      path,
+      JSON.stringify({
+        port: 0,
+        models: { small: { backend: "openai", baseUrl: upstream.url, model: "upstream-m" } },
+        defaultStrategy: "cot",
+        apiKeys: [{ key: "sk-file", name: "file" }],
+      }),
+    );
+    const handle = await startServe({ config: path }, { env: { DELIBERATE_API_KEYS: "sk-env" } });
+    try {
+      const url = `${handle.server.url}/v1`;
+      const anonymous = new OpenAI({ baseURL: url, apiKey: "wrong", maxRetries: 0 });
+      await expect(anonymous.chat.completions.create({ model: "small", messages })).rejects.toBeInstanceOf(
+        OpenAI.AuthenticationError,
+      );
+      for (const apiKey of ["sk-file", "sk-env"]) {
+        const client = new OpenAI({ baseURL: url, apiKey, maxRetries: 0 });
+        const answer = await client.chat.completions.create({ model: "small", messages });
+        // The config's default strategy (cot) extracted the answer.
+        expect(answer.choices[0]?.message.content).toBe("4");
+      }
+    } finally {
+      await handle.close();
+    }
+  });
+});

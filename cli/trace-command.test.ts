@@ -1,0 +1,170 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createScriptedBackend } from "../src/backends/scripted/scripted-backend.js";
+import { userMessage } from "../src/core/message.js";
+import { runStrategy } from "../src/runtime/task-context.js";
+import { openStore } from "../src/store/open-store.js";
+import { createStrategy } from "../src/strategies/registry.js";
+import { startOpenAICompatibleServer } from "../src/testing/openai-compatible-server.js";
+import { main } from "./main.js";
+
+/** Runs the CLI in-process with stdout and stderr captured. */
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    const code = await main(args);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+describe("deliberate trace", () => {
+  let dir: string;
+  let db: string;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "deliberate-trace-cli-"));
+    db = join(dir, "deliberate.db");
+    const store = openStore(db);
+    try {
+      await runStrategy(
+        createStrategy({ name: "sc", n: 2 }),
+        { messages: [userMessage("What is 6 * 7?")] },
+        {
+          backend: createScriptedBackend({ respond: ["6 * 7 = 42. The answer is 42", "The answer is 41"] }),
+          taskId: "task_sc",
+          strategyName: "sc",
+          onEvent: (event) => store.traces.append(event),
+        },
+      );
+      await runStrategy(
+        createStrategy({ name: "react" }),
+        { messages: [userMessage("Compute 6 * 7")] },
+        {
+          backend: createScriptedBackend({
+            respond: ["Action: calculator\nAction Input: 6*7", "Final Answer: 42"],
+          }),
+          taskId: "task_react",
+          strategyName: "react",
+          onEvent: (event) => store.traces.append(event),
+        },
+      );
+    } finally {
+      store.close();
+    }
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("prints a trace as a tree: steps nested, samples and the vote under their step, usage, answer", async () => {
+    const r = await cli(["trace", "task_sc", "--db", db]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^trace task_sc · sc · scripted · \d{4}-/);
+    expect(lines[1]).toBe("question: What is 6 * 7?");
+    expect(lines[2]).toMatch(/^├─ sample "sample 1" \[s1\] {2}\d+\+\d+ tok · 1 call · \d+ ms$/);
+    expect(lines[3]).toMatch(/^│ {2}├─ cot \[s2\] {2}\d+\+\d+ tok · 1 call/);
+    expect(lines[4]).toMatch(
+      /^│ {2}└─ sample #0: answer 42 · stop · \d+ tok · conf 0\.\d\d {2}"6 \* 7 = 42\./,
+    );
+    expect(r.stdout).toMatch(/^│ {2}└─ sample #0: answer 41 /m);
+    expect(r.stdout).toMatch(/^└─ vote \{4[12]: 1, 4[12]: 1\} → 4[12]$/m);
+    expect(r.stdout).toMatch(/^answer: 4[12]$/m);
+    expect(r.stdout).toMatch(/^usage: \d+\+\d+ tok · 2 calls · \d+ ms$/m);
+  });
+
+  it("shows tool calls and results under their step", async () => {
+    const r = await cli(["trace", "--db", db, "task_react"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^├─ tool "calculator" \[s2\]/m);
+    expect(r.stdout).toMatch(/^│ {2}├─ tool calculator \[call_\w+\] \{"expression":"6\*7"\}$/m);
+    expect(r.stdout).toMatch(/^│ {2}└─ tool result calculator \[call_\w+\] "42"$/m);
+    expect(r.stdout).toMatch(/^answer: 42$/m);
+  });
+
+  it("prints the tree as JSON with --json", async () => {
+    const r = await cli(["trace", "show", "task_sc", "--db", db, "--json"]);
+    expect(r.code).toBe(0);
+    const tree = JSON.parse(r.stdout);
+    expect(tree).toMatchObject({ taskId: "task_sc", strategy: "sc", model: "scripted" });
+    expect(tree.children.map((n: { type: string }) => n.type)).toEqual(["step", "step", "vote"]);
+    expect(tree.children[0].children.map((n: { type: string }) => n.type)).toEqual(["step", "sample"]);
+    expect(tree.usage.calls).toBe(2);
+  });
+
+  it("lists recent traces, newest first, with --limit and --json", async () => {
+    const r = await cli(["trace", "list", "--db", db]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^ID\s+STARTED \(UTC\)\s+STATE\s+STRATEGY\s+EVENTS\s+ANSWER\s+QUESTION$/);
+    expect(lines[1]).toMatch(
+      /^task_react\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+ended\s+react\s+\d+\s+42\s+Compute 6 \* 7$/,
+    );
+    expect(lines[2]).toMatch(/^task_sc\s+.*ended\s+sc\s+\d+\s+4[12]\s+What is 6 \* 7\?$/);
+    const limited = await cli(["trace", "list", "--db", db, "--limit", "1", "--json"]);
+    expect(JSON.parse(limited.stdout).map((t: { taskId: string }) => t.taskId)).toEqual(["task_react"]);
+  });
+
+  it("exits 1 with one clear line for an unknown id, without creating a missing database", async () => {
+    const unknown = await cli(["trace", "task_nope", "--db", db]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stdout).toBe("");
+    expect(unknown.stderr).toBe(`deliberate: no trace task_nope in ${db}\n`);
+    const missing = join(dir, "missing.db");
+    expect((await cli(["trace", "task_sc", "--db", missing])).code).toBe(1);
+    expect(existsSync(missing)).toBe(false);
+    const empty = await cli(["trace", "list", "--db", missing]);
+    expect(empty).toEqual({ code: 0, stdout: `no traces in ${missing}\n`, stderr: "" });
+  });
+
+  it("exits 2 on bad flags and a missing id", async () => {
+    const limit = await cli(["trace", "list", "--db", db, "--limit", "0"]);
+    expect(limit.code).toBe(2);
+    expect(limit.stderr).toMatch(/--limit must be at least 1/);
+    const flag = await cli(["trace", "task_sc", "--db", db, "--bogus"]);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(/unknown option '--bogus'/);
+    expect((await cli(["trace"])).code).toBe(2);
+  });
+
+  it("ask --trace-db stores the trace that trace then prints", async () => {
+    const server = await startOpenAICompatibleServer({
+      backend: createScriptedBackend({ respond: ["forty-two"] }),
+    });
+    try {
+      const file = join(dir, "asked.db");
+      const asked = await cli([
+        "ask",
+        "What is six times seven?",
+        "--backend",
+        "openai",
+        "--base-url",
+        server.url,
+        "--trace-db",
+        file,
+        "--json",
+      ]);
+      expect(asked.code).toBe(0);
+      const { traceId } = JSON.parse(asked.stdout);
+      const shown = await cli(["trace", traceId, "--db", file]);
+      expect(shown.code).toBe(0);
+      expect(shown.stdout).toMatch(/^question: What is six times seven\?$/m);
+      expect(shown.stdout).toMatch(/^└─ generate \[s1\] {2}\d+\+\d+ tok · 1 call/m);
+      expect(shown.stdout).toMatch(/^answer: forty-two$/m);
+    } finally {
+      await server.close();
+    }
+  });
+});

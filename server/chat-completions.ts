@@ -1,0 +1,249 @@
+import { randomUUID } from "node:crypto";
+import { observeBackend } from "../src/backends/observe-backend.js";
+import type { Backend, FinishReason } from "../src/core/backend.js";
+import type { Budget } from "../src/core/budget.js";
+import type { GenerationCache } from "../src/core/cache.js";
+import type { DeliberateEvent } from "../src/core/event.js";
+import { emptyUsage, totalTokens, type Usage } from "../src/core/usage.js";
+import { runStrategy, type TaskResult } from "../src/runtime/task-context.js";
+import { isSingleCallStrategy } from "../src/strategies/registry.js";
+import { AnswerStream } from "./answer-stream.js";
+import type { ApiKeyStore, KeyAccount } from "./api-key-store.js";
+import { type CompletionPlan, planCompletion } from "./completion-plan.js";
+import type { ConcurrencyGate } from "./concurrency-gate.js";
+import { parseChatRequest } from "./openai-types.js";
+import { readJsonBody } from "./read-body.js";
+import type { ServerSettings } from "./server-config.js";
+import type { ServerTools } from "./server-tools.js";
+import { type SseSink, sseResponse } from "./sse.js";
+import { StepBreakdown, type StepUsage } from "./step-breakdown.js";
+
+/** What the chat completions endpoint needs from its app: all per-app state, nothing global. */
+export interface CompletionDeps {
+  settings: ServerSettings;
+  backends: Readonly<Record<string, Backend>>;
+  tools: ServerTools;
+  keys: ApiKeyStore;
+  gate: ConcurrencyGate;
+  cache: GenerationCache | undefined;
+}
+
+/** Choice i of a seeded request runs with seed + i × this, clear of the seed + j each sampler uses. */
+const CHOICE_SEED_STRIDE = 1_000;
+
+/** One run of the strategy, for one choice. */
+interface ChoiceRun {
+  result: TaskResult;
+  steps: StepUsage[];
+  finishReason: FinishReason;
+}
+
+const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+const completionId = (): string => `chatcmpl-${randomUUID().replaceAll("-", "")}`;
+
+/**
+ * Runs the plan once per choice, all at once. Each run's tokens are charged to the key as they are
+ * spent, also when a run fails or the client leaves; one failing run cancels the others.
+ */
+async function runChoices(
+  plan: CompletionPlan,
+  deps: CompletionDeps,
+  account: KeyAccount | undefined,
+  signal: AbortSignal,
+  budget: Budget,
+  onEvent: (choice: number, event: DeliberateEvent) => void,
+  onDone: (choice: number, run: ChoiceRun) => void,
+): Promise<ChoiceRun[]> {
+  const cancel = new AbortController();
+  const runSignal = AbortSignal.any([signal, cancel.signal]);
+  const single = isSingleCallStrategy(plan.strategyName);
+  const runOne = async (choice: number): Promise<ChoiceRun> => {
+    const steps = new StepBreakdown(choice);
+    let used: Usage = emptyUsage();
+    let charged = false;
+    const last: { finish: FinishReason } = { finish: "stop" };
+    const backend = observeBackend(plan.backend, (_request, result) => {
+      last.finish = result.completions[0]?.finishReason ?? "stop";
+    });
+    const seed = plan.input.params?.seed;
+    const params =
+      seed !== undefined && choice > 0
+        ? { ...plan.input.params, seed: seed + choice * CHOICE_SEED_STRIDE }
+        : plan.input.params;
+    try {
+      const result = await runStrategy(
+        plan.strategy,
+        { ...plan.input, ...(params && { params }) },
+        {
+          backend,
+          budget,
+          signal: runSignal,
+          strategyName: plan.strategyName,
+          ...(plan.useCache && deps.cache && { cache: deps.cache }),
+          onEvent: (event) => {
+            steps.observe(event);
+            if (event.type === "budget") used = event.used;
+            onEvent(choice, event);
+          },
+        },
+      );
+      deps.keys.charge(account, totalTokens(result.usage));
+      charged = true;
+      // Only a single call's own end says whether it was cut at max_tokens; any run cut by the budget was.
+      const finishReason: FinishReason =
+        result.budgetExhausted || (single && last.finish === "length") ? "length" : "stop";
+      const run = { result, steps: steps.steps, finishReason };
+      onDone(choice, run);
+      return run;
+    } catch (error) {
+      if (!charged) deps.keys.charge(account, totalTokens(used));
+      cancel.abort();
+      throw error;
+    }
+  };
+  return Promise.all(Array.from({ length: plan.choices }, (_, choice) => runOne(choice)));
+}
+
+function usageOf(runs: readonly ChoiceRun[]): {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+} {
+  const prompt = runs.reduce((sum, run) => sum + run.result.usage.promptTokens, 0);
+  const completion = runs.reduce((sum, run) => sum + run.result.usage.completionTokens, 0);
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
+
+/** The `deliberate` extension of a finished response: what the strategy spent and where. */
+function summaryOf(plan: CompletionPlan, runs: readonly ChoiceRun[]) {
+  return {
+    strategy: plan.strategyName,
+    n: plan.strategyN ?? null,
+    calls: runs.reduce((sum, run) => sum + run.result.usage.calls, 0),
+    wall_ms: Math.max(0, ...runs.map((run) => run.result.usage.wallMs)),
+    budget_exhausted: runs.some((run) => run.result.budgetExhausted),
+    trace_id: runs[0]?.result.traceId ?? null,
+    trace_ids: runs.map((run) => run.result.traceId),
+    steps: runs.flatMap((run) => run.steps),
+  };
+}
+
+/** The per-run budget: the request's, held within what the key has left (split across choices). */
+function budgetFor(plan: CompletionPlan, deps: CompletionDeps, account: KeyAccount | undefined): Budget {
+  const remaining = deps.keys.remainingTokens(account);
+  if (remaining === undefined) return plan.budget;
+  const share = Math.max(1, Math.floor(remaining / plan.choices));
+  return { ...plan.budget, maxTokens: Math.min(plan.budget.maxTokens ?? share, share) };
+}
+
+/**
+ * POST /v1/chat/completions: reads and checks the request, waits for a slot, runs the strategy once per
+ * choice and answers with a `chat.completion` or, with `stream: true`, a stream of chunks.
+ */
+export async function handleChatCompletion(
+  request: Request,
+  account: KeyAccount | undefined,
+  deps: CompletionDeps,
+): Promise<Response> {
+  if (account) deps.keys.admit(account);
+  const body = await readJsonBody(request, deps.settings.bodyLimitBytes);
+  const plan = planCompletion(parseChatRequest(body), deps);
+  const budget = budgetFor(plan, deps, account);
+  const release = await deps.gate.acquire(request.signal);
+  if (plan.stream) {
+    return sseResponse(async (sink, gone) => {
+      try {
+        await streamCompletion(plan, deps, account, budget, sink, AbortSignal.any([request.signal, gone]));
+      } finally {
+        release();
+      }
+    });
+  }
+  let runs: ChoiceRun[];
+  try {
+    runs = await runChoices(
+      plan,
+      deps,
+      account,
+      request.signal,
+      budget,
+      () => {},
+      () => {},
+    );
+  } finally {
+    release();
+  }
+  return Response.json({
+    id: completionId(),
+    object: "chat.completion",
+    created: nowSeconds(),
+    model: plan.requestedModel,
+    system_fingerprint: null,
+    choices: runs.map((run, index) => ({
+      index,
+      message: { role: "assistant", content: run.result.answer, refusal: null },
+      logprobs: null,
+      finish_reason: run.finishReason,
+    })),
+    usage: usageOf(runs),
+    deliberate: summaryOf(plan, runs),
+  });
+}
+
+/**
+ * The chunks of a streamed completion. Content deltas build the answer; every event of the run goes out
+ * as an extra chunk with `choices: []` and `deliberate: {choice, event}`, which OpenAI clients skip.
+ */
+async function streamCompletion(
+  plan: CompletionPlan,
+  deps: CompletionDeps,
+  account: KeyAccount | undefined,
+  budget: Budget,
+  sink: SseSink,
+  signal: AbortSignal,
+): Promise<void> {
+  const id = completionId();
+  const created = nowSeconds();
+  const chunk = (fields: Record<string, unknown>) => ({
+    id,
+    object: "chat.completion.chunk",
+    created,
+    model: plan.requestedModel,
+    system_fingerprint: null,
+    ...(plan.includeUsage && { usage: null }),
+    ...fields,
+  });
+  const delta = (index: number, content: Record<string, unknown>, finishReason: string | null = null) =>
+    sink.send(chunk({ choices: [{ index, delta: content, logprobs: null, finish_reason: finishReason }] }));
+
+  const answers = Array.from({ length: plan.choices }, () => new AnswerStream());
+  // OpenAI opens every choice with the assistant role and empty content.
+  for (let index = 0; index < plan.choices; index++) delta(index, { role: "assistant", content: "" });
+
+  const runs = await runChoices(
+    plan,
+    deps,
+    account,
+    signal,
+    budget,
+    (choice, event) => {
+      if (event.type === "token" && plan.liveText === "content") {
+        const text = answers[choice]?.push(event.text);
+        if (text) delta(choice, { content: text });
+        return;
+      }
+      if (event.type === "token" && plan.liveText === "reasoning") {
+        if (event.text) delta(choice, { reasoning_content: event.text });
+        return;
+      }
+      sink.send(chunk({ choices: [], deliberate: { choice, event } }));
+    },
+    (choice, run) => {
+      const rest = answers[choice]?.finish(run.result.answer);
+      if (rest) delta(choice, { content: rest });
+      delta(choice, {}, run.finishReason);
+    },
+  );
+  sink.send(chunk({ choices: [], deliberate: { result: summaryOf(plan, runs) } }));
+  if (plan.includeUsage) sink.send(chunk({ choices: [], usage: usageOf(runs) }));
+}

@@ -1,0 +1,75 @@
+import {
+  AbortedError,
+  BackendError,
+  DeliberateError,
+  errorMessage,
+  ModelNotFoundError,
+  UsageError,
+} from "../src/core/errors.js";
+import { StructuredOutputError } from "../src/structured/structured-output-error.js";
+
+/** The `error` object of every non-2xx answer, in the OpenAI shape clients already parse. */
+export interface OpenAIErrorBody {
+  error: { message: string; type: string; code: string; param: string | null };
+}
+
+/** The OpenAI error type for a status, so SDKs map it to the right exception class. */
+export function errorTypeFor(status: number): string {
+  if (status === 401) return "authentication_error";
+  if (status === 403) return "permission_error";
+  if (status === 404) return "not_found_error";
+  if (status === 429) return "rate_limit_error";
+  if (status >= 500) return "server_error";
+  return "invalid_request_error";
+}
+
+/** A request the server answers with an error status: thrown anywhere, rendered by the app's onError. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly type: string;
+  readonly param: string | undefined;
+  readonly headers: Record<string, string>;
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    options: { type?: string; param?: string; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    this.type = options.type ?? errorTypeFor(status);
+    this.param = options.param;
+    this.headers = options.headers ?? {};
+  }
+
+  body(): OpenAIErrorBody {
+    return { error: { message: this.message, type: this.type, code: this.code, param: this.param ?? null } };
+  }
+
+  toResponse(): Response {
+    return new Response(JSON.stringify(this.body()), {
+      status: this.status,
+      headers: { "content-type": "application/json", ...this.headers },
+    });
+  }
+}
+
+/**
+ * What any failure while answering becomes: client mistakes 4xx, a model that could not satisfy a
+ * schema 422, an upstream endpoint failing 502, anything unexpected 500 (message kept short: no stack).
+ */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof UsageError) return new ApiError(400, "invalid_value", error.message);
+  if (error instanceof ModelNotFoundError) return new ApiError(404, "model_not_found", error.message);
+  if (error instanceof StructuredOutputError) return new ApiError(422, "invalid_output", error.message);
+  if (error instanceof AbortedError) return new ApiError(499, "aborted", "the request was cancelled");
+  if (error instanceof BackendError) {
+    return new ApiError(502, error.code, `the model backend failed: ${error.message}`);
+  }
+  if (error instanceof DeliberateError) return new ApiError(500, error.code, error.message);
+  return new ApiError(500, "internal_error", `internal server error: ${errorMessage(error)}`);
+}

@@ -1,0 +1,62 @@
+import OpenAI from "openai";
+import {
+  exampleForSchema,
+  type ScriptedBackendOptions,
+  type ScriptedResponder,
+} from "../src/backends/scripted/scripted-backend.js";
+import { type AppConfig, createApp } from "./create-app.js";
+import { startServer } from "./start-server.js";
+
+/** Test support: an app over real loopback HTTP, with the official client pointed at it. */
+export interface TestApp {
+  /** e.g. http://127.0.0.1:PORT */
+  url: string;
+  /** An OpenAI client for this server; no retries, so status codes arrive as they are. */
+  client(apiKey?: string): OpenAI;
+  /** Raw fetch against a path of this server. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(config: AppConfig): Promise<TestApp> {
+  const server = await startServer({ app: createApp(config) });
+  return {
+    url: server.url,
+    client: (apiKey = "none") =>
+      new OpenAI({ baseURL: `${server.url}/v1`, apiKey, maxRetries: 0, timeout: 10_000 }),
+    fetch: (path, init) => fetch(`${server.url}${path}`, init),
+    close: () => server.close(),
+  };
+}
+
+export const DIRECT_TEXT = "  Paris is the capital of France, and it sits on the Seine.  ";
+
+/**
+ * A scripted model that answers like a small instruct model: JSON under a schema, a worked "The answer
+ * is N" line when asked to think step by step (4, or 5 for every fourth seed, so votes are not
+ * unanimous), and a plain sentence otherwise.
+ */
+export const testResponder: ScriptedResponder = ({ request, prompt, index }) => {
+  if (request.jsonSchema) return JSON.stringify(exampleForSchema(request.jsonSchema));
+  if (/The answer is N/.test(prompt)) {
+    const seed = (request.seed ?? 0) + index;
+    return seed % 4 === 3
+      ? "Two and two make five. The answer is 5."
+      : "Two and two make four. The answer is 4.";
+  }
+  return DIRECT_TEXT;
+};
+
+export const testBackendOptions: ScriptedBackendOptions = { model: "scripted", respond: testResponder };
+
+/** The `data:` payloads of an SSE body, `[DONE]` included as the string. */
+export function sseData(body: string): unknown[] {
+  return body
+    .split("\n\n")
+    .map((event) => event.trim())
+    .filter((event) => event.startsWith("data: "))
+    .map((event) => {
+      const data = event.slice("data: ".length);
+      return data === "[DONE]" ? data : JSON.parse(data);
+    });
+}

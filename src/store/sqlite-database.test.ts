@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { defaultDatabasePath, openDatabase, SCHEMA_VERSION } from "./sqlite-database.js";
+
+describe("openDatabase", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "deliberate-db-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("creates the file and its folders, in WAL mode, at the current schema version", () => {
+    const file = join(dir, "nested", "deep", "deliberate.db");
+    const db = openDatabase(file);
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+    expect(db.pragma("busy_timeout", { simple: true })).toBe(5000);
+    const tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+      .pluck()
+      .all();
+    expect(tables).toEqual(
+      expect.arrayContaining([
+        "generation_cache",
+        "generation_cache_totals",
+        "tasks",
+        "trace_events",
+        "traces",
+      ]),
+    );
+    db.close();
+  });
+
+  it("reopens an existing database without migrating it again, keeping its rows", () => {
+    const file = join(dir, "deliberate.db");
+    const first = openDatabase(file);
+    first
+      .prepare("INSERT INTO tasks (id, status, request, created_at) VALUES ('t', 'queued', '{}', 1)")
+      .run();
+    first.close();
+    const second = openDatabase(file);
+    expect(second.prepare("SELECT id FROM tasks").pluck().all()).toEqual(["t"]);
+    second.close();
+  });
+
+  it("lets two connections share the file", () => {
+    const file = join(dir, "deliberate.db");
+    const a = openDatabase(file);
+    const b = openDatabase(file);
+    a.prepare("INSERT INTO tasks (id, status, request, created_at) VALUES ('t', 'queued', '{}', 1)").run();
+    expect(b.prepare("SELECT count(*) FROM tasks").pluck().get()).toBe(1);
+    a.close();
+    b.close();
+  });
+
+  it("refuses a database written by a newer version", () => {
+    const file = join(dir, "future.db");
+    const raw = new Database(file);
+    raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    raw.close();
+    expect(() => openDatabase(file)).toThrow(/newer than this deliberate understands/);
+  });
+
+  it("defaults to ~/.cache/deliberate/deliberate.db, honouring DELIBERATE_DB and XDG_CACHE_HOME", () => {
+    expect(defaultDatabasePath({ DELIBERATE_DB: "/x/y.db" })).toBe("/x/y.db");
+    expect(defaultDatabasePath({ XDG_CACHE_HOME: "/c", DELIBERATE_DB: " " })).toBe(
+      "/c/deliberate/deliberate.db",
+    );
+    expect(defaultDatabasePath({})).toMatch(/\.cache\/deliberate\/deliberate\.db$/);
+  });
+});

@@ -1,0 +1,15 @@
+export {
+  createTaskManager,
+  INTERRUPTED,
+  TaskManager,
+  type TaskManagerOptions,
+  TaskNotFoundError,
+  type TaskView,
+} from "./task-manager.js";
+export { parseTaskRequest, type TaskRequest } from "./task-request.js";
+export {
+  createTaskResolver,
+  type ResolvedTask,
+  type TaskResolver,
+  type TaskResolverOptions,
+} from "./task-resolver.js";

@@ -1,0 +1,43 @@
+import type { Backend } from "../core/backend.js";
+import type { GenerationCache } from "../core/cache.js";
+import type { Strategy, StrategyInput } from "../core/strategy.js";
+import type { RunOptions } from "../runtime/task-context.js";
+import { createStrategy } from "../strategies/registry.js";
+import type { TaskRequest } from "./task-request.js";
+
+/** A request made runnable. The manager adds task id, abort signal and event listener itself. */
+export interface ResolvedTask {
+  strategy: Strategy;
+  input: StrategyInput;
+  runOptions: Omit<RunOptions, "taskId" | "signal" | "onEvent">;
+}
+
+export type TaskResolver = (request: TaskRequest) => ResolvedTask | Promise<ResolvedTask>;
+
+export interface TaskResolverOptions {
+  /** The backend for a request's model (undefined: the default). May load it; should reuse loaded ones. */
+  backend: (model: string | undefined) => Backend | Promise<Backend>;
+  /** Shared by every task, so a re-run of a deterministic request replays its calls for free. */
+  cache?: GenerationCache;
+}
+
+/** The usual resolver: strategies from the registry by name, backends from the caller's lookup. */
+export function createTaskResolver(options: TaskResolverOptions): TaskResolver {
+  return async (request) => {
+    const strategy = createStrategy({
+      name: request.strategy,
+      ...(request.n !== undefined && { n: request.n }),
+    });
+    const backend = await options.backend(request.model);
+    return {
+      strategy,
+      input: { messages: request.messages, ...(request.params !== undefined && { params: request.params }) },
+      runOptions: {
+        backend,
+        strategyName: request.strategy,
+        ...(request.budget !== undefined && { budget: request.budget }),
+        ...(options.cache !== undefined && { cache: options.cache }),
+      },
+    };
+  };
+}

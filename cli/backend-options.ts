@@ -10,6 +10,8 @@ export interface BackendFlags {
   backend?: string;
   baseUrl?: string;
   apiKey?: string;
+  /** false: the openai server has no native function calling (ask's --no-native-tools). */
+  nativeTools?: boolean;
 }
 
 export function addBackendOptions(command: Command): Command {
@@ -23,6 +25,9 @@ export function addBackendOptions(command: Command): Command {
 /** Opens the backend the flags name, showing a progress bar on stderr if the model must be fetched first. */
 export async function loadBackend(flags: BackendFlags): Promise<Backend> {
   const kind = backendKindOf(flags);
+  if (flags.nativeTools === false && kind !== "openai") {
+    throw new UsageError("--no-native-tools works with --backend openai");
+  }
   const progress = createFetchProgressBar(process.stderr);
   const apiKey = flags.apiKey ?? process.env.OPENAI_API_KEY;
   return createBackend({
@@ -30,6 +35,7 @@ export async function loadBackend(flags: BackendFlags): Promise<Backend> {
     ...(flags.model !== undefined && { model: flags.model }),
     ...(flags.baseUrl !== undefined && { baseUrl: flags.baseUrl }),
     ...(apiKey !== undefined && { apiKey }),
+    ...(flags.nativeTools === false && { nativeTools: false }),
     onFetchProgress: progress.update,
   }).finally(() => progress.stop());
 }

@@ -7,6 +7,8 @@ const WINDOW_MS = 60_000;
 
 /** One API key and what it has used; lives as long as the app that holds it. */
 export interface KeyAccount {
+  /** Stable across restarts and not secret (a prefix of the key's SHA-256): who owns a stored task. */
+  readonly id: string;
   readonly name: string;
   readonly rateLimitPerMinute: number | undefined;
   readonly tokenBudget: number | undefined;
@@ -33,6 +35,7 @@ export class ApiKeyStore {
       const hash = digest(key.key);
       if (this.accounts.has(hash)) throw new UsageError(`API key "${key.name}" is configured twice`);
       this.accounts.set(hash, {
+        id: `key_${hash.slice(0, 16)}`,
         name: key.name,
         rateLimitPerMinute: key.rateLimitPerMinute,
         tokenBudget: key.tokenBudget,
@@ -86,6 +89,13 @@ export class ApiKeyStore {
       );
     }
     account.recent.push(now);
+  }
+
+  /** The account with this id, e.g. the owner of a task submitted before a restart. */
+  byId(id: string | undefined): KeyAccount | undefined {
+    if (id === undefined) return undefined;
+    for (const account of this.accounts.values()) if (account.id === id) return account;
+    return undefined;
   }
 
   /** Tokens the key may still spend, or undefined when it has no budget. */

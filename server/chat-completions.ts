@@ -1,18 +1,27 @@
 import { randomUUID } from "node:crypto";
 import { observeBackend } from "../src/backends/observe-backend.js";
-import type { Backend, FinishReason } from "../src/core/backend.js";
+import type { FinishReason } from "../src/core/backend.js";
 import type { Budget } from "../src/core/budget.js";
 import type { GenerationCache } from "../src/core/cache.js";
 import type { DeliberateEvent } from "../src/core/event.js";
+import type { ToolCall } from "../src/core/message.js";
 import { emptyUsage, totalTokens, type Usage } from "../src/core/usage.js";
+import {
+  type ObservableBackend,
+  observedBy,
+  type ReliabilityEvent,
+} from "../src/runtime/observable-backend.js";
 import { runStrategy, type TaskResult } from "../src/runtime/task-context.js";
+import type { TraceWriter } from "../src/store/trace-writer.js";
 import { isSingleCallStrategy } from "../src/strategies/registry.js";
 import { AnswerStream } from "./answer-stream.js";
 import type { ApiKeyStore, KeyAccount } from "./api-key-store.js";
 import { type CompletionPlan, planCompletion } from "./completion-plan.js";
 import type { ConcurrencyGate } from "./concurrency-gate.js";
 import { parseChatRequest } from "./openai-types.js";
+import type { PassThroughResult } from "./pass-through.js";
 import { readJsonBody } from "./read-body.js";
+import { incidentOf, ReliabilityReport } from "./reliability-report.js";
 import type { ServerSettings } from "./server-config.js";
 import type { ServerTools } from "./server-tools.js";
 import { type SseSink, sseResponse } from "./sse.js";
@@ -21,11 +30,14 @@ import { StepBreakdown, type StepUsage } from "./step-breakdown.js";
 /** What the chat completions endpoint needs from its app: all per-app state, nothing global. */
 export interface CompletionDeps {
   settings: ServerSettings;
-  backends: Readonly<Record<string, Backend>>;
+  /** Served models by name, each behind its reliability layer and fallback chain. */
+  backends: Readonly<Record<string, ObservableBackend>>;
   tools: ServerTools;
   keys: ApiKeyStore;
   gate: ConcurrencyGate;
   cache: GenerationCache | undefined;
+  /** Where every run's events are stored (batched per event-loop turn); none when tracing is off. */
+  traces: TraceWriter | undefined;
 }
 
 /** Choice i of a seeded request runs with seed + i × this, clear of the seed + j each sampler uses. */
@@ -36,7 +48,18 @@ interface ChoiceRun {
   result: TaskResult;
   steps: StepUsage[];
   finishReason: FinishReason;
+  /** The client's functions the model called (pass-through only). */
+  toolCalls: ToolCall[];
 }
+
+/** Everything a request's runs report as they go, beside their results. */
+interface RunListeners {
+  onEvent(choice: number, event: DeliberateEvent): void;
+  onReliability(choice: number, event: Exclude<ReliabilityEvent, { type: "served" }>): void;
+  onDone(choice: number, run: ChoiceRun): void;
+}
+
+const quiet: RunListeners = { onEvent: () => {}, onReliability: () => {}, onDone: () => {} };
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 const completionId = (): string => `chatcmpl-${randomUUID().replaceAll("-", "")}`;
@@ -51,18 +74,25 @@ async function runChoices(
   account: KeyAccount | undefined,
   signal: AbortSignal,
   budget: Budget,
-  onEvent: (choice: number, event: DeliberateEvent) => void,
-  onDone: (choice: number, run: ChoiceRun) => void,
+  report: ReliabilityReport,
+  listeners: RunListeners,
 ): Promise<ChoiceRun[]> {
-  const cancel = new AbortController();
-  const runSignal = AbortSignal.any([signal, cancel.signal]);
+  // Only sibling runs need cancelling; one run skips the controller and the (not free) combined signal.
+  const cancel = plan.choices > 1 ? new AbortController() : undefined;
+  const runSignal = cancel ? AbortSignal.any([signal, cancel.signal]) : signal;
   const single = isSingleCallStrategy(plan.strategyName);
+  const cache = plan.useCache && deps.cache ? report.cacheFor(deps.cache) : undefined;
+  const traces = deps.traces;
   const runOne = async (choice: number): Promise<ChoiceRun> => {
     const steps = new StepBreakdown(choice);
     let used: Usage = emptyUsage();
     let charged = false;
     const last: { finish: FinishReason } = { finish: "stop" };
-    const backend = observeBackend(plan.backend, (_request, result) => {
+    const observed = observedBy(plan.backend, (event) => {
+      report.observe(event);
+      if (event.type !== "served") listeners.onReliability(choice, event);
+    });
+    const backend = observeBackend(observed, (_request, result) => {
       last.finish = result.completions[0]?.finishReason ?? "stop";
     });
     const seed = plan.input.params?.seed;
@@ -79,25 +109,29 @@ async function runChoices(
           budget,
           signal: runSignal,
           strategyName: plan.strategyName,
-          ...(plan.useCache && deps.cache && { cache: deps.cache }),
+          ...(cache && { cache }),
           onEvent: (event) => {
+            traces?.write(event);
             steps.observe(event);
             if (event.type === "budget") used = event.used;
-            onEvent(choice, event);
+            listeners.onEvent(choice, event);
           },
         },
       );
       deps.keys.charge(account, totalTokens(result.usage));
       charged = true;
-      // Only a single call's own end says whether it was cut at max_tokens; any run cut by the budget was.
-      const finishReason: FinishReason =
-        result.budgetExhausted || (single && last.finish === "length") ? "length" : "stop";
-      const run = { result, steps: steps.steps, finishReason };
-      onDone(choice, run);
+      const passed = plan.passThrough ? (result as TaskResult & PassThroughResult).details : undefined;
+      // Only a single call's own end says how it ended (the pass-through reads it off the result, so
+      // cached calls count too); any run cut by the budget was cut at its length.
+      const finishReason: FinishReason = result.budgetExhausted
+        ? "length"
+        : (passed?.finishReason ?? (single && last.finish === "length" ? "length" : "stop"));
+      const run = { result, steps: steps.steps, finishReason, toolCalls: passed?.toolCalls ?? [] };
+      listeners.onDone(choice, run);
       return run;
     } catch (error) {
       if (!charged) deps.keys.charge(account, totalTokens(used));
-      cancel.abort();
+      cancel?.abort();
       throw error;
     }
   };
@@ -115,7 +149,7 @@ function usageOf(runs: readonly ChoiceRun[]): {
 }
 
 /** The `deliberate` extension of a finished response: what the strategy spent and where. */
-function summaryOf(plan: CompletionPlan, runs: readonly ChoiceRun[]) {
+function summaryOf(plan: CompletionPlan, runs: readonly ChoiceRun[], report: ReliabilityReport) {
   return {
     strategy: plan.strategyName,
     n: plan.strategyN ?? null,
@@ -125,11 +159,35 @@ function summaryOf(plan: CompletionPlan, runs: readonly ChoiceRun[]) {
     trace_id: runs[0]?.result.traceId ?? null,
     trace_ids: runs.map((run) => run.result.traceId),
     steps: runs.flatMap((run) => run.steps),
+    reliability: report.toJSON(),
+  };
+}
+
+/** A call of the client's function, as OpenAI writes it in a message (`index` only in stream deltas). */
+const wireToolCall = (call: ToolCall, index?: number) => ({
+  ...(index !== undefined && { index }),
+  id: call.id,
+  type: "function" as const,
+  function: { name: call.name, arguments: call.arguments },
+});
+
+function messageOf(run: ChoiceRun) {
+  const calls = run.toolCalls;
+  return {
+    role: "assistant",
+    // OpenAI sends null content for a turn that only calls functions.
+    content: calls.length > 0 && run.result.answer === "" ? null : run.result.answer,
+    refusal: null,
+    ...(calls.length > 0 && { tool_calls: calls.map((call) => wireToolCall(call)) }),
   };
 }
 
 /** The per-run budget: the request's, held within what the key has left (split across choices). */
-function budgetFor(plan: CompletionPlan, deps: CompletionDeps, account: KeyAccount | undefined): Budget {
+export function budgetFor(
+  plan: CompletionPlan,
+  deps: CompletionDeps,
+  account: KeyAccount | undefined,
+): Budget {
   const remaining = deps.keys.remainingTokens(account);
   if (remaining === undefined) return plan.budget;
   const share = Math.max(1, Math.floor(remaining / plan.choices));
@@ -159,17 +217,10 @@ export async function handleChatCompletion(
       }
     });
   }
+  const report = new ReliabilityReport();
   let runs: ChoiceRun[];
   try {
-    runs = await runChoices(
-      plan,
-      deps,
-      account,
-      request.signal,
-      budget,
-      () => {},
-      () => {},
-    );
+    runs = await runChoices(plan, deps, account, request.signal, budget, report, quiet);
   } finally {
     release();
   }
@@ -181,12 +232,12 @@ export async function handleChatCompletion(
     system_fingerprint: null,
     choices: runs.map((run, index) => ({
       index,
-      message: { role: "assistant", content: run.result.answer, refusal: null },
+      message: messageOf(run),
       logprobs: null,
       finish_reason: run.finishReason,
     })),
     usage: usageOf(runs),
-    deliberate: summaryOf(plan, runs),
+    deliberate: summaryOf(plan, runs, report),
   });
 }
 
@@ -220,13 +271,9 @@ async function streamCompletion(
   // OpenAI opens every choice with the assistant role and empty content.
   for (let index = 0; index < plan.choices; index++) delta(index, { role: "assistant", content: "" });
 
-  const runs = await runChoices(
-    plan,
-    deps,
-    account,
-    signal,
-    budget,
-    (choice, event) => {
+  const report = new ReliabilityReport();
+  const runs = await runChoices(plan, deps, account, signal, budget, report, {
+    onEvent: (choice, event) => {
       if (event.type === "token" && plan.liveText === "content") {
         const text = answers[choice]?.push(event.text);
         if (text) delta(choice, { content: text });
@@ -238,12 +285,18 @@ async function streamCompletion(
       }
       sink.send(chunk({ choices: [], deliberate: { choice, event } }));
     },
-    (choice, run) => {
+    // Retries and fallbacks as they happen; like events, in chunks clients skip.
+    onReliability: (choice, event) =>
+      sink.send(chunk({ choices: [], deliberate: { choice, reliability: incidentOf(event) } })),
+    onDone: (choice, run) => {
       const rest = answers[choice]?.finish(run.result.answer);
       if (rest) delta(choice, { content: rest });
+      if (run.toolCalls.length > 0) {
+        delta(choice, { tool_calls: run.toolCalls.map((call, index) => wireToolCall(call, index)) });
+      }
       delta(choice, {}, run.finishReason);
     },
-  );
-  sink.send(chunk({ choices: [], deliberate: { result: summaryOf(plan, runs) } }));
+  });
+  sink.send(chunk({ choices: [], deliberate: { result: summaryOf(plan, runs, report) } }));
   if (plan.includeUsage) sink.send(chunk({ choices: [], usage: usageOf(runs) }));
 }

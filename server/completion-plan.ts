@@ -1,8 +1,9 @@
 import { answerFormatByName } from "../src/answers/index.js";
-import type { Backend, GenerationParams, JsonSchema } from "../src/core/backend.js";
+import type { GenerationParams, JsonSchema, ToolChoice, ToolSpec } from "../src/core/backend.js";
 import type { Budget } from "../src/core/budget.js";
 import { errorMessage, UsageError } from "../src/core/errors.js";
 import type { Strategy, StrategyInput } from "../src/core/strategy.js";
+import type { ObservableBackend } from "../src/runtime/observable-backend.js";
 import { react } from "../src/strategies/react.js";
 import {
   createStrategy,
@@ -18,7 +19,8 @@ import {
 import { parseModelName } from "./model-name.js";
 import { ApiError } from "./openai-errors.js";
 import { type ChatCompletionRequest, toChatMessages } from "./openai-types.js";
-import type { ServerSettings } from "./server-config.js";
+import { passThrough } from "./pass-through.js";
+import type { BudgetCaps, ServerSettings } from "./server-config.js";
 import type { ServerTools } from "./server-tools.js";
 
 /**
@@ -32,8 +34,17 @@ export type LiveText = "content" | "reasoning" | "none";
 export interface CompletionPlan {
   /** The model id as the client sent it; echoed in responses. */
   requestedModel: string;
-  backend: Backend;
+  /** The served model it names (without a strategy prefix). */
+  modelName: string;
+  backend: ObservableBackend;
   strategyName: string;
+  /** The answer format extracting strategies use. */
+  formatName: string;
+  /**
+   * `direct` as a pass-through: the call's own finish reason and tool calls reach the client
+   * (the strategy is `passThrough`, whose result details carry them).
+   */
+  passThrough: boolean;
   /** The strategy's own n (samples, candidates), when it takes one. */
   strategyN: number | undefined;
   strategy: Strategy;
@@ -50,7 +61,8 @@ export interface CompletionPlan {
 
 export interface PlanContext {
   settings: ServerSettings;
-  backends: Readonly<Record<string, Backend>>;
+  /** Served models by name, each behind its reliability layer and fallback chain. */
+  backends: Readonly<Record<string, ObservableBackend>>;
   tools: ServerTools;
 }
 
@@ -67,6 +79,50 @@ function schemaOf(format: ChatCompletionRequest["response_format"]): JsonSchema 
   return format.json_schema.schema;
 }
 
+/** The request's budget held within the server's caps. */
+export function capBudget(
+  asked: { tokens?: number; calls?: number; deadlineMs?: number },
+  caps: BudgetCaps,
+): Budget {
+  const tokens = minDefined(asked.tokens, caps.tokens);
+  const calls = minDefined(asked.calls, caps.calls);
+  const deadlineMs = minDefined(asked.deadlineMs, caps.deadlineMs);
+  return {
+    ...(tokens !== undefined && { maxTokens: tokens }),
+    ...(calls !== undefined && { maxCalls: calls }),
+    ...(deadlineMs !== undefined && { deadlineMs }),
+  };
+}
+
+/**
+ * A strategy by name for a plain-text request (no response_format): `direct` as the pass-through,
+ * react with the server's tools (those named, or all), the rest from the registry. A UsageError for
+ * a bad combination.
+ */
+export function buildStrategy(
+  name: string,
+  options: { formatName: string; n: number | undefined; toolNames?: readonly string[] },
+  tools: ServerTools,
+): Strategy {
+  const format = answerFormatByName(options.formatName);
+  if (name === "direct") return passThrough as Strategy;
+  if (name === "react") return react({ format, tools: tools.select(options.toolNames ?? []) });
+  return createStrategy({ name, format, ...(options.n !== undefined && { n: options.n }) });
+}
+
+/** OpenAI `tools` as the engine's tool specs. */
+function toolSpecsOf(tools: NonNullable<ChatCompletionRequest["tools"]>): ToolSpec[] {
+  return tools.map(({ function: fn }) => ({
+    name: fn.name,
+    description: fn.description ?? "",
+    parameters: fn.parameters ?? { type: "object", properties: {} },
+  }));
+}
+
+function toolChoiceOf(choice: NonNullable<ChatCompletionRequest["tool_choice"]>): ToolChoice {
+  return typeof choice === "string" ? choice : { name: choice.function.name };
+}
+
 /**
  * Decides strategy, parameters and limits for a request. The strategy comes from the model-name prefix
  * (`sc-8/default`), else `deliberate.strategy`, else the server default; the prefix wins when both are
@@ -75,7 +131,7 @@ function schemaOf(format: ChatCompletionRequest["response_format"]): JsonSchema 
 export function planCompletion(request: ChatCompletionRequest, context: PlanContext): CompletionPlan {
   const { settings, backends, tools } = context;
   const selection = parseModelName(request.model, Object.keys(backends));
-  const backend = backends[selection.model] as Backend;
+  const backend = backends[selection.model] as ObservableBackend;
   const options = request.deliberate ?? {};
 
   const strategyName = selection.strategy ?? options.strategy ?? settings.defaultStrategy;
@@ -111,22 +167,46 @@ export function planCompletion(request: ChatCompletionRequest, context: PlanCont
     throw bad("n", `n = ${choices} is over this server's limit of ${settings.maxChoices} choices`);
   }
 
-  // Client-defined functions cannot be called yet: only react takes `tools`, naming the server's own.
   if (request.functions?.length) {
     throw bad("functions", "'functions' is not supported; see 'tools'", "unsupported_parameter");
   }
-  const requestedTools = (request.tools ?? []).map((tool) => tool.function.name);
-  if (requestedTools.length > 0 && strategyName !== "react") {
+  // Client tools pass through to the model with direct; react names the server's own tools instead.
+  const requestedTools = request.tools ?? [];
+  const clientTools = requestedTools.length > 0 && strategyName === "direct";
+  if (requestedTools.length > 0 && strategyName !== "direct" && strategyName !== "react") {
     throw bad(
       "tools",
-      `tools are not supported with strategy '${strategyName}' yet; use strategy react (e.g. model 'react/${selection.model}') to let the server run its own tools: ${tools.names().join(", ")}`,
+      `tools work with strategy direct (the model calls your functions; model '${selection.model}' or 'direct/${selection.model}') or react (the server runs its own tools: ${tools.names().join(", ")}), not with '${strategyName}'`,
       "unsupported_parameter",
     );
   }
+  if (request.tool_choice != null && requestedTools.length === 0) {
+    throw bad("tool_choice", "tool_choice needs tools");
+  }
+  if (clientTools) {
+    if (!backend.capabilities.tools) {
+      throw bad(
+        "tools",
+        `model '${selection.model}' has no native function calling, so it cannot call your functions`,
+        "unsupported_parameter",
+      );
+    }
+    const names = new Set<string>();
+    for (const [i, tool] of requestedTools.entries()) {
+      if (names.has(tool.function.name)) {
+        throw bad(`tools[${i}].function.name`, `function '${tool.function.name}' is defined twice`);
+      }
+      names.add(tool.function.name);
+    }
+    const forced = request.tool_choice;
+    if (forced != null && typeof forced !== "string" && !names.has(forced.function.name)) {
+      throw bad("tool_choice", `tool_choice names '${forced.function.name}', which is not in tools`);
+    }
+  }
 
-  let format: ReturnType<typeof answerFormatByName>;
+  const formatName = options.format ?? settings.defaultFormat;
   try {
-    format = answerFormatByName(options.format ?? settings.defaultFormat);
+    answerFormatByName(formatName);
   } catch (error) {
     throw bad("deliberate.format", errorMessage(error));
   }
@@ -135,6 +215,13 @@ export function planCompletion(request: ChatCompletionRequest, context: PlanCont
   let strategy: Strategy;
   try {
     if (schemaInput !== undefined) {
+      if (clientTools) {
+        throw bad(
+          "response_format",
+          "response_format cannot be combined with tools",
+          "unsupported_parameter",
+        );
+      }
       if (!(STRUCTURED_STRATEGY_NAMES as readonly string[]).includes(strategyName)) {
         throw bad(
           "response_format",
@@ -151,14 +238,12 @@ export function planCompletion(request: ChatCompletionRequest, context: PlanCont
       strategy = createStructuredStrategy(strategyName, schema, {
         ...(strategyN !== undefined && { n: strategyN }),
       });
-    } else if (strategyName === "react") {
-      strategy = react({ format, tools: tools.select(requestedTools) });
     } else {
-      strategy = createStrategy({
-        name: strategyName,
-        format,
-        ...(strategyN !== undefined && { n: strategyN }),
-      });
+      strategy = buildStrategy(
+        strategyName,
+        { formatName, n: strategyN, toolNames: requestedTools.map((tool) => tool.function.name) },
+        tools,
+      );
     }
   } catch (error) {
     if (error instanceof UsageError) throw bad("model", error.message);
@@ -173,18 +258,11 @@ export function planCompletion(request: ChatCompletionRequest, context: PlanCont
     ...(maxTokens != null && { maxTokens }),
     ...(request.seed != null && { seed: request.seed }),
     ...(stop.some((s) => s !== "") && { stop: stop.filter((s) => s !== "") }),
+    ...(clientTools && { tools: toolSpecsOf(requestedTools) }),
+    ...(clientTools && request.tool_choice != null && { toolChoice: toolChoiceOf(request.tool_choice) }),
   };
 
-  const asked = options.budget ?? {};
-  const caps = settings.budget;
-  const tokens = minDefined(asked.tokens, caps.tokens);
-  const calls = minDefined(asked.calls, caps.calls);
-  const deadlineMs = minDefined(asked.deadlineMs, caps.deadlineMs);
-  const budget: Budget = {
-    ...(tokens !== undefined && { maxTokens: tokens }),
-    ...(calls !== undefined && { maxCalls: calls }),
-    ...(deadlineMs !== undefined && { deadlineMs }),
-  };
+  const budget = capBudget(options.budget ?? {}, settings.budget);
 
   const liveText: LiveText =
     schemaInput !== undefined
@@ -197,14 +275,17 @@ export function planCompletion(request: ChatCompletionRequest, context: PlanCont
 
   return {
     requestedModel: request.model,
+    modelName: selection.model,
     backend,
     strategyName,
+    formatName,
+    passThrough: strategyName === "direct" && schemaInput === undefined,
     strategyN,
     strategy,
     input: { messages: toChatMessages(request.messages), params },
     choices,
     budget,
-    useCache: settings.cache && options.cache !== false,
+    useCache: settings.cache.enabled && options.cache !== false,
     stream: request.stream === true,
     includeUsage: request.stream_options?.include_usage === true,
     liveText,

@@ -2,28 +2,88 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Backend } from "../src/core/backend.js";
 import type { GenerationCache } from "../src/core/cache.js";
-import { UsageError } from "../src/core/errors.js";
-import { MemoryGenerationCache } from "../src/runtime/memory-cache.js";
+import { errorMessage, UsageError } from "../src/core/errors.js";
+import { createFallbackBackend } from "../src/runtime/fallback-backend.js";
+import type { ObservableBackend } from "../src/runtime/observable-backend.js";
+import {
+  createReliableBackend,
+  type ReliabilityOptions,
+  type ReliableBackend,
+} from "../src/runtime/reliable-backend.js";
+import { type DeliberateStore, openStore } from "../src/store/open-store.js";
+import { SqliteGenerationCache } from "../src/store/sqlite-generation-cache.js";
+import { TraceWriter } from "../src/store/trace-writer.js";
 import { strategyNames } from "../src/strategies/registry.js";
+import { createTaskManager, type TaskManager } from "../src/tasks/task-manager.js";
 import { ApiKeyStore, type KeyAccount } from "./api-key-store.js";
 import { type CompletionDeps, handleChatCompletion } from "./chat-completions.js";
 import { ConcurrencyGate } from "./concurrency-gate.js";
 import { listModelIds, parseModelName } from "./model-name.js";
 import { ApiError, toApiError } from "./openai-errors.js";
-import { modelNameSchema, parseServerSettings, type ServerSettingsInput } from "./server-config.js";
+import {
+  checkFallbacks,
+  modelNameSchema,
+  parseServerSettings,
+  type ReliabilityOverride,
+  reliabilityFor,
+  type ServerSettingsInput,
+} from "./server-config.js";
 import { ServerTools } from "./server-tools.js";
+import { createServerTaskResolver } from "./task-resolver.js";
+import { registerTaskRoutes } from "./task-routes.js";
+
+/** A served model with its own reliability settings and fallbacks. */
+export interface ServedModel {
+  backend: Backend;
+  /** Served models to try, in order, when this one fails with an outage or its circuit is open. */
+  fallback?: string[];
+  /** Overrides of the app's `reliability` settings for this model. */
+  reliability?: ReliabilityOverride;
+}
 
 /** Everything an app is built from. Settings are validated and defaulted as in a config file. */
 export interface AppConfig extends ServerSettingsInput {
   /** The models served, by the name clients use (no "/"). */
-  models: Record<string, Backend>;
-  /** Model-call cache; default an in-memory one per app when `cache` is on. */
+  models: Record<string, Backend | ServedModel>;
+  /**
+   * Traces, tasks and the cache. Default: the app opens `db` (`:memory:` when unset) and closes it on
+   * `close()`; a store given here stays open, its owner closes it.
+   */
+  store?: DeliberateStore;
+  /** Model-call cache instead of the store's, when `cache` is on. */
   generationCache?: GenerationCache;
   /** Clock for rate limits; replaceable in tests. */
   now?: () => number;
+  /** Backoff randomness and waiting for the reliability layer; replaceable in tests. */
+  random?: ReliabilityOptions["random"];
+  sleep?: ReliabilityOptions["sleep"];
+  /** Failures of background work (trace and task bookkeeping), which have no request to fail. */
+  onError?: (error: unknown) => void;
+}
+
+/** A built server: its HTTP handler, and what it holds open until `close()`. */
+export interface DeliberateApp {
+  readonly hono: Hono<AppEnv>;
+  readonly fetch: (request: Request) => Response | Promise<Response>;
+  readonly store: DeliberateStore;
+  readonly tasks: TaskManager;
+  /** Models by name, behind their reliability layer (breaker state is visible here). */
+  readonly backends: Readonly<Record<string, ReliableBackend>>;
+  /**
+   * Stops the task manager (running tasks are marked interrupted, queued ones stay for the next
+   * start), writes pending trace events, and closes the store if the app opened it. Idempotent.
+   * Close the HTTP server first, so no request is still running.
+   */
+  close(): Promise<void>;
 }
 
 type AppEnv = { Variables: { account: KeyAccount | undefined } };
+
+const isBackend = (value: Backend | ServedModel): value is Backend => "generate" in value;
+
+const reportToStderr = (error: unknown): void => {
+  process.stderr.write(`deliberate serve: background error: ${errorMessage(error)}\n`);
+};
 
 const methodNotAllowed = (allow: string) => (c: { req: { method: string; path: string } }) =>
   new ApiError(405, "method_not_allowed", `method ${c.req.method} is not allowed on ${c.req.path}`, {
@@ -31,12 +91,13 @@ const methodNotAllowed = (allow: string) => (c: { req: { method: string; path: s
   }).toResponse();
 
 /**
- * The OpenAI-compatible HTTP API as a Hono app. All state (keys and their counters, the concurrency
- * gate, the cache) belongs to this app instance, so two apps in one process never share anything.
- * Every answer other than a success is an OpenAI-style `{error: {message, type, code, param}}`.
+ * The OpenAI-compatible HTTP API (chat completions and tasks) as a Hono app. All state (keys and
+ * their counters, the concurrency gate, circuit breakers, the trace writer, the task manager)
+ * belongs to this app instance, so two apps in one process never share anything. Every answer other
+ * than a success is an OpenAI-style `{error: {message, type, code, param}}`.
  */
-export function createApp(config: AppConfig): Hono<AppEnv> {
-  const { models, generationCache, now, ...rest } = config;
+export function createApp(config: AppConfig): DeliberateApp {
+  const { models, store: givenStore, generationCache, now, random, sleep, onError, ...rest } = config;
   const settings = parseServerSettings(rest);
   const names = Object.keys(models);
   if (names.length === 0) throw new UsageError("the server needs at least one model");
@@ -44,15 +105,57 @@ export function createApp(config: AppConfig): Hono<AppEnv> {
     const checked = modelNameSchema.safeParse(name);
     if (!checked.success) throw new UsageError(`model name "${name}": ${checked.error.issues[0]?.message}`);
   }
+  const served = Object.fromEntries(
+    Object.entries(models).map(([name, model]) => [name, isBackend(model) ? { backend: model } : model]),
+  ) as Record<string, ServedModel>;
+  checkFallbacks(Object.fromEntries(names.map((name) => [name, served[name]?.fallback ?? []])));
+
+  // One breaker per served model; a fallback chain reuses the members' own reliable backends.
+  const reliable = Object.fromEntries(
+    Object.entries(served).map(([name, model]) => {
+      const own = reliabilityFor(settings.reliability, model.reliability);
+      return [
+        name,
+        createReliableBackend(name, model.backend, {
+          timeoutMs: own.timeoutMs,
+          retries: own.retries,
+          retryBaseDelayMs: own.retryBaseDelayMs,
+          retryMaxDelayMs: own.retryMaxDelayMs,
+          breaker: own.breaker,
+          ...(random && { random }),
+          ...(sleep && { sleep }),
+        }),
+      ];
+    }),
+  ) as Record<string, ReliableBackend>;
+  const backends = Object.fromEntries(
+    names.map((name) => [
+      name,
+      createFallbackBackend(
+        [name, ...(served[name]?.fallback ?? [])].map((n) => reliable[n] as ObservableBackend),
+      ),
+    ]),
+  ) as Record<string, ObservableBackend>;
+
+  const report = onError ?? reportToStderr;
+  const store = givenStore ?? openStore(settings.db ?? ":memory:");
+  const { enabled: cacheEnabled, ...cacheLimits } = settings.cache;
   const tools = new ServerTools(settings.tools);
   const deps: CompletionDeps = {
     settings,
-    backends: models,
+    backends,
     tools,
     keys: new ApiKeyStore(settings.apiKeys, now),
     gate: new ConcurrencyGate(settings.maxConcurrent, settings.maxQueue),
-    cache: settings.cache ? (generationCache ?? new MemoryGenerationCache()) : undefined,
+    cache: cacheEnabled ? (generationCache ?? new SqliteGenerationCache(store.db, cacheLimits)) : undefined,
+    traces: settings.trace ? new TraceWriter(store.traces, { onError: report }) : undefined,
   };
+  const tasks = createTaskManager({
+    store,
+    resolve: createServerTaskResolver(deps),
+    maxConcurrent: settings.tasks.maxConcurrent,
+    onError: report,
+  });
   const servedStrategies = () => strategyNames().filter((name) => tools.allowsStrategy(name));
   const modelObject = (id: string) => ({ id, object: "model", created: 0, owned_by: "deliberate" });
 
@@ -93,5 +196,22 @@ export function createApp(config: AppConfig): Hono<AppEnv> {
   app.post("/v1/chat/completions", (c) => handleChatCompletion(c.req.raw, c.get("account"), deps));
   app.all("/v1/chat/completions", methodNotAllowed("POST"));
 
-  return app;
+  registerTaskRoutes(app, { ...deps, tasks });
+
+  let closing: Promise<void> | undefined;
+  return {
+    hono: app,
+    fetch: (request) => app.fetch(request),
+    store,
+    tasks,
+    backends: reliable,
+    close() {
+      closing ??= (async () => {
+        await tasks.close();
+        deps.traces?.flush();
+        if (!givenStore) store.close();
+      })();
+      return closing;
+    },
+  };
 }

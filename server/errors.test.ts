@@ -179,12 +179,20 @@ describe("malformed requests", () => {
     }
   });
 
-  it("400 unsupported_parameter for tools unless the strategy is react, which runs the server's own", async () => {
+  it("400 unsupported_parameter for tools except with direct (a model with function calling) or react", async () => {
     const app = await start();
     const tools = [{ type: "function", function: { name: "get_weather", parameters: {} } }];
+    // The scripted model here has no native function calling, so direct cannot pass tools on.
     const error = await expectError(await post(app, { ...validBody, tools }), 400, "unsupported_parameter");
     expect(error.param).toBe("tools");
-    expect(error.message).toMatch(/react/);
+    expect(error.message).toMatch(/no native function calling/);
+    const cotError = await expectError(
+      await post(app, { ...validBody, model: "cot/default", tools }),
+      400,
+      "unsupported_parameter",
+    );
+    expect(cotError.message).toMatch(/direct .*react/);
+    await expectError(await post(app, { ...validBody, tool_choice: "auto" }), 400, "invalid_value");
     const reactError = await expectError(
       await post(app, { ...validBody, model: "react/default", tools }),
       400,

@@ -6,6 +6,7 @@ import {
   ModelNotFoundError,
   UsageError,
 } from "../src/core/errors.js";
+import { CircuitOpenError } from "../src/runtime/circuit-breaker.js";
 import { StructuredOutputError } from "../src/structured/structured-output-error.js";
 
 /** The `error` object of every non-2xx answer, in the OpenAI shape clients already parse. */
@@ -59,7 +60,8 @@ export class ApiError extends Error {
 
 /**
  * What any failure while answering becomes: client mistakes 4xx, a model that could not satisfy a
- * schema 422, an upstream endpoint failing 502, anything unexpected 500 (message kept short: no stack).
+ * schema 422, an upstream endpoint failing 502 (504 when it timed out, 503 while its circuit is open),
+ * anything unexpected 500 (message kept short: no stack).
  */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
@@ -67,8 +69,17 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof ModelNotFoundError) return new ApiError(404, "model_not_found", error.message);
   if (error instanceof StructuredOutputError) return new ApiError(422, "invalid_output", error.message);
   if (error instanceof AbortedError) return new ApiError(499, "aborted", "the request was cancelled");
+  if (error instanceof CircuitOpenError) {
+    return new ApiError(503, error.code, error.message, {
+      headers: { "retry-after": String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) },
+    });
+  }
   if (error instanceof BackendError) {
-    return new ApiError(502, error.code, `the model backend failed: ${error.message}`);
+    return new ApiError(
+      error.kind === "timeout" ? 504 : 502,
+      error.code,
+      `the model backend failed: ${error.message}`,
+    );
   }
   if (error instanceof DeliberateError) return new ApiError(500, error.code, error.message);
   return new ApiError(500, "internal_error", `internal server error: ${errorMessage(error)}`);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { JsonSchema } from "../src/core/backend.js";
-import type { ChatMessage } from "../src/core/message.js";
+import type { ChatMessage, ToolCall } from "../src/core/message.js";
 import { ApiError } from "./openai-errors.js";
 
 /*
@@ -20,6 +20,13 @@ const textPart = z.object({
   text: z.string(),
 });
 
+/** A call an assistant turn made, as the client sends it back in the history. */
+const toolCallSchema = z.object({
+  id: z.string().min(1),
+  type: z.literal("function", { error: "only function tool calls are supported" }),
+  function: z.object({ name: z.string().min(1), arguments: z.string() }),
+});
+
 const messageSchema = z
   .object({
     // "developer" is OpenAI's newer name for the system role.
@@ -31,7 +38,7 @@ const messageSchema = z
       .nullish(),
     name: z.string().nullish(),
     tool_call_id: z.string().nullish(),
-    tool_calls: z.array(z.unknown()).nullish(),
+    tool_calls: z.array(toolCallSchema).nullish(),
   })
   .refine((m) => m.content != null || (m.role === "assistant" && (m.tool_calls?.length ?? 0) > 0), {
     // Only an assistant turn that called tools may leave its content out.
@@ -59,8 +66,24 @@ const responseFormatSchema = z.discriminatedUnion(
 
 const toolSchema = z.object({
   type: z.literal("function"),
-  function: z.object({ name: z.string().min(1), description: z.string().nullish() }),
+  function: z.object({
+    name: z.string().min(1),
+    description: z.string().nullish(),
+    // Kept as parsed, not rebuilt: a JSON Schema's keys are data.
+    parameters: z
+      .custom<JsonSchema>(isPlainObject, { error: "parameters must be a JSON Schema object" })
+      .nullish(),
+    strict: z.boolean().nullish(),
+  }),
 });
+
+const toolChoiceSchema = z.union(
+  [
+    z.enum(["none", "auto", "required"]),
+    z.object({ type: z.literal("function"), function: z.object({ name: z.string().min(1) }) }),
+  ],
+  { error: "tool_choice must be none, auto, required or {type: 'function', function: {name}}" },
+);
 
 /** The extension field: how Deliberate spends compute on this request. */
 export const deliberateOptionsSchema = z.strictObject({
@@ -96,6 +119,9 @@ export const chatCompletionRequestSchema = z.object({
   stream: z.boolean().nullish(),
   stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
   tools: z.array(toolSchema).nullish(),
+  tool_choice: toolChoiceSchema.nullish(),
+  /** Accepted for compatibility; a model may always make several calls in one turn. */
+  parallel_tool_calls: z.boolean().nullish(),
   functions: z.array(z.unknown()).nullish(),
   deliberate: deliberateOptionsSchema.nullish(),
 });
@@ -122,16 +148,25 @@ export function parseChatRequest(body: unknown): ChatCompletionRequest {
   throw new ApiError(400, "invalid_value", message, param ? { param } : {});
 }
 
-/** Request messages as the engine's chat messages: text parts joined, tool calls left out. */
+/** Request messages as the engine's chat messages: text parts joined, an assistant's tool calls kept. */
 export function toChatMessages(messages: readonly RequestMessage[]): ChatMessage[] {
   return messages.map((message): ChatMessage => {
     const content = message.content;
     const text = typeof content === "string" ? content : (content ?? []).map((part) => part.text).join("");
+    const toolCalls: ToolCall[] =
+      message.role === "assistant"
+        ? (message.tool_calls ?? []).map((call) => ({
+            id: call.id,
+            name: call.function.name,
+            arguments: call.function.arguments,
+          }))
+        : [];
     return {
       role: message.role === "developer" ? "system" : message.role,
       content: text,
       ...(message.name != null && { name: message.name }),
       ...(message.tool_call_id != null && { toolCallId: message.tool_call_id }),
+      ...(toolCalls.length > 0 && { toolCalls }),
     };
   });
 }

@@ -13,7 +13,13 @@ export async function readJsonBody(request: Request, limitBytes: number): Promis
   if (Number.isFinite(declared) && declared > limitBytes) throw tooLarge(limitBytes);
   const chunks: Uint8Array[] = [];
   let size = 0;
-  if (request.body) {
+  if (Number.isFinite(declared)) {
+    // HTTP delivers exactly the declared length, so the limit already holds. arrayBuffer() lets the
+    // Node adapter read the socket directly instead of through a web stream: much cheaper per request.
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    size = bytes.byteLength;
+    chunks.push(bytes);
+  } else if (request.body) {
     const reader = request.body.getReader();
     for (;;) {
       const { done, value } = await reader.read();

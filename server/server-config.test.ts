@@ -23,8 +23,22 @@ describe("server config", () => {
       maxChoices: 8,
       maxStrategyN: 64,
       budget: {},
-      cache: true,
+      cache: { enabled: true },
       tools: { code: false, webFetch: false },
+      trace: true,
+      tasks: { maxConcurrent: 2 },
+      reliability: {
+        timeoutMs: 600_000,
+        retries: 2,
+        retryBaseDelayMs: 250,
+        retryMaxDelayMs: 5_000,
+        breaker: { failureThreshold: 5, cooldownMs: 30_000 },
+      },
+    });
+    expect(parseServerSettings({ cache: false }).cache).toEqual({ enabled: false });
+    expect(parseServerSettings({ cache: { maxEntries: 10 } }).cache).toEqual({
+      enabled: true,
+      maxEntries: 10,
     });
   });
 
@@ -69,6 +83,12 @@ describe("server config", () => {
       [{ models: { m: { backend: "vllm" } } }, /models\.m\.backend/],
       [{ tools: { webFetch: true } }, /webFetch must be false or \{ allowHosts/],
       [{ maxConcurrent: 0 }, /maxConcurrent/],
+      [{ cache: { ttl: 5 } }, /cache: Unrecognized key: "ttl"/],
+      [{ cache: "yes" }, /cache must be true, false or/],
+      [{ reliability: { retries: -1 } }, /reliability\.retries/],
+      [{ reliability: { breaker: true } }, /breaker must be false or/],
+      [{ models: { m: { backend: "llama", fallback: ["m"] } } }, /cannot fall back to itself/],
+      [{ models: { m: { backend: "llama", fallback: ["x"] } } }, /'x' is not a served model/],
       [{ unknownField: 1 }, /unknownField/],
       [[], /expected object/],
     ];

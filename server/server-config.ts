@@ -5,6 +5,8 @@ import { errorMessage, UsageError } from "../src/core/errors.js";
 import { strategyNames } from "../src/strategies/registry.js";
 
 const positiveInt = z.int().min(1);
+// Timers cannot wait longer (about 24.8 days); Node would fire at once instead.
+const timerMs = positiveInt.max(2_147_483_647);
 
 export const apiKeySchema = z.strictObject({
   key: z.string().min(1, "an API key must not be empty"),
@@ -20,8 +22,7 @@ export type ApiKeyConfig = z.output<typeof apiKeySchema>;
 export const budgetCapsSchema = z.strictObject({
   tokens: positiveInt.optional(),
   calls: positiveInt.optional(),
-  // Timers cannot wait longer (about 24.8 days); Node would fire at once instead.
-  deadlineMs: positiveInt.max(2_147_483_647).optional(),
+  deadlineMs: timerMs.optional(),
 });
 export type BudgetCaps = z.output<typeof budgetCapsSchema>;
 
@@ -36,6 +37,82 @@ export const toolsConfigSchema = z.strictObject({
     .default(false),
 });
 export type ToolsConfig = z.output<typeof toolsConfigSchema>;
+
+/**
+ * The generation cache (SQLite, in the server's database): `true`/`false` or its limits. Only
+ * deterministic calls (temperature 0 or a seed) are cached; `deliberate.cache: false` skips it.
+ */
+export const cacheConfigSchema = z
+  .union(
+    [
+      z.boolean(),
+      z.strictObject({
+        enabled: z.boolean().default(true),
+        ttlMs: positiveInt.optional(),
+        maxEntries: positiveInt.optional(),
+        maxBytes: positiveInt.optional(),
+      }),
+    ],
+    { error: "cache must be true, false or { enabled, ttlMs, maxEntries, maxBytes }" },
+  )
+  .transform((value) => (typeof value === "boolean" ? { enabled: value } : value));
+export type CacheConfig = z.output<typeof cacheConfigSchema>;
+
+const breakerSchema = z.union(
+  [
+    z.literal(false),
+    z.strictObject({
+      /** Consecutive failed attempts that open the circuit. */
+      failureThreshold: positiveInt.default(5),
+      /** How long the circuit stays open before one probe call may try again. */
+      cooldownMs: timerMs.default(30_000),
+    }),
+  ],
+  { error: "breaker must be false or { failureThreshold, cooldownMs }" },
+);
+
+/** How model calls are made dependable (see src/runtime/reliable-backend.ts). */
+export const reliabilitySchema = z.strictObject({
+  /** Longest one attempt at a model call may take, stream included. */
+  timeoutMs: timerMs.default(600_000),
+  /** Attempts after the first for retryable failures (timeouts, 5xx, 429, dropped or malformed answers). */
+  retries: z.int().min(0).max(10).default(2),
+  /** Backoff with full jitter: retry k waits up to min(retryMaxDelayMs, retryBaseDelayMs · 2^k). */
+  retryBaseDelayMs: z.int().min(0).default(250),
+  retryMaxDelayMs: z.int().min(0).default(5_000),
+  breaker: breakerSchema.default({ failureThreshold: 5, cooldownMs: 30_000 }),
+});
+export type ReliabilityConfig = z.output<typeof reliabilitySchema>;
+
+/** A model's own reliability settings: any of the server-wide ones, each replacing it. */
+export const reliabilityOverrideSchema = z.strictObject({
+  timeoutMs: timerMs.optional(),
+  retries: z.int().min(0).max(10).optional(),
+  retryBaseDelayMs: z.int().min(0).optional(),
+  retryMaxDelayMs: z.int().min(0).optional(),
+  breaker: breakerSchema.optional(),
+});
+export type ReliabilityOverride = z.input<typeof reliabilityOverrideSchema>;
+
+/** A model's reliability: the server-wide settings with its own on top. */
+export function reliabilityFor(
+  base: ReliabilityConfig,
+  override: ReliabilityOverride = {},
+): ReliabilityConfig {
+  const own = reliabilityOverrideSchema.parse(override);
+  return {
+    timeoutMs: own.timeoutMs ?? base.timeoutMs,
+    retries: own.retries ?? base.retries,
+    retryBaseDelayMs: own.retryBaseDelayMs ?? base.retryBaseDelayMs,
+    retryMaxDelayMs: own.retryMaxDelayMs ?? base.retryMaxDelayMs,
+    breaker: own.breaker ?? base.breaker,
+  };
+}
+
+export const tasksConfigSchema = z.strictObject({
+  /** Tasks (POST /v1/tasks) running at once; more wait queued, in the database. */
+  maxConcurrent: positiveInt.default(2),
+});
 
 /** How the server behaves, apart from where it listens and which models it serves. */
 export const serverSettingsSchema = z.strictObject({
@@ -60,9 +137,21 @@ export const serverSettingsSchema = z.strictObject({
   /** Largest strategy n (samples, candidates) a request may ask for. */
   maxStrategyN: positiveInt.default(64),
   budget: budgetCapsSchema.default({}),
-  /** Reuse deterministic model calls (greedy or seeded) across requests, in memory. */
-  cache: z.boolean().default(true),
+  /** Reuse deterministic model calls (greedy or seeded) across requests and restarts. */
+  cache: cacheConfigSchema.default({ enabled: true }),
   tools: toolsConfigSchema.default({ code: false, webFetch: false }),
+  /** SQLite file for traces, tasks and the cache; `:memory:` keeps them for the life of the server. */
+  db: z.string().min(1).optional(),
+  /** Store every chat completion's events in the trace store (`deliberate trace ID`). */
+  trace: z.boolean().default(true),
+  tasks: tasksConfigSchema.default({ maxConcurrent: 2 }),
+  reliability: reliabilitySchema.default({
+    timeoutMs: 600_000,
+    retries: 2,
+    retryBaseDelayMs: 250,
+    retryMaxDelayMs: 5_000,
+    breaker: { failureThreshold: 5, cooldownMs: 30_000 },
+  }),
 });
 export type ServerSettings = z.output<typeof serverSettingsSchema>;
 export type ServerSettingsInput = z.input<typeof serverSettingsSchema>;
@@ -76,6 +165,9 @@ export const modelConfigSchema = z.strictObject({
   model: z.string().min(1).optional(),
   baseUrl: z.url().optional(),
   apiKey: z.string().optional(),
+  /** Served models to try in order when this one fails with an outage or its circuit is open. */
+  fallback: z.array(modelNameSchema).optional(),
+  reliability: reliabilityOverrideSchema.optional(),
 });
 export type ModelConfig = z.output<typeof modelConfigSchema>;
 
@@ -108,12 +200,35 @@ export function parseServerSettings(input: unknown): ServerSettings {
 export function parseServerConfig(input: unknown, source = "config"): ServerConfigFile {
   const parsed = serverConfigFileSchema.safeParse(input);
   if (!parsed.success) throw new UsageError(`${source}: ${describeZodError(parsed.error)}`);
-  for (const model of Object.values(parsed.data.models ?? {})) {
+  const models = parsed.data.models ?? {};
+  for (const model of Object.values(models)) {
     if (model.backend === "openai" && model.baseUrl === undefined) {
       throw new UsageError(`${source}: a model with backend "openai" needs a baseUrl`);
     }
   }
+  try {
+    checkFallbacks(
+      Object.fromEntries(Object.entries(models).map(([name, model]) => [name, model.fallback ?? []])),
+    );
+  } catch (error) {
+    throw new UsageError(`${source}: ${errorMessage(error)}`);
+  }
   return parsed.data;
+}
+
+/** Every fallback names another served model, once. Chains are not followed transitively. */
+export function checkFallbacks(fallbacks: Readonly<Record<string, readonly string[]>>): void {
+  for (const [name, chain] of Object.entries(fallbacks)) {
+    for (const other of chain) {
+      if (other === name) throw new UsageError(`models.${name}.fallback: a model cannot fall back to itself`);
+      if (!Object.hasOwn(fallbacks, other)) {
+        throw new UsageError(`models.${name}.fallback: '${other}' is not a served model`);
+      }
+    }
+    if (new Set(chain).size !== chain.length) {
+      throw new UsageError(`models.${name}.fallback: a model is named twice`);
+    }
+  }
 }
 
 /** Reads and validates `deliberate serve --config FILE`; every way it can be wrong is a UsageError. */

@@ -4,13 +4,14 @@ import {
   type ScriptedBackendOptions,
   type ScriptedResponder,
 } from "../src/backends/scripted/scripted-backend.js";
-import { type AppConfig, createApp } from "./create-app.js";
+import { type AppConfig, createApp, type DeliberateApp } from "./create-app.js";
 import { startServer } from "./start-server.js";
 
 /** Test support: an app over real loopback HTTP, with the official client pointed at it. */
 export interface TestApp {
   /** e.g. http://127.0.0.1:PORT */
   url: string;
+  app: DeliberateApp;
   /** An OpenAI client for this server; no retries, so status codes arrive as they are. */
   client(apiKey?: string): OpenAI;
   /** Raw fetch against a path of this server. */
@@ -19,13 +20,18 @@ export interface TestApp {
 }
 
 export async function startTestApp(config: AppConfig): Promise<TestApp> {
-  const server = await startServer({ app: createApp(config) });
+  const app = createApp(config);
+  const server = await startServer({ app });
   return {
     url: server.url,
+    app,
     client: (apiKey = "none") =>
       new OpenAI({ baseURL: `${server.url}/v1`, apiKey, maxRetries: 0, timeout: 10_000 }),
     fetch: (path, init) => fetch(`${server.url}${path}`, init),
-    close: () => server.close(),
+    close: async () => {
+      await server.close();
+      await app.close();
+    },
   };
 }
 

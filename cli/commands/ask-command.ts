@@ -11,12 +11,12 @@ import { createStrategy, isSingleCallStrategy, strategyNames } from "../../src/s
 import { StructuredOutputError } from "../../src/structured/structured-output-error.js";
 import { readSchemaFile } from "../../src/structured/structured-schema.js";
 import { createStructuredStrategy } from "../../src/structured/structured-strategies.js";
-import { builtInToolNames } from "../../src/tools/built-in-tools.js";
 import { addBackendOptions, type BackendFlags, loadBackend } from "../backend-options.js";
 import { createLiveView } from "../live-view.js";
 import { parseInteger, parseNumber } from "../options.js";
+import { addToolOptions, type ToolFlags, toolSettingsOf } from "../tool-options.js";
 
-interface AskOptions extends BackendFlags {
+interface AskOptions extends BackendFlags, ToolFlags {
   strategy: string;
   n?: number;
   budgetTokens?: number;
@@ -28,7 +28,6 @@ interface AskOptions extends BackendFlags {
   json?: boolean;
   system?: string;
   schema?: string;
-  tools?: string[];
   traceDb?: string;
 }
 
@@ -40,7 +39,7 @@ async function readQuestion(question: string): Promise<string> {
 }
 
 export function registerAskCommand(program: Command): void {
-  addBackendOptions(program.command("ask"))
+  const ask = addBackendOptions(program.command("ask"))
     .description("answer one question (use - to read it from stdin)")
     .argument("<question>", "the question")
     .option("-s, --strategy <name>", `how to spend compute: ${strategyNames().join(", ")}`, "direct")
@@ -72,25 +71,18 @@ export function registerAskCommand(program: Command): void {
     )
     .option("--seed <s>", "sampling seed, for reproducible answers", parseInteger("--seed", { min: 0 }))
     .option("--system <text>", "system prompt")
-    .option("--schema <file>", "answer with JSON valid under this JSON Schema (direct, sc, asc, sc-conf)")
-    .option(
-      "--tools <names>",
-      `tools the model may call, comma-separated (${builtInToolNames().join(", ")}); implies --strategy react`,
-      (value: string) =>
-        value
-          .split(",")
-          .map((name) => name.trim())
-          .filter(Boolean),
-    )
+    .option("--schema <file>", "answer with JSON valid under this JSON Schema (direct, sc, asc, sc-conf)");
+  addToolOptions(ask)
+    .option("--no-native-tools", "openai: the server has no function calling; tools go by a text protocol")
     .option("--json", "print one JSON object: answer, strategy, usage, traceId")
     .option("--trace-db <file>", "also store the trace in this database (see: deliberate trace ID --db FILE)")
     .action(async (questionArg: string, options: AskOptions, command: Command) => {
-      // Tools need a strategy that calls them: react, unless another was asked for, which is an error.
+      // Tools need a strategy that calls them: react unless another was asked for, which must use tools.
       if (options.tools !== undefined) {
         if (command.getOptionValueSource("strategy") === "default") options.strategy = "react";
-        else if (options.strategy !== "react") throw new UsageError("--tools works with --strategy react");
         if (options.schema !== undefined) throw new UsageError("--tools cannot be combined with --schema");
       }
+      const toolSettings = await toolSettingsOf(options, options.strategy);
       // A schema is checked before anything is loaded, so a bad file costs nothing.
       const schema = options.schema !== undefined ? await readSchemaFile(options.schema) : undefined;
       const strategy = schema
@@ -101,6 +93,8 @@ export function registerAskCommand(program: Command): void {
             name: options.strategy,
             ...(options.n !== undefined && { n: options.n }),
             ...(options.tools !== undefined && { tools: options.tools }),
+            ...(options.maxToolCalls !== undefined && { maxToolCalls: options.maxToolCalls }),
+            toolSettings,
           });
       const budget: Budget = {
         ...(options.budgetTokens !== undefined && { maxTokens: options.budgetTokens }),

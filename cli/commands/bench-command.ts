@@ -96,9 +96,7 @@ async function validate(flags: BenchFlags): Promise<ValidatedBench> {
   if (flags.dataset === undefined) throw new UsageError("--dataset <file> is required");
   const format = DATASET_FORMATS[flags.format];
   if (!format) {
-    throw new UsageError(
-      `unknown --format "${flags.format}" (have: ${BENCH_FORMATS.join(", ")})`,
-    );
+    throw new UsageError(`unknown --format "${flags.format}" (have: ${BENCH_FORMATS.join(", ")})`);
   }
   if (flags.strategy === undefined) {
     throw new UsageError(`--strategy is required (have: ${strategyNames().join(", ")})`);
@@ -274,11 +272,7 @@ export function registerBenchCommand(program: Command): void {
   addBackendOptions(program.command("bench"))
     .description("measure accuracy and compute of strategies on a dataset; writes results and a report")
     .option("--dataset <file>", "dataset file (JSONL; CSV for game24)")
-    .option(
-      "--format <name>",
-      `dataset format: ${BENCH_FORMATS.join(", ")}`,
-      "gsm8k",
-    )
+    .option("--format <name>", `dataset format: ${BENCH_FORMATS.join(", ")}`, "gsm8k")
     .option("--max-attempts <k>", "jsonschemabench: most generations per schema (first try plus repairs)")
     .option("--no-compare", "jsonschemabench: skip the unconstrained comparison run")
     .option("-s, --strategy <names>", `strategies, comma-separated: ${strategyNames().join(", ")}`)

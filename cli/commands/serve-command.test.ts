@@ -11,17 +11,23 @@ import {
 import { main } from "../main.js";
 import { startServe } from "./serve-command.js";
 
-/** Runs the CLI in-process, capturing what it writes to stderr. */
-async function runMain(args: string[]): Promise<{ code: number; stderr: string }> {
+/** Runs the CLI in-process, capturing what it writes to stdout and stderr. */
+async function runMain(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stderr = "";
-  const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+  let stdout = "";
+  const errSpy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
     stderr += String(chunk);
     return true;
   });
+  const outSpy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
   try {
-    return { code: await main(args), stderr };
+    return { code: await main(args), stdout, stderr };
   } finally {
-    spy.mockRestore();
+    errSpy.mockRestore();
+    outSpy.mockRestore();
   }
 }
 
@@ -75,6 +81,7 @@ describe("deliberate serve", () => {
       baseUrl: upstream.url,
       model: "upstream-m",
       port: 0,
+      db: ":memory:",
     });
     try {
       expect(handle.server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -102,7 +109,10 @@ describe("deliberate serve", () => {
         apiKeys: [{ key: "sk-file", name: "file" }],
       }),
     );
-    const handle = await startServe({ config: path }, { env: { DELIBERATE_API_KEYS: "sk-env" } });
+    const handle = await startServe(
+      { config: path, db: join(dir, "keys.db") },
+      { env: { DELIBERATE_API_KEYS: "sk-env" } },
+    );
     try {
       const url = `${handle.server.url}/v1`;
       const anonymous = new OpenAI({ baseURL: url, apiKey: "wrong", maxRetries: 0 });
@@ -118,5 +128,44 @@ describe("deliberate serve", () => {
     } finally {
       await handle.close();
     }
+  });
+
+  it("keeps traces in the --db file, readable by `deliberate trace`, and falls back per the config", async () => {
+    const db = join(dir, "traces.db");
+    const path = join(dir, "fallback.json");
+    await writeFile(
+      path,
+      JSON.stringify({
+        port: 0,
+        models: {
+          // Nothing listens on port 9: every call fails to connect, at once.
+          broken: {
+            backend: "openai",
+            baseUrl: "http://127.0.0.1:9/v1",
+            model: "gone",
+            fallback: ["small"],
+            reliability: { retries: 0 },
+          },
+          small: { backend: "openai", baseUrl: upstream.url, model: "upstream-m" },
+        },
+      }),
+    );
+    const handle = await startServe({ config: path, db });
+    let traceId: string;
+    try {
+      const client = new OpenAI({ baseURL: `${handle.server.url}/v1`, apiKey: "none", maxRetries: 0 });
+      const answer = (await client.chat.completions.create({ model: "broken", messages })) as unknown as {
+        choices: Array<{ message: { content: string } }>;
+        deliberate: { trace_id: string; reliability: { fallbacks: number; models: string[] } };
+      };
+      expect(answer.choices[0]?.message.content).toBe("Two and two make four. The answer is 4.");
+      expect(answer.deliberate.reliability).toMatchObject({ fallbacks: 1, models: ["small"] });
+      traceId = answer.deliberate.trace_id;
+    } finally {
+      await handle.close();
+    }
+    const shown = await runMain(["trace", traceId, "--db", db, "--json"]);
+    expect(shown.code).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ taskId: traceId });
   });
 });

@@ -1,16 +1,19 @@
 import { type Command, InvalidArgumentError } from "commander";
-import { createApp } from "../../server/create-app.js";
+import { createApp, type DeliberateApp, type ServedModel } from "../../server/create-app.js";
 import {
   apiKeysFromEnv,
   loadServerConfig,
   type ModelConfig,
   modelNameSchema,
   parseServerConfig,
+  reliabilityFor,
   type ServerConfigFile,
 } from "../../server/server-config.js";
 import { type RunningServer, startServer } from "../../server/start-server.js";
+import { createOpenAIBackend } from "../../src/backends/openai/openai-backend.js";
 import type { Backend } from "../../src/core/backend.js";
 import { UsageError } from "../../src/core/errors.js";
+import { defaultDatabasePath } from "../../src/store/sqlite-database.js";
 import { addBackendOptions, type BackendFlags, backendKindOf, loadBackend } from "../backend-options.js";
 import { parseInteger } from "../options.js";
 
@@ -18,13 +21,16 @@ export interface ServeOptions extends BackendFlags {
   port?: number;
   host?: string;
   config?: string;
+  /** SQLite file for traces, tasks and the cache; `:memory:` for none kept. */
+  db?: string;
 }
 
 export interface ServeHandle {
   readonly server: RunningServer;
+  readonly app: DeliberateApp;
   /** Served model names. */
   readonly models: string[];
-  /** Stops the server, then releases the backends. Idempotent. */
+  /** Stops the server, then the app (tasks, traces, database), then releases the backends. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -73,47 +79,82 @@ export async function startServe(
   const config = options.config ? await loadServerConfig(options.config) : parseServerConfig({});
   const specs = modelSpecs(config, options, context.flagsGiven ?? false);
   const { port: configPort, host: configHost, models: _models, ...settings } = config;
-  const apiKeys = [...settings.apiKeys, ...apiKeysFromEnv((context.env ?? process.env).DELIBERATE_API_KEYS)];
+  const env = context.env ?? process.env;
+  const apiKeys = [...settings.apiKeys, ...apiKeysFromEnv(env.DELIBERATE_API_KEYS)];
+  const db = options.db ?? settings.db ?? defaultDatabasePath(env);
 
   // One backend per distinct spec: the flag model's two names share one loaded model.
   const loaded = new Map<ModelConfig, Backend>();
-  const models: Record<string, Backend> = {};
+  const models: Record<string, ServedModel> = {};
   const closeBackends = async () => {
     await Promise.allSettled([...loaded.values()].map((backend) => backend.close()));
   };
+  let app: DeliberateApp | undefined;
   try {
     for (const [name, spec] of Object.entries(specs)) {
       let backend = loaded.get(spec);
       if (!backend) {
-        backend = await loadBackend({
-          backend: spec.backend,
-          ...(spec.model !== undefined && { model: spec.model }),
-          ...(spec.baseUrl !== undefined && { baseUrl: spec.baseUrl }),
-          ...(spec.apiKey !== undefined && { apiKey: spec.apiKey }),
-        });
+        backend = await openBackend(
+          spec,
+          reliabilityFor(settings.reliability, spec.reliability).timeoutMs,
+          env,
+        );
         loaded.set(spec, backend);
       }
-      models[name] = backend;
+      models[name] = {
+        backend,
+        ...(spec.fallback && { fallback: spec.fallback }),
+        ...(spec.reliability && { reliability: spec.reliability }),
+      };
     }
-    const app = createApp({ ...settings, apiKeys, models });
+    app = createApp({ ...settings, apiKeys, models, db });
     const server = await startServer({
       app,
       port: options.port ?? configPort ?? DEFAULT_PORT,
       host: options.host ?? configHost ?? "127.0.0.1",
     });
+    const opened = app;
     let closing: Promise<void> | undefined;
     return {
       server,
+      app: opened,
       models: Object.keys(models),
       close() {
-        closing ??= server.close().finally(closeBackends);
+        closing ??= server
+          .close()
+          .then(() => opened.close())
+          .finally(closeBackends);
         return closing;
       },
     };
   } catch (error) {
+    await app?.close();
     await closeBackends();
     throw error;
   }
+}
+
+/**
+ * Opens one model. An openai endpoint makes a single attempt per call: retries, timeouts and the
+ * circuit breaker are the server's reliability layer, so they are counted and reported in one place.
+ */
+async function openBackend(spec: ModelConfig, timeoutMs: number, env: NodeJS.ProcessEnv): Promise<Backend> {
+  if (spec.backend === "openai" && spec.baseUrl !== undefined) {
+    const apiKey = spec.apiKey ?? env.OPENAI_API_KEY;
+    return createOpenAIBackend({
+      baseUrl: spec.baseUrl,
+      model: spec.model ?? "default",
+      ...(apiKey !== undefined && { apiKey }),
+      maxRetries: 0,
+      timeoutMs,
+    });
+  }
+  return loadBackend({
+    backend: spec.backend,
+    ...(spec.model !== undefined && { model: spec.model }),
+    ...(spec.baseUrl !== undefined && { baseUrl: spec.baseUrl }),
+    ...(spec.apiKey !== undefined && { apiKey: spec.apiKey }),
+  });
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -134,7 +175,14 @@ export function registerServeCommand(program: Command): void {
     .description("serve strategies over an OpenAI-compatible HTTP API (/v1/chat/completions)")
     .option("-p, --port <n>", `port to listen on (default ${DEFAULT_PORT}; 0 = any free port)`, parsePort)
     .option("--host <host>", "address to listen on (default 127.0.0.1)")
-    .option("-c, --config <file>", "JSON config: models, apiKeys, defaultStrategy, limits, tools")
+    .option(
+      "-c, --config <file>",
+      "JSON config: models, apiKeys, defaultStrategy, limits, tools, reliability",
+    )
+    .option(
+      "--db <file>",
+      "SQLite file for traces, tasks and the cache (default: $DELIBERATE_DB or ~/.cache/deliberate/deliberate.db)",
+    )
     .action(async (options: ServeOptions, command: Command) => {
       const flagsGiven = ["model", "backend", "baseUrl", "apiKey"].some(
         (name) => command.getOptionValueSource(name) === "cli",

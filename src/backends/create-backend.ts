@@ -16,6 +16,11 @@ export interface BackendConfig {
   /** openai: endpoint base URL, e.g. http://localhost:8000/v1. */
   baseUrl?: string;
   apiKey?: string;
+  /**
+   * openai: whether the server does native function calling (default true). False for servers
+   * without it, so tool-using strategies use a text protocol; not settable for llama, which has it.
+   */
+  nativeTools?: boolean;
   pricing?: Pricing;
   /** llama: tokens per sequence. */
   contextSize?: number;
@@ -36,9 +41,13 @@ export async function createBackend(config: BackendConfig = {}): Promise<Backend
       model: config.model ?? "default",
       ...(config.apiKey !== undefined && { apiKey: config.apiKey }),
       ...(config.pricing !== undefined && { pricing: config.pricing }),
+      ...(config.nativeTools !== undefined && { tools: config.nativeTools }),
     });
   }
   if (kind !== "llama") throw new UsageError(`unknown backend "${kind}" (use ${BACKEND_KINDS.join(" or ")})`);
+  // The embedded backend always has native tools; a strategy option (react's protocol) picks text instead.
+  if (config.nativeTools === false)
+    throw new UsageError("turning native tools off is for the openai backend");
   const resolved = await resolveModel(config.model ?? "default", {
     ...(config.onFetchProgress && { onProgress: config.onFetchProgress }),
     ...(config.signal && { signal: config.signal }),

@@ -41,7 +41,12 @@ export interface TaskResult extends StrategyResult {
   traceId: string;
 }
 
-export const newTaskId = (): string => `task_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+/**
+ * `task_` + the creation time (ms, hex) + 8 random hex digits. Ids that grow with time keep trace
+ * inserts at the end of the store's indexes, which costs under half of what random ids cost.
+ */
+export const newTaskId = (): string =>
+  `task_${Date.now().toString(16).padStart(12, "0")}${randomUUID().replaceAll("-", "").slice(0, 8)}`;
 
 /** A request is replayable from cache only if it is deterministic: greedy, or sampled with a fixed seed. */
 const isDeterministic = (request: GenerateRequest): boolean =>

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   applyGame24Step,
   describeGame24,
+  finalStepTo24,
   type Game24State,
   game24Task,
   readGame24Proposals,
@@ -39,6 +40,21 @@ describe("Game of 24 task", () => {
     ]);
     expect(game24Task.isTerminal(state)).toBe(true);
     expect(game24Task.exactCheck?.(state)).toEqual({ solved: true, answer: "8 / (3 - (8 / 3))" });
+  });
+
+  it("finds the last step's operation exactly, and none when two numbers cannot make 24", () => {
+    const twoLeft = play("3 3 8 8", ["8 / 3 = 8/3 (left: 3 8 8/3)", "3 - 8/3 = 1/3 (left: 1/3 8)"]);
+    const step = finalStepTo24(twoLeft);
+    expect(step).toBe("8 / 1/3 = 24");
+    const done = applyGame24Step(twoLeft, step as string);
+    expect(done.ok && game24Task.exactCheck?.(done.state)).toEqual({
+      solved: true,
+      answer: "8 / (3 - (8 / 3))",
+    });
+    expect(
+      finalStepTo24(play("3 3 8 8", ["3 + 3 = 6 (left: 6 8 8)", "8 + 8 = 16 (left: 6 16)"])),
+    ).toBeUndefined();
+    expect(finalStepTo24(start("3 3 8 8"))).toBeUndefined();
   });
 
   it("takes rounded decimals for fractions but keeps the exact value", () => {

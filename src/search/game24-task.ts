@@ -8,6 +8,7 @@ import {
   add,
   denotes,
   div,
+  equals,
   formatRational,
   mul,
   type Rational,
@@ -195,8 +196,41 @@ export function readGame24Proposals(text: string, limit: number): Proposal[] {
   return proposals;
 }
 
+const TWENTY_FOUR = rational(24);
+
+/**
+ * The step line of one operation on the last two numbers that makes 24, if any: at most six exact
+ * operations, the arithmetic of the final step rather than a search.
+ */
+export function finalStepTo24(state: Game24State): string | undefined {
+  const [a, b] = state.items;
+  if (!a || !b || state.items.length !== 2) return undefined;
+  for (const [x, y] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    for (const op of ["+", "-", "*", "/"] as const) {
+      const r = apply(x.value, op, y.value);
+      if (r && equals(r, TWENTY_FOUR))
+        return `${formatRational(x.value)} ${op} ${formatRational(y.value)} = 24`;
+    }
+  }
+  return undefined;
+}
+
+export interface Game24SearchOptions extends ModelSearchOptions {
+  /**
+   * With two numbers left, do the final step's arithmetic exactly instead of asking the model: the
+   * state is worth 1 if one operation makes 24 (and that step is the only proposal), else 0. It is
+   * what a calculator would do for the last operation, not a search; the model still proposes and
+   * values every earlier step, which is where the puzzle is decided. Default true.
+   */
+  exactLastStep?: boolean;
+}
+
 /** The model side of Game of 24: ToT's propose and value prompts. */
-export function game24SearchConfig(options: ModelSearchOptions = {}): SearchConfig<Game24State> {
+export function game24SearchConfig(options: Game24SearchOptions = {}): SearchConfig<Game24State> {
+  const exactLastStep = options.exactLastStep ?? true;
   const temperature = options.temperature ?? 0.7;
   const valueSamples = Math.max(1, options.valueSamples ?? 1);
   const nextSeed = seedSequence(options.seed);
@@ -205,13 +239,18 @@ export function game24SearchConfig(options: ModelSearchOptions = {}): SearchConf
 
   return {
     async propose(ctx: StrategyContext, state: Game24State, k: number): Promise<Proposal[]> {
+      if (exactLastStep && state.items.length === 2) {
+        const step = finalStepTo24(state);
+        return step ? [{ thought: step, action: step }] : [];
+      }
       const seed = nextSeed();
       const result = await ctx.generate(
         {
           messages: game24ProposeMessages(describeGame24(state)),
           temperature,
           ...(seed !== undefined && { seed }),
-          maxTokens: 200,
+          // Eight step lines take about 100 tokens; past that a small model rambles.
+          maxTokens: 120,
           stop: ["Input:"],
           n: 1,
         },
@@ -223,6 +262,7 @@ export function game24SearchConfig(options: ModelSearchOptions = {}): SearchConf
     async evaluate(ctx: StrategyContext, states: readonly Game24State[]): Promise<number[]> {
       return Promise.all(
         states.map((state) => {
+          if (exactLastStep && state.items.length === 2) return Promise.resolve(finalStepTo24(state) ? 1 : 0);
           const numbers = describeGame24(state);
           let value = values.get(numbers);
           if (!value) {

@@ -62,17 +62,32 @@ const toSummary = (row: TraceRow): TraceSummary => ({
   error: row.error_code === null ? undefined : { code: row.error_code, message: row.error_message ?? "" },
 });
 
+/** What one batch says about one task's summary row; null where the batch says nothing. */
+interface SummaryDelta {
+  taskId: string;
+  firstTime: number;
+  lastTime: number;
+  count: number;
+  lastSeq: number;
+  strategy: string | null;
+  input: string | null;
+  model: string | null;
+  endedAt: number | null;
+  answer: string | null;
+  /** Final usage when the batch holds task.end, else the latest budget report. */
+  usage: string | null;
+  budgetExhausted: number | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+}
+
 /**
  * Append-only store of task event streams. Events are written as JSON keyed by (task, seq), and a
  * summary row per task is updated in the same transaction so listing traces never scans events.
  */
 export class TraceStore {
   private readonly insertEvent;
-  private readonly touchTrace;
-  private readonly startTrace;
-  private readonly endTrace;
-  private readonly failTrace;
-  private readonly reportUsage;
+  private readonly upsertSummary;
   private readonly selectEvents;
   private readonly selectTrace;
   private readonly selectRecent;
@@ -82,26 +97,30 @@ export class TraceStore {
     this.insertEvent = db.prepare<[string, number, string]>(
       "INSERT INTO trace_events (task_id, seq, data) VALUES (?, ?, ?)",
     );
-    this.touchTrace = db.prepare<[{ taskId: string; time: number; count: number; lastSeq: number }]>(
-      `INSERT INTO traces (task_id, created_at, updated_at, event_count, last_seq)
-       VALUES (@taskId, @time, @time, @count, @lastSeq)
+    // One statement per task per batch: the batch's facts are folded in JS first (a run's events
+    // usually arrive in one or two batches, so this is most of the cost of tracing it).
+    // A budget report never overwrites the final usage of a task that has ended.
+    this.upsertSummary = db.prepare<[SummaryDelta]>(
+      `INSERT INTO traces (task_id, strategy, input, model, created_at, updated_at, ended_at, event_count,
+         last_seq, answer, usage, budget_exhausted, error_code, error_message)
+       VALUES (@taskId, @strategy, @input, @model, @firstTime, @lastTime, @endedAt, @count,
+         @lastSeq, @answer, @usage, @budgetExhausted, @errorCode, @errorMessage)
        ON CONFLICT (task_id) DO UPDATE SET
+         strategy = coalesce(excluded.strategy, strategy),
+         input = coalesce(excluded.input, input),
+         model = coalesce(excluded.model, model),
          updated_at = max(updated_at, excluded.updated_at),
+         ended_at = coalesce(excluded.ended_at, ended_at),
          event_count = event_count + excluded.event_count,
-         last_seq = max(last_seq, excluded.last_seq)`,
-    );
-    this.startTrace = db.prepare<[string, string, string, string]>(
-      "UPDATE traces SET strategy = ?, input = ?, model = ? WHERE task_id = ?",
-    );
-    this.endTrace = db.prepare<[number, string, string, number, string]>(
-      "UPDATE traces SET ended_at = ?, answer = ?, usage = ?, budget_exhausted = ? WHERE task_id = ?",
-    );
-    this.failTrace = db.prepare<[number, string, string, string]>(
-      "UPDATE traces SET ended_at = ?, error_code = ?, error_message = ? WHERE task_id = ?",
-    );
-    // budget_exhausted is set by task.end, whose final usage a budget report must not overwrite.
-    this.reportUsage = db.prepare<[string, string]>(
-      "UPDATE traces SET usage = ? WHERE task_id = ? AND budget_exhausted IS NULL",
+         last_seq = max(last_seq, excluded.last_seq),
+         answer = coalesce(excluded.answer, answer),
+         usage = CASE
+           WHEN excluded.budget_exhausted IS NOT NULL THEN excluded.usage
+           WHEN budget_exhausted IS NULL THEN coalesce(excluded.usage, usage)
+           ELSE usage END,
+         budget_exhausted = coalesce(excluded.budget_exhausted, budget_exhausted),
+         error_code = coalesce(excluded.error_code, error_code),
+         error_message = coalesce(excluded.error_message, error_message)`,
     );
     this.selectEvents = db.prepare<[string, number, number], { seq: number; data: string }>(
       "SELECT seq, data FROM trace_events WHERE task_id = ? AND seq >= ? ORDER BY seq LIMIT ?",
@@ -124,42 +143,51 @@ export class TraceStore {
   }
 
   private write(events: readonly DeliberateEvent[]): void {
-    // The summary row is touched once per task per batch, not once per event.
-    const touched = new Map<string, { time: number; count: number; lastSeq: number; used?: Usage }>();
+    const deltas = new Map<string, SummaryDelta>();
     for (const event of events) {
       const { taskId, seq, ...rest } = event;
-      let t = touched.get(taskId);
-      if (!t) {
-        // The row must exist before the header updates below can land on it.
-        this.touchTrace.run({ taskId, time: event.time, count: 0, lastSeq: seq });
-        t = { time: event.time, count: 0, lastSeq: seq };
-        touched.set(taskId, t);
+      let d = deltas.get(taskId);
+      if (!d) {
+        d = {
+          taskId,
+          firstTime: event.time,
+          lastTime: event.time,
+          count: 0,
+          lastSeq: seq,
+          strategy: null,
+          input: null,
+          model: null,
+          endedAt: null,
+          answer: null,
+          usage: null,
+          budgetExhausted: null,
+          errorCode: null,
+          errorMessage: null,
+        };
+        deltas.set(taskId, d);
       }
-      t.time = Math.max(t.time, event.time);
-      t.count++;
-      t.lastSeq = Math.max(t.lastSeq, seq);
+      d.lastTime = Math.max(d.lastTime, event.time);
+      d.count++;
+      d.lastSeq = Math.max(d.lastSeq, seq);
       this.insertEvent.run(taskId, seq, JSON.stringify(rest));
       if (event.type === "task.start") {
-        this.startTrace.run(event.strategy, event.input, event.model, taskId);
+        d.strategy = event.strategy;
+        d.input = event.input;
+        d.model = event.model;
       } else if (event.type === "task.end") {
-        t.used = undefined;
-        this.endTrace.run(
-          event.time,
-          event.answer,
-          JSON.stringify(event.usage),
-          event.budgetExhausted ? 1 : 0,
-          taskId,
-        );
+        d.endedAt = event.time;
+        d.answer = event.answer;
+        d.usage = JSON.stringify(event.usage);
+        d.budgetExhausted = event.budgetExhausted ? 1 : 0;
       } else if (event.type === "error" && !event.recovered) {
-        this.failTrace.run(event.time, event.code, event.message, taskId);
-      } else if (event.type === "budget") {
-        t.used = event.used;
+        d.endedAt = event.time;
+        d.errorCode = event.code;
+        d.errorMessage = event.message;
+      } else if (event.type === "budget" && d.budgetExhausted === null) {
+        d.usage = JSON.stringify(event.used);
       }
     }
-    for (const [taskId, t] of touched) {
-      this.touchTrace.run({ taskId, time: t.time, count: t.count, lastSeq: t.lastSeq });
-      if (t.used) this.reportUsage.run(JSON.stringify(t.used), taskId);
-    }
+    for (const d of deltas.values()) this.upsertSummary.run(d);
   }
 
   /** A task's events in seq order, from `fromSeq` on, at most `limit` of them. */

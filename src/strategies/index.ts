@@ -26,6 +26,7 @@ export {
   registerStrategy,
   type StrategySpec,
   strategyNames,
+  strategyUsesTools,
 } from "./registry.js";
 export {
   type Critique,

@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createOpenAIBackend } from "../backends/openai/openai-backend.js";
-import { createScriptedBackend, type ScriptedTurn } from "../backends/scripted/scripted-backend.js";
+import {
+  createScriptedBackend,
+  type ScriptedReply,
+  type ScriptedTurn,
+} from "../backends/scripted/scripted-backend.js";
 import type { DeliberateEvent } from "../core/event.js";
 import { userMessage } from "../core/message.js";
 import { runStrategy } from "../runtime/task-context.js";
@@ -141,6 +145,31 @@ describe("react", () => {
     expect(typeof createStrategy({ name: "react", tools: ["calculator", "code"] })).toBe("function");
     expect(() => createStrategy({ name: "react", tools: ["shell"] })).toThrow(/unknown tool "shell"/);
     expect(() => createStrategy({ name: "react", tools: ["web-fetch"] })).toThrow(/needs configuration/);
+    expect(() => createStrategy({ name: "cot", tools: ["calculator"] })).toThrow(/does not call tools/);
+    expect(() => createStrategy({ name: "react", maxToolCalls: 0 })).toThrow(/maxToolCalls/);
+    expect(
+      typeof createStrategy({
+        name: "pipeline",
+        tools: ["search", "web-fetch"],
+        toolSettings: { search: { directory: "." }, webFetch: { allowHosts: ["example.org"] } },
+      }),
+    ).toBe("function");
+  });
+
+  it("stops after maxToolCalls when built from the registry", async () => {
+    const backend = createScriptedBackend({
+      respond: ({ prompt }) =>
+        prompt.includes("used all your tool calls")
+          ? "Final Answer: 5"
+          : 'Action: calculator\nAction Input: {"expression": "2 + 3"}',
+    });
+    const result = await runStrategy(
+      createStrategy({ name: "react", maxToolCalls: 2 }),
+      { messages: [userMessage("2 + 3?")] },
+      { backend },
+    );
+    expect(result.answer).toBe("5");
+    expect(result.usage.calls).toBe(3);
   });
 });
 
@@ -325,5 +354,88 @@ describe("react with native function calling", () => {
       await backend.close();
       await server.close();
     }
+  });
+});
+
+describe("react falling back to the text protocol", () => {
+  /** Answers in the text protocol; a server in front of it may refuse `tools`. */
+  const textModel = ({ request }: ScriptedTurn) => {
+    const observed = request.messages?.at(-1)?.content.match(/^Observation: (\d+)/)?.[1];
+    return observed
+      ? `Final Answer: ${observed}`
+      : 'Action: calculator\nAction Input: {"expression": "17 * 23"}';
+  };
+
+  async function withServer(
+    options: Omit<Parameters<typeof startOpenAICompatibleServer>[0], "backend">,
+    respond: (turn: ScriptedTurn) => ScriptedReply,
+    run: (backend: ReturnType<typeof createOpenAIBackend>, requests: () => number) => Promise<void>,
+  ): Promise<void> {
+    const server = await startOpenAICompatibleServer({
+      backend: createScriptedBackend({ respond }),
+      ...options,
+    });
+    const backend = createOpenAIBackend({ baseUrl: server.url, model: "scripted" });
+    try {
+      await run(backend, () => server.requests);
+    } finally {
+      await backend.close();
+      await server.close();
+    }
+  }
+
+  it.each([400, 422] as const)(
+    "switches to text for the rest of the run when the server refuses tools with %i",
+    async (status) => {
+      await withServer(
+        { rejectTools: { status, message: "tools are not supported" } },
+        textModel,
+        async (backend, requests) => {
+          const events: DeliberateEvent[] = [];
+          const result = await runStrategy(
+            react({ tools: [calculatorTool] }),
+            { messages: [userMessage("What is 17 * 23?")] },
+            { backend, onEvent: (e) => events.push(e) },
+          );
+          expect(result.details.protocol).toBe("text");
+          expect(result.answer).toBe("391");
+          // The refused request costs nothing; the text protocol's two calls are charged.
+          expect(result.usage.calls).toBe(2);
+          expect(requests()).toBe(3);
+          expect(events.filter((e) => e.type === "error")).toEqual([
+            expect.objectContaining({
+              recovered: true,
+              code: "backend_http",
+              message: expect.stringMatching(/native tool calls refused \(\d{3} tools are not supported\)/),
+            }),
+          ]);
+        },
+      );
+    },
+  );
+
+  it("does not fall back when native was asked for, nor after a native turn succeeded", async () => {
+    await withServer({ rejectTools: true }, textModel, async (backend) => {
+      await expect(
+        runStrategy(
+          react({ tools: [calculatorTool], protocol: "native" }),
+          { messages: [userMessage("?")] },
+          { backend },
+        ),
+      ).rejects.toThrow(/400 tools param requires --jinja flag/);
+    });
+    const caller = ({ request }: ScriptedTurn) =>
+      request.messages?.at(-1)?.role === "tool"
+        ? "done"
+        : { toolCalls: [{ name: "calculator", arguments: { expression: "1 + 1" } }] };
+    await withServer(
+      { faults: { byRequest: { 2: { type: "status", status: 400 } } } },
+      caller,
+      async (backend) => {
+        await expect(
+          runStrategy(react({ tools: [calculatorTool] }), { messages: [userMessage("?")] }, { backend }),
+        ).rejects.toThrow(/400/);
+      },
+    );
   });
 });

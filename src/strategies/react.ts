@@ -1,7 +1,7 @@
 import type { AnswerFormat } from "../answers/answer-format.js";
 import { numericFormat } from "../answers/numeric-format.js";
 import type { GenerateResult } from "../core/backend.js";
-import { UsageError } from "../core/errors.js";
+import { BackendError, errorMessage, UsageError } from "../core/errors.js";
 import { type ChatMessage, toolMessage } from "../core/message.js";
 import type { Strategy, StrategyContext, StrategyInput, StrategyResult } from "../core/strategy.js";
 import type { AnyTool } from "../tools/tool.js";
@@ -18,7 +18,8 @@ export interface ReactOptions {
   maxObservationChars?: number;
   /**
    * How the model calls tools: "native" through the backend's function calling, "text" through the
-   * Thought / Action protocol in the prompt, "auto" (default) native where the backend has it.
+   * Thought / Action protocol in the prompt, "auto" (default) native where the backend has it, and
+   * text for the rest of the run if the server refuses the first native request (400/422).
    */
   protocol?: "native" | "text" | "auto";
 }
@@ -137,6 +138,8 @@ interface Loop {
   transcript: string[];
   completionTokens: number;
   forcedToAnswer: boolean;
+  /** Model calls answered so far. */
+  turns: number;
 }
 
 /**
@@ -156,7 +159,7 @@ export function react(options: ReactOptions): Strategy<StrategyInput, ReactResul
   const protocolOption = options.protocol ?? "auto";
 
   return async (ctx, input) => {
-    const protocol =
+    let protocol =
       protocolOption === "auto" ? (ctx.backend.capabilities.tools ? "native" : "text") : protocolOption;
     const loop: Loop = {
       toolbox,
@@ -167,9 +170,28 @@ export function react(options: ReactOptions): Strategy<StrategyInput, ReactResul
       transcript: [],
       completionTokens: 0,
       forcedToAnswer: false,
+      turns: 0,
     };
-    const finalText =
-      protocol === "native" ? await runNative(ctx, input, loop) : await runText(ctx, input, loop);
+    let finalText: string;
+    if (protocol === "native") {
+      try {
+        finalText = await runNative(ctx, input, loop);
+      } catch (error) {
+        // A server that says it does function calling but refuses `tools` (llama.cpp without --jinja,
+        // vLLM without a tool parser) fails on the very first request; nothing is lost by starting over.
+        if (protocolOption !== "auto" || loop.turns > 0 || !refusesRequest(error)) throw error;
+        ctx.emit({
+          type: "error",
+          message: `native tool calls refused (${errorMessage(error)}); using the text protocol`,
+          code: error.code,
+          recovered: true,
+        });
+        protocol = "text";
+        finalText = await runText(ctx, input, loop);
+      }
+    } else {
+      finalText = await runText(ctx, input, loop);
+    }
 
     const { transcript, steps, forcedToAnswer } = loop;
     const extracted = format.extract(finalText) ?? format.extract(transcript.at(-1) ?? "");
@@ -287,7 +309,12 @@ async function runNative(ctx: StrategyContext, input: StrategyInput, loop: Loop)
   }
 }
 
+/** An HTTP 400/422: the server understood the request and will not serve it as sent. */
+const refusesRequest = (error: unknown): error is BackendError =>
+  error instanceof BackendError && error.kind === "http" && (error.status === 400 || error.status === 422);
+
 function readReply(result: GenerateResult, loop: Loop): string {
+  loop.turns++;
   loop.completionTokens += result.completions[0]?.completionTokens ?? 0;
   return (result.completions[0]?.text ?? "").trim();
 }

@@ -2,7 +2,7 @@ import type { AnswerFormat } from "../answers/answer-format.js";
 import { numericFormat } from "../answers/numeric-format.js";
 import { UsageError } from "../core/errors.js";
 import type { Strategy } from "../core/strategy.js";
-import { builtInTools } from "../tools/built-in-tools.js";
+import { builtInTools, type ToolSettings } from "../tools/built-in-tools.js";
 import { llmJudgeVerifier } from "../verifiers/llm-judge-verifier.js";
 import { bestOfN } from "./best-of-n.js";
 import { cot } from "./cot.js";
@@ -22,8 +22,12 @@ export interface StrategySpec {
   /** Samples (self-consistency) or candidates (best-of-n). */
   n?: number;
   format?: AnswerFormat;
-  /** Built-in tools a tool-using strategy (react) may call, by name; default calculator. */
+  /** Built-in tools a tool-using strategy (react, pipeline) may call, by name; default calculator. */
   tools?: string[];
+  /** Settings for the tools that need them (search's folder, web-fetch's allow-list). */
+  toolSettings?: ToolSettings;
+  /** react: most tool calls before the model must answer (its maxIterations). */
+  maxToolCalls?: number;
 }
 
 interface RegisteredStrategy {
@@ -32,6 +36,8 @@ interface RegisteredStrategy {
   singleCall?: boolean;
   /** Reads `n` (samples or candidates); others ignore it. */
   usesN?: boolean;
+  /** Calls the tools named in `tools`; giving tools to any other strategy is a usage error. */
+  usesTools?: boolean;
   create: (spec: Required<Pick<StrategySpec, "format">> & StrategySpec) => Strategy;
 }
 
@@ -120,7 +126,13 @@ const registry = new Map<string, RegisteredStrategy>([
     {
       description:
         "ReAct: Thought / Action / Observation with tools (default calculator) until a Final Answer",
-      create: ({ format, tools }) => react({ format, tools: builtInTools(tools ?? ["calculator"]) }),
+      usesTools: true,
+      create: ({ format, tools, toolSettings, maxToolCalls }) =>
+        react({
+          format,
+          tools: builtInTools(tools ?? ["calculator"], toolSettings),
+          ...(maxToolCalls !== undefined && { maxIterations: maxToolCalls }),
+        }),
     },
   ],
   [
@@ -136,7 +148,9 @@ const registry = new Map<string, RegisteredStrategy>([
     {
       description:
         "roles: router, planner (JSON plan), executor (tools, default calculator), critic, synthesizer",
-      create: ({ format, tools }) => rolePipeline({ format, tools: builtInTools(tools ?? ["calculator"]) }),
+      usesTools: true,
+      create: ({ format, tools, toolSettings }) =>
+        rolePipeline({ format, tools: builtInTools(tools ?? ["calculator"], toolSettings) }),
     },
   ],
   [
@@ -172,19 +186,23 @@ export const strategyNames = (): string[] => [...registry.keys()];
 /** Whether the named strategy reads `n`, so runs with different n measure different things. */
 export const strategyUsesN = (name: string): boolean => registry.get(name)?.usesN === true;
 
+/** Whether the named strategy calls the tools it is given (`StrategySpec.tools`). */
+export const strategyUsesTools = (name: string): boolean => registry.get(name)?.usesTools === true;
+
 /** Whether the named strategy makes exactly one model call. */
 export const isSingleCallStrategy = (name: string): boolean => registry.get(name)?.singleCall === true;
 
 export const describeStrategies = (): Array<{ name: string; description: string }> =>
   [...registry.entries()].map(([name, r]) => ({ name, description: r.description }));
 
-/** Adds a named strategy (also for users' own strategies). */
+/** Adds a named strategy (also for users' own strategies); `traits` says which knobs it reads. */
 export function registerStrategy(
   name: string,
   description: string,
   create: RegisteredStrategy["create"],
+  traits: Pick<RegisteredStrategy, "singleCall" | "usesN" | "usesTools"> = {},
 ): void {
-  registry.set(name, { description, create });
+  registry.set(name, { ...traits, description, create });
 }
 
 /** Builds a configured strategy from its name and knobs. */
@@ -193,6 +211,13 @@ export function createStrategy(spec: StrategySpec): Strategy {
   if (!entry) throw new UsageError(`unknown strategy "${spec.name}" (have: ${strategyNames().join(", ")})`);
   if (spec.n !== undefined && (!Number.isInteger(spec.n) || spec.n < 1)) {
     throw new UsageError(`n must be a whole number ≥ 1, got ${spec.n}`);
+  }
+  if (spec.tools !== undefined && !entry.usesTools) {
+    const users = strategyNames().filter(strategyUsesTools);
+    throw new UsageError(`strategy "${spec.name}" does not call tools (use: ${users.join(", ")})`);
+  }
+  if (spec.maxToolCalls !== undefined && (!Number.isInteger(spec.maxToolCalls) || spec.maxToolCalls < 1)) {
+    throw new UsageError(`maxToolCalls must be a whole number ≥ 1, got ${spec.maxToolCalls}`);
   }
   return entry.create({ ...spec, format: spec.format ?? numericFormat });
 }

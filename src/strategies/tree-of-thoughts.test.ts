@@ -66,7 +66,7 @@ describe("tree of thoughts on Game of 24", () => {
       task: "game24",
       algorithm: "beam",
       solved: true,
-      path: ["8 / 3 = 2.67 (left: 2.67 3 8)", "3 - 8/3 = 1/3 (left: 1/3 8)", "8 / 1/3 = 24 (left: 24)"],
+      path: ["8 / 3 = 2.67 (left: 2.67 3 8)", "3 - 8/3 = 1/3 (left: 1/3 8)", "8 / 1/3 = 24"],
     });
 
     // Steps with wrong arithmetic or unknown numbers are pruned nodes with reasons; junk lines are skipped.

@@ -1,3 +1,4 @@
+import { answerFormats } from "../answers/index.js";
 import type { GenerationParams } from "../core/backend.js";
 import type { Budget } from "../core/budget.js";
 import { UsageError } from "../core/errors.js";
@@ -18,6 +19,12 @@ export interface TaskRequest {
   budget?: Budget;
   /** Model to run on; the caller's backend lookup decides what names mean. */
   model?: string;
+  /** Answer format for strategies that extract an answer (numeric, choice, exact, json). */
+  format?: string;
+  /** false: neither read nor fill the generation cache for this task. */
+  cache?: boolean;
+  /** Who submitted it, as the transport names them (e.g. an API key's name); not read by the manager. */
+  owner?: string;
 }
 
 const ROLES: readonly ChatRole[] = ["system", "user", "assistant", "tool"];
@@ -32,7 +39,7 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
  */
 export function parseTaskRequest(value: unknown): TaskRequest {
   if (!isObject(value)) throw new UsageError("a task request must be a JSON object");
-  const { strategy, n, messages, params, budget, model } = value;
+  const { strategy, n, messages, params, budget, model, format, cache, owner } = value;
   if (typeof strategy !== "string" || !strategyNames().includes(strategy)) {
     throw new UsageError(`strategy must be one of: ${strategyNames().join(", ")}`);
   }
@@ -62,6 +69,11 @@ export function parseTaskRequest(value: unknown): TaskRequest {
     }
   }
   if (model !== undefined && typeof model !== "string") throw new UsageError("model must be a string");
+  if (format !== undefined && !(typeof format === "string" && Object.hasOwn(answerFormats, format))) {
+    throw new UsageError(`format must be one of: ${Object.keys(answerFormats).join(", ")}`);
+  }
+  if (cache !== undefined && typeof cache !== "boolean") throw new UsageError("cache must be a boolean");
+  if (owner !== undefined && typeof owner !== "string") throw new UsageError("owner must be a string");
   // Only known fields are kept: the request is stored and re-run as is.
   return {
     strategy,
@@ -70,5 +82,8 @@ export function parseTaskRequest(value: unknown): TaskRequest {
     ...(params !== undefined && { params: params as GenerationParams }),
     ...(budget !== undefined && { budget: budget as Budget }),
     ...(model !== undefined && { model }),
+    ...(format !== undefined && { format: format as string }),
+    ...(cache !== undefined && { cache }),
+    ...(owner !== undefined && { owner }),
   };
 }

@@ -1,3 +1,4 @@
+import { answerFormatByName } from "../answers/index.js";
 import type { Backend } from "../core/backend.js";
 import type { GenerationCache } from "../core/cache.js";
 import type { Strategy, StrategyInput } from "../core/strategy.js";
@@ -27,6 +28,7 @@ export function createTaskResolver(options: TaskResolverOptions): TaskResolver {
     const strategy = createStrategy({
       name: request.strategy,
       ...(request.n !== undefined && { n: request.n }),
+      ...(request.format !== undefined && { format: answerFormatByName(request.format) }),
     });
     const backend = await options.backend(request.model);
     return {
@@ -36,7 +38,7 @@ export function createTaskResolver(options: TaskResolverOptions): TaskResolver {
         backend,
         strategyName: request.strategy,
         ...(request.budget !== undefined && { budget: request.budget }),
-        ...(options.cache !== undefined && { cache: options.cache }),
+        ...(options.cache !== undefined && request.cache !== false && { cache: options.cache }),
       },
     };
   };

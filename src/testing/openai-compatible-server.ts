@@ -40,6 +40,11 @@ export interface OpenAICompatibleServerOptions {
   ignoreN?: boolean;
   /** Never put usage in streams, like servers that ignore `stream_options.include_usage`. */
   omitStreamUsage?: boolean;
+  /**
+   * Behave like a server without function calling (llama.cpp server without --jinja): a chat request
+   * that declares `tools` is answered 400 (or the given status) instead of being served.
+   */
+  rejectTools?: boolean | { status?: 400 | 422; message?: string };
 }
 
 export interface OpenAICompatibleServer {
@@ -145,6 +150,11 @@ export async function startOpenAICompatibleServer(
     let parsed: ParsedRequest;
     try {
       parsed = parseRequest(route.endpoint, rawBody, options.ignoreN ?? false);
+      if (options.rejectTools && parsed.generate.tools) {
+        const { status = 400, message = "tools param requires --jinja flag" } =
+          options.rejectTools === true ? {} : options.rejectTools;
+        throw new ClientError(status, message, "tools");
+      }
     } catch (error) {
       if (!(error instanceof ClientError)) throw error;
       sendError(res, error.status, error.message, {}, error.param);

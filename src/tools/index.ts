@@ -1,4 +1,4 @@
-export { builtInToolNames, builtInTools } from "./built-in-tools.js";
+export { builtInToolNames, builtInTools, type ToolSettings } from "./built-in-tools.js";
 export { calculatorTool, MAX_EXPRESSION_LENGTH } from "./calculator/calculator-tool.js";
 export {
   DEFAULT_SANDBOX_LIMITS,

@@ -343,4 +343,28 @@ describe("openai-compatible test server: tool calls seen by the official openai 
     });
     expect(badCall.status).toBe(400);
   });
+
+  it("can play a server without function calling: requests with tools get 400, others are served", async () => {
+    const server = await startOpenAICompatibleServer({
+      backend: createScriptedBackend({ respond: ["plain"] }),
+      rejectTools: true,
+    });
+    servers.push(server);
+    const post = (body: Json) =>
+      fetch(`${server.url}/chat/completions`, {
+        method: "POST",
+        body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "x" }], ...body }),
+      });
+    const refused = await post({ tools });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({
+      error: { message: "tools param requires --jinja flag", param: "tools" },
+    });
+    expect((await post({})).status).toBe(200);
+    const backend = openai(server.url);
+    await expect(backend.generate({ messages: ASK, tools: [WEATHER] })).rejects.toMatchObject({
+      kind: "http",
+      status: 400,
+    });
+  });
 });

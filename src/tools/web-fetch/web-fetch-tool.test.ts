@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScriptedBackend } from "../../backends/scripted/scripted-backend.js";
@@ -131,6 +131,38 @@ describe("web-fetch tool", () => {
       expect.stringMatching(/default ports/),
     ]);
     expect(hits).toBe(0);
+  });
+
+  it("runs every check before a replaced connect, which only ever sees targets that passed", async () => {
+    const seen: string[] = [];
+    const tool = createWebFetchTool({
+      allowHosts: ["docs.example.org", "127.0.0.1"],
+      resolve: publicDns,
+      // Test double for the connection: answers from the loopback server whatever the target.
+      connect: (target, signal) =>
+        new Promise((resolve, reject) => {
+          seen.push(`${target.url.href} via ${target.address.address}`);
+          const req = request(`http://127.0.0.1:${port}${target.url.pathname}`, { signal }, resolve);
+          req.on("error", reject);
+          req.end();
+        }),
+    });
+    const before = hits;
+    const outcomes: ToolOutcome[] = [];
+    await runStrategy(
+      async (ctx) => {
+        for (const url of ["http://127.0.0.1/", "http://evil.example.com/", "http://docs.example.org/a"]) {
+          outcomes.push(await callTool(ctx, tool, { url }));
+        }
+        return { answer: "", strategy: "test", budgetExhausted: false };
+      },
+      { messages: [userMessage("?")] },
+      { backend: createScriptedBackend() },
+    );
+    expect(outcomes.map((o) => o.ok)).toEqual([false, false, true]);
+    expect(seen).toEqual(["http://docs.example.org/a via 93.184.215.14"]);
+    expect(outcomes[2]).toMatchObject({ output: { text: "secret from a loopback service", status: 200 } });
+    expect(hits - before).toBe(1);
   });
 
   it("turns HTML into readable text", () => {

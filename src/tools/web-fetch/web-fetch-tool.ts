@@ -22,6 +22,11 @@ export interface WebFetchToolOptions {
   maxRedirects?: number;
   /** DNS resolution; replaceable for tests. */
   resolve?: (hostname: string) => Promise<LookupAddress[]>;
+  /**
+   * Sends the GET for a target that passed every check; replaceable for tests (e.g. to answer from a
+   * local server). The checks themselves always run. Default: connect to the checked address.
+   */
+  connect?: (target: CheckedTarget, signal: AbortSignal) => Promise<IncomingMessage>;
 }
 
 export interface WebFetchOutput {
@@ -149,6 +154,7 @@ export function createWebFetchTool(options: WebFetchToolOptions): Tool<{ url: st
   const maxBytes = options.maxBytes ?? 200_000;
   const maxRedirects = options.maxRedirects ?? 3;
   const resolve = options.resolve ?? ((hostname: string) => lookup(hostname, { all: true, verbatim: true }));
+  const connect = options.connect ?? get;
 
   return defineTool({
     name: "web-fetch",
@@ -161,7 +167,7 @@ export function createWebFetchTool(options: WebFetchToolOptions): Tool<{ url: st
       let next = url;
       for (let hop = 0; ; hop++) {
         const target = await checkFetchTarget(next, allowHosts, resolve);
-        const response = await get(target, signal);
+        const response = await connect(target, signal);
         const status = response.statusCode ?? 0;
         const location = response.headers.location;
         if (status >= 300 && status < 400 && location) {

@@ -1,0 +1,52 @@
+import { observeBackend } from "../src/backends/observe-backend.js";
+import { DeliberateError, ModelNotFoundError } from "../src/core/errors.js";
+import { totalTokens } from "../src/core/usage.js";
+import { observedBy } from "../src/runtime/observable-backend.js";
+import type { TaskRequest } from "../src/tasks/task-request.js";
+import type { TaskResolver } from "../src/tasks/task-resolver.js";
+import type { CompletionDeps } from "./chat-completions.js";
+import { buildStrategy, capBudget } from "./completion-plan.js";
+import { ReliabilityReport } from "./reliability-report.js";
+
+/**
+ * How the server runs a stored task, also one queued before a restart: against today's config. The
+ * model and strategy must still be served (else the task fails), the budget is held within today's
+ * caps, calls go through the model's reliability layer, and the submitting key is charged per call.
+ */
+export function createServerTaskResolver(deps: CompletionDeps): TaskResolver {
+  const served = Object.keys(deps.backends);
+  return (request: TaskRequest) => {
+    const modelName = request.model ?? (served[0] as string);
+    const chain = Object.hasOwn(deps.backends, modelName) ? deps.backends[modelName] : undefined;
+    if (!chain) throw new ModelNotFoundError(`the model '${modelName}' is no longer served`);
+    if (!deps.tools.allowsStrategy(request.strategy)) {
+      throw new DeliberateError(
+        "strategy_disabled",
+        `strategy '${request.strategy}' is disabled on this server`,
+      );
+    }
+    const strategy = buildStrategy(
+      request.strategy,
+      { formatName: request.format ?? deps.settings.defaultFormat, n: request.n },
+      deps.tools,
+    );
+    const report = new ReliabilityReport();
+    const account = deps.keys.byId(request.owner);
+    const backend = observeBackend(observedBy(chain, report.observe), (_call, result) =>
+      deps.keys.charge(account, totalTokens(result.usage)),
+    );
+    const { maxTokens, maxCalls, deadlineMs } = request.budget ?? {};
+    const budget = capBudget({ tokens: maxTokens, calls: maxCalls, deadlineMs }, deps.settings.budget);
+    const useCache = deps.cache !== undefined && request.cache !== false;
+    return {
+      strategy,
+      input: { messages: request.messages, ...(request.params !== undefined && { params: request.params }) },
+      runOptions: {
+        backend,
+        strategyName: request.strategy,
+        budget,
+        ...(useCache && deps.cache && { cache: report.cacheFor(deps.cache) }),
+      },
+    };
+  };
+}

@@ -1,0 +1,59 @@
+import type { Backend, GenerateRequest, GenerateResult } from "../core/backend.js";
+
+/** Something the reliability layer did on a call's behalf, for the caller to report. */
+export type ReliabilityEvent =
+  /** An attempt failed and is tried again after `delayMs`. */
+  | { type: "retry"; backend: string; attempt: number; delayMs: number; code: string; message: string }
+  /** `from` failed for good (or its circuit is open); `to` takes the call. */
+  | { type: "fallback"; from: string; to: string; code: string; message: string }
+  /** The call was answered by `backend`; `fallback` when that is not the first of its chain. */
+  | { type: "served"; backend: string; fallback: boolean; result: GenerateResult };
+
+export type ReliabilityObserver = (event: ReliabilityEvent) => void;
+
+/**
+ * A backend whose calls can be watched one by one. The backend itself is shared (its breaker state
+ * spans calls); the observer belongs to one caller, so per-request reports never mix.
+ */
+export interface ObservableBackend extends Backend {
+  /** The name the backend is known by in reports (a served model name). */
+  readonly name: string;
+  generateObserved(
+    request: GenerateRequest,
+    observer: ReliabilityObserver | undefined,
+  ): Promise<GenerateResult>;
+}
+
+/** The same backend with every call reported to `observer`. */
+export function observedBy(backend: ObservableBackend, observer: ReliabilityObserver): Backend {
+  return {
+    kind: backend.kind,
+    model: backend.model,
+    capabilities: backend.capabilities,
+    generate: (request) => backend.generateObserved(request, observer),
+    close: () => backend.close(),
+  };
+}
+
+/**
+ * Wraps `onDelta` so the caller can tell whether any text reached it: after that a call must not be
+ * tried again (or elsewhere), since text already delivered cannot be taken back.
+ */
+export function trackDelivery(request: GenerateRequest): {
+  request: GenerateRequest;
+  delivered: () => boolean;
+} {
+  const { onDelta } = request;
+  if (!onDelta) return { request, delivered: () => false };
+  let delivered = false;
+  return {
+    request: {
+      ...request,
+      onDelta: (delta) => {
+        if (delta.text !== "") delivered = true;
+        onDelta(delta);
+      },
+    },
+    delivered: () => delivered,
+  };
+}

@@ -239,18 +239,18 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** One server kind's autocannon run, as the report shows it. */
+interface ThroughputRow {
+  requestsPerSec: number;
+  total: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  non2xx: number;
+  errors: number;
+}
+
 async function passThrough(duration: number, connections: number, dir: string) {
-  const rows: Record<
-    string,
-    {
-      requestsPerSec: number;
-      total: number;
-      latencyP50Ms: number;
-      latencyP99Ms: number;
-      non2xx: number;
-      errors: number;
-    }
-  > = {};
+  const rows: Record<string, ThroughputRow> = {};
   const names: Record<ServerKind, string> = {
     trace: "trace on",
     "no-trace": "trace off",
@@ -344,17 +344,7 @@ function markdown(report: {
   perCall: Record<string, Stats>;
   overhead: { p50Ms: number; p99Ms: number };
   components: Record<string, number>;
-  throughput: Record<
-    string,
-    {
-      requestsPerSec: number;
-      total: number;
-      latencyP50Ms: number;
-      latencyP99Ms: number;
-      non2xx: number;
-      errors: number;
-    }
-  >;
+  throughput: Record<string, ThroughputRow>;
 }): string {
   const { machine } = report;
   const lines = [

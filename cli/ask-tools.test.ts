@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createScriptedBackend, type ScriptedResponder } from "../src/backends/scripted/scripted-backend.js";
 import type { DeliberateEvent } from "../src/core/event.js";
 import { openStore } from "../src/store/open-store.js";
@@ -12,8 +12,18 @@ import {
   type OpenAICompatibleServerOptions,
   startOpenAICompatibleServer,
 } from "../src/testing/openai-compatible-server.js";
-import { runCli } from "../test/run-cli.js";
-import { main } from "./main.js";
+import { type CliRun, runCli } from "../test/run-cli.js";
+import { runCliInProcess } from "../test/run-cli-in-process.js";
+
+/** Flags for the openai backend at `url` (a fake OpenAI-compatible server). */
+const openaiAt = (url: string): string[] => ["--backend", "openai", "--base-url", url];
+
+/** What a successful `ask --json` printed; a test fails on anything written to stderr or a non-zero exit. */
+function printedJson(run: CliRun): { answer: string; strategy: string; usage: { calls: number } } {
+  expect(run.stderr).toBe("");
+  expect(run.code).toBe(0);
+  return JSON.parse(run.stdout);
+}
 
 describe("deliberate ask --tools", { timeout: 120_000 }, () => {
   let server: OpenAICompatibleServer;
@@ -39,30 +49,16 @@ describe("deliberate ask --tools", { timeout: 120_000 }, () => {
       "What is 17 times 23?",
       "--tools",
       "calculator,code",
-      "--backend",
-      "openai",
-      "--base-url",
-      server.url,
+      ...openaiAt(server.url),
       "--json",
     ]);
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout);
+    const out = printedJson(r);
     expect(out).toMatchObject({ answer: "391", strategy: "react" });
     expect(out.usage.calls).toBe(2);
   });
 
   it("rejects unknown tools and a strategy that cannot use tools, with exit 2", async () => {
-    const unknown = await runCli([
-      "ask",
-      "hi",
-      "--tools",
-      "shell",
-      "--backend",
-      "openai",
-      "--base-url",
-      server.url,
-    ]);
+    const unknown = await runCli(["ask", "hi", "--tools", "shell", ...openaiAt(server.url)]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown tool "shell"/);
     const wrong = await runCli(["ask", "hi", "--tools", "calculator", "--strategy", "cot"]);
@@ -71,28 +67,8 @@ describe("deliberate ask --tools", { timeout: 120_000 }, () => {
   });
 });
 
-/** Runs the CLI in this process with stdout and stderr captured. */
-async function cliInProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
-
 /** Flags for a backend that cannot be reached: usage errors must come before any connection. */
-const NOWHERE = ["--backend", "openai", "--base-url", "http://127.0.0.1:9/v1"];
+const NOWHERE = openaiAt("http://127.0.0.1:9/v1");
 
 describe("deliberate ask --tools: search, web-fetch, limits and protocols", { timeout: 120_000 }, () => {
   let dir: string;
@@ -154,17 +130,12 @@ describe("deliberate ask --tools: search, web-fetch, limits and protocols", { ti
       "search",
       "--docs",
       join(dir, "docs"),
-      "--backend",
-      "openai",
-      "--base-url",
-      server.url,
+      ...openaiAt(server.url),
       "--json",
       "--trace-db",
       db,
     ]);
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ answer: "451", strategy: "react" });
+    expect(printedJson(r)).toMatchObject({ answer: "451", strategy: "react" });
     const events = traceEvents(db);
     expect(events.find((e) => e.type === "tool.call")).toMatchObject({
       tool: "search",
@@ -199,15 +170,10 @@ describe("deliberate ask --tools: search, web-fetch, limits and protocols", { ti
       "search",
       "--docs",
       join(dir, "docs"),
-      "--backend",
-      "openai",
-      "--base-url",
-      server.url,
+      ...openaiAt(server.url),
       "--json",
     ]);
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ answer: "451", strategy: "pipeline" });
+    expect(printedJson(r)).toMatchObject({ answer: "451", strategy: "pipeline" });
   });
 
   it("exits 2 when search has no --docs, web-fetch no --allow-host, or a flag has no tool to configure", async () => {
@@ -224,7 +190,7 @@ describe("deliberate ask --tools: search, web-fetch, limits and protocols", { ti
     ];
     for (const [flags, message] of cases) {
       // In-process: each case fails on its flags, before a backend exists, so no child is needed.
-      const r = await cliInProcess(["ask", "hi", ...flags, ...NOWHERE]);
+      const r = await runCliInProcess(["ask", "hi", ...flags, ...NOWHERE]);
       expect({ flags, code: r.code }).toEqual({ flags, code: 2 });
       expect(r.stderr).toMatch(message);
     }
@@ -258,19 +224,14 @@ describe("deliberate ask --tools: search, web-fetch, limits and protocols", { ti
         "docs.example.org,127.0.0.1",
         "--max-tool-calls",
         "3",
-        "--backend",
-        "openai",
-        "--base-url",
-        server.url,
+        ...openaiAt(server.url),
         "--json",
         "--trace-db",
         db,
       ],
       { env: { DELIBERATE_TEST_WEB_FETCH_ORIGIN: origin } },
     );
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ answer: "7741" });
+    expect(printedJson(r)).toMatchObject({ answer: "7741" });
     const results = traceEvents(db).filter((e) => e.type === "tool.result");
     expect(results.map((e) => (e as { output: unknown }).output)).toEqual([
       expect.stringMatching(/private or reserved address \(127\.0\.0\.1\)/),
@@ -307,15 +268,10 @@ describe("deliberate ask --tools: search, web-fetch, limits and protocols", { ti
       "calculator",
       "--max-tool-calls",
       "2",
-      "--backend",
-      "openai",
-      "--base-url",
-      server.url,
+      ...openaiAt(server.url),
       "--json",
     ]);
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout);
+    const out = printedJson(r);
     expect(out.answer).toBe("5");
     // Two turns that called the tool, then one with tools off.
     expect(out.usage.calls).toBe(3);
@@ -334,16 +290,12 @@ describe("deliberate ask --tools: search, web-fetch, limits and protocols", { ti
     const server = await model(textModel, { rejectTools: true });
     const args = ["ask", "What is 17 times 23?", "--tools", "calculator", "--backend", "openai"];
     const plain = await runCli([...args, "--base-url", server.url, "--no-native-tools", "--json"]);
-    expect(plain.stderr).toBe("");
-    expect(plain.code).toBe(0);
-    expect(JSON.parse(plain.stdout)).toMatchObject({ answer: "391", usage: { calls: 2 } });
+    expect(printedJson(plain)).toMatchObject({ answer: "391", usage: { calls: 2 } });
     expect(server.requests).toBe(2);
 
     const db = join(dir, "fallback.db");
     const fallback = await runCli([...args, "--base-url", server.url, "--json", "--trace-db", db]);
-    expect(fallback.stderr).toBe("");
-    expect(fallback.code).toBe(0);
-    expect(JSON.parse(fallback.stdout)).toMatchObject({ answer: "391", usage: { calls: 2 } });
+    expect(printedJson(fallback)).toMatchObject({ answer: "391", usage: { calls: 2 } });
     // One refused request, then the two of the text protocol.
     expect(server.requests).toBe(5);
     expect(traceEvents(db).filter((e) => e.type === "error")).toEqual([

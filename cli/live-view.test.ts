@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { DeliberateEvent, DeliberateEventInput } from "../src/core/event.js";
+import type { DeliberateEvent, DeliberateEventInput, NodeEvent, NodeStatus } from "../src/core/event.js";
+import { userMessage } from "../src/core/message.js";
+import { runStrategy } from "../src/runtime/task-context.js";
+import { game24Format } from "../src/search/game24-format.js";
+import { treeOfThoughts } from "../src/strategies/tree-of-thoughts.js";
+import { createScriptedBackend, type ScriptedTurn } from "../src/testing/index.js";
 import { createLiveView, initialLiveViewState, reduceLiveView, renderLiveView } from "./live-view.js";
 
 let seq = 0;
@@ -121,9 +126,9 @@ describe("renderLiveView", () => {
 });
 
 /** A stand-in terminal that records what is written to it. */
-function fakeStream(isTTY: boolean) {
+function fakeStream(isTTY: boolean, rows?: number) {
   const writes: string[] = [];
-  const stream = { isTTY, columns: 100, write: (chunk: string) => writes.push(chunk) > 0 };
+  const stream = { isTTY, columns: 100, rows, write: (chunk: string) => writes.push(chunk) > 0 };
   return { stream: stream as unknown as NodeJS.WriteStream, writes };
 }
 
@@ -162,5 +167,244 @@ describe("createLiveView", () => {
     view.stop();
     vi.advanceTimersByTime(1000);
     expect(writes).toHaveLength(2);
+  });
+
+  it("draws a tree search live within the terminal's rows, redrawing over the previous frame", () => {
+    vi.useFakeTimers();
+    const { stream, writes } = fakeStream(true, 10);
+    const view = createLiveView(stream);
+    const wide = Array.from({ length: 30 }, (_, i) =>
+      node(`n${i + 1}`, "selected", { parentId: "n0", thought: `step ${i + 1}` }),
+    );
+    for (const event of beamInputs.map(stamp)) view.onEvent(event);
+    vi.advanceTimersByTime(100);
+    for (const event of wide.map(stamp)) view.onEvent(event);
+    view.stop();
+    expect(writes).toHaveLength(2);
+    const lineCount = (frame: string) => frame.split("\n").length - 1;
+    expect(lineCount(writes[0] as string)).toBe(9);
+    expect(writes[0]).toContain("\u001b[2K  … 2 pruned\n");
+    // 10 rows: header, tree summary, 6 tree lines, budget, and the cursor's row.
+    expect(lineCount(writes[1] as string)).toBe(9);
+    expect(writes[1]?.startsWith("\u001b[9A\r\u001b[2Ktot · qwen · working\n")).toBe(true);
+    expect(writes[1]).toContain("lines hidden");
+    expect(writes[1]).toContain("\u001b[2K  ✓ step 30\n");
+  });
+});
+
+/** A tree-of-thoughts beam search (breadth 2) on "4 6 8 9", one level deep, as `node` events. */
+const node = (
+  nodeId: string,
+  status: NodeStatus,
+  extra: Partial<Omit<NodeEvent, "type" | "nodeId" | "status">> = {},
+): DeliberateEventInput => ({
+  type: "node",
+  nodeId,
+  depth: extra.parentId === undefined ? 0 : 1,
+  thought: "",
+  status,
+  ...extra,
+});
+
+const child = (nodeId: string, thought: string, status: NodeStatus, extra: Partial<NodeEvent> = {}) =>
+  node(nodeId, status, { parentId: "n0", thought, ...extra });
+
+const beamInputs: DeliberateEventInput[] = [
+  { type: "task.start", strategy: "tot", input: "4 6 8 9", model: "qwen" },
+  node("n0", "proposed", { state: "4 6 8 9" }),
+  node("n0", "selected", { state: "4 6 8 9" }),
+  { type: "token", index: 0, text: "4" },
+  { type: "token", index: 0, text: " +" },
+  child("n1", "4 + 6 = 10 (left: 8 9 10)", "proposed"),
+  child("n2", "8 * 9 = 72 (left: 4 6 72)", "proposed"),
+  child("n3", "5 + 5 = 10", "pruned", { reason: "5 is not among 4 6 8 9" }),
+  child("n4", "9 - 6 = 3 (left: 3 4 8)", "proposed"),
+  child("n5", "8 - 4 = 4 (left: 4 6 9)", "proposed"),
+  child("n6", "6 - 4 = 2 (left: 2 8 9)", "proposed"),
+  { type: "budget", used: used(300, 1, 900) },
+  child("n1", "4 + 6 = 10 (left: 8 9 10)", "evaluated", { score: 0.5 }),
+  child("n2", "8 * 9 = 72 (left: 4 6 72)", "evaluated", { score: 0.001 }),
+  child("n4", "9 - 6 = 3 (left: 3 4 8)", "evaluated", { score: 0.9 }),
+  child("n5", "8 - 4 = 4 (left: 4 6 9)", "evaluated", { score: 0.1 }),
+  child("n6", "6 - 4 = 2 (left: 2 8 9)", "evaluated", { score: 0.1 }),
+  child("n2", "8 * 9 = 72 (left: 4 6 72)", "pruned", { score: 0.001, reason: "outside the beam" }),
+  child("n5", "8 - 4 = 4 (left: 4 6 9)", "pruned", { score: 0.1, reason: "outside the beam" }),
+  child("n6", "6 - 4 = 2 (left: 2 8 9)", "pruned", { score: 0.1, reason: "outside the beam" }),
+  child("n4", "9 - 6 = 3 (left: 3 4 8)", "selected", { score: 0.9 }),
+  child("n1", "4 + 6 = 10 (left: 8 9 10)", "selected", { score: 0.5 }),
+  { type: "budget", used: used(700, 2, 1800) },
+];
+
+describe("renderLiveView: search trees", () => {
+  it("draws the tree by depth with marks, scores and why nodes were pruned, folding pruned siblings", () => {
+    const lines = renderLiveView(reduceAll(beamInputs.map(stamp)), { width: 100 });
+    expect(lines).toEqual([
+      "tot · qwen · working",
+      "tree     7 nodes · 4 pruned · depth 1",
+      "✓ 4 6 8 9",
+      "  ✓ 4 + 6 = 10 (left: 8 9 10)  0.50",
+      "  ✗ 8 * 9 = 72 (left: 4 6 72)  0.00 outside the beam",
+      "  ✗ 5 + 5 = 10  5 is not among 4 6 8 9",
+      "  ✓ 9 - 6 = 3 (left: 3 4 8)  0.90",
+      "  … 2 pruned",
+      "budget   700 tokens (20 generated) · 2 calls · 1.8 s",
+    ]);
+  });
+
+  it("does not fold a lone pruned sibling beyond the shown ones", () => {
+    const three = beamInputs.filter((e) => !(e.type === "node" && e.nodeId === "n6"));
+    const lines = renderLiveView(reduceAll(three.map(stamp)), { width: 100 });
+    expect(lines.some((line) => line.includes("… "))).toBe(false);
+    expect(lines.filter((line) => line.startsWith("  ✗ "))).toHaveLength(3);
+  });
+
+  it("shows tokens in flight on the tree's line until the call's nodes arrive", () => {
+    const midCall = renderLiveView(reduceAll(beamInputs.slice(0, 5).map(stamp)), { width: 100 });
+    expect(midCall).toEqual([
+      "tot · qwen · working",
+      "tree     1 node · 0 pruned · depth 0  ▸ 2 tok",
+      "✓ 4 6 8 9",
+    ]);
+    const after = renderLiveView(reduceAll(beamInputs.slice(0, 6).map(stamp)), { width: 100 });
+    expect(after[1]).toBe("tree     2 nodes · 0 pruned · depth 1");
+  });
+
+  it("marks solved, backtracked and finished nodes, and MCTS visits and values", () => {
+    const inputs: DeliberateEventInput[] = [
+      { type: "task.start", strategy: "mcts", input: "q", model: "m" },
+      node("n0", "selected", { state: "1 2 3 4" }),
+      child("n1", "1 + 2 = 3 (left: 3 3 4)", "proposed"),
+      child("n1", "1 + 2 = 3 (left: 3 3 4)", "backtrack"),
+      child("n2", "4 * 3 = 12 (left: 1 2 12)", "proposed"),
+      child("n2", "4 * 3 = 12 (left: 1 2 12)", "selected"),
+      child("n2", "4 * 3 = 12 (left: 1 2 12)", "evaluated", { score: 0.9, visits: 3, value: 2 / 3 }),
+      node("n3", "proposed", { parentId: "n2", depth: 2, thought: "(1 + 2) * 12 = 36" }),
+      node("n3", "terminal", { parentId: "n2", depth: 2, thought: "(1 + 2) * 12 = 36", score: 0 }),
+      node("n4", "solved", { parentId: "n2", depth: 2, thought: "(1 + 1) * 12 = 24", score: 1 }),
+      // A later visit does not take the star away.
+      node("n4", "selected", {
+        parentId: "n2",
+        depth: 2,
+        thought: "(1 + 1) * 12 = 24",
+        score: 1,
+        visits: 1,
+        value: 1,
+      }),
+    ];
+    expect(renderLiveView(reduceAll(inputs.map(stamp)), { width: 100 })).toEqual([
+      "mcts · m · working",
+      "tree     5 nodes · 0 pruned · depth 2 · solved",
+      "✓ 1 2 3 4",
+      "  ↩ 1 + 2 = 3 (left: 3 3 4)",
+      "  ✓ 4 * 3 = 12 (left: 1 2 12)  n=3 v=0.67",
+      "    □ (1 + 2) * 12 = 36  0.00",
+      "    ★ (1 + 1) * 12 = 24  n=1 v=1.00",
+    ]);
+  });
+
+  it("cuts long thoughts to the width but keeps the score", () => {
+    const inputs: DeliberateEventInput[] = [
+      node("n0", "selected", { state: "Janet has 16 eggs" }),
+      child(
+        "n1",
+        `Janet's ducks lay 16 eggs per day;\n she eats three for breakfast ${"and more ".repeat(10)}`,
+        "evaluated",
+        {
+          score: 0.75,
+        },
+      ),
+    ];
+    const lines = renderLiveView(reduceAll(inputs.map(stamp)), { width: 50 });
+    expect(lines.every((line) => line.length <= 50)).toBe(true);
+    expect(lines[3]).toMatch(/^ {2}· Janet's ducks lay 16 eggs per day; she.*… {2}0\.75$/);
+    expect(lines[3]).toHaveLength(50);
+  });
+
+  it("draws a bounded window of a big tree: nodes in play, then the newest, with their ancestors, and the budget", () => {
+    // Beam search three levels deep, breadth 3, eight proposals per state: dozens of nodes.
+    const inputs: DeliberateEventInput[] = [node("n0", "selected", { state: "1 1 4 6" })];
+    let id = 1;
+    let frontier = ["n0"];
+    for (let depth = 1; depth <= 3; depth++) {
+      const next: string[] = [];
+      for (const parentId of frontier) {
+        for (let k = 0; k < 8; k++) {
+          const nodeId = `n${id++}`;
+          const thought = `step ${nodeId} at depth ${depth}`;
+          const base = { parentId, depth, thought, score: k / 8 };
+          inputs.push(node(nodeId, "proposed", base));
+          if (k < 1) {
+            inputs.push(node(nodeId, "selected", base));
+            next.push(nodeId);
+          } else inputs.push(node(nodeId, "pruned", { ...base, reason: "outside the beam" }));
+        }
+      }
+      frontier = next;
+    }
+    inputs.push({ type: "budget", used: used(5000, 12, 9000) });
+    const state = reduceAll(inputs.map(stamp));
+    const lines = renderLiveView(state, { width: 60, treeLines: 6 });
+    expect(lines[1]).toMatch(/^tree {5}25 nodes · 21 pruned · depth 3 · 7 lines hidden$/);
+    expect(lines.slice(2, -1)).toEqual([
+      "✓ 1 1 4 6",
+      "  ✓ step n1 at depth 1  0.00",
+      "    ✓ step n9 at depth 2  0.00",
+      "      ✓ step n17 at depth 3  0.00",
+      "      ✗ step n19 at depth 3  0.25 outside the beam",
+      "      … 5 pruned",
+    ]);
+    expect(lines.at(-1)).toMatch(/^budget {3}5000 tokens/);
+
+    // The default bound, and a short terminal that shrinks it so the whole view fits.
+    const wide = Array.from({ length: 30 }, (_, i) =>
+      node(`n${i + 1}`, "selected", { parentId: "n0", thought: `t${i}` }),
+    );
+    const big = reduceAll([...inputs, ...wide].map(stamp));
+    expect(renderLiveView(big, { width: 60 })).toHaveLength(1 + 1 + 20 + 1);
+    const short = renderLiveView(big, { width: 60, height: 12 });
+    expect(short).toHaveLength(11);
+    expect(short.at(-1)).toMatch(/^budget/);
+  });
+});
+
+describe("live view of a real tree search", () => {
+  it("follows tot's own node events on a scripted model to the solved leaf", async () => {
+    const proposals: Record<string, string> = {
+      "4 6 8 9": [
+        "4 * 6 = 24 (left: 8 9 24)",
+        "9 + 9 = 18 (left: 4 6 8 18)",
+        "8 - 4 = 5 (left: 5 6 9)",
+        "4 + 8 = 12 (left: 6 9 12)",
+        "9 - 6 = 3 (left: 3 4 8)",
+        "6 * 8 = 48 (left: 4 9 48)",
+        "9 * 9 = 81",
+      ].join("\n"),
+      "8 9 24": "9 - 8 = 1 (left: 1 24)",
+    };
+    const respond = ({ prompt }: ScriptedTurn): string => {
+      const lines = prompt.split("\n");
+      if (prompt.includes("Possible next steps")) {
+        return proposals[(lines.at(-2) ?? "").replace("Input: ", "")] ?? "1 + 1 = 2";
+      }
+      return lines.at(-1) === "8 9 24" ? "sure" : "impossible";
+    };
+    const events: DeliberateEvent[] = [];
+    await runStrategy(
+      treeOfThoughts({ format: game24Format, breadth: 2 }),
+      { messages: [userMessage("4 6 8 9")] },
+      { backend: createScriptedBackend({ respond }), strategyName: "tot", onEvent: (e) => events.push(e) },
+    );
+    const lines = renderLiveView(reduceAll(events), { width: 70 });
+    expect(lines[0]).toMatch(/^tot · .* · done$/);
+    expect(lines.every((line) => line.length <= 70)).toBe(true);
+    expect(lines).toContain("✓ 4 6 8 9");
+    // A long reason is cut before the thought is.
+    const refused = lines.find((line) => line.startsWith("  ✗ 9 + 9"));
+    expect(refused).toMatch(/^ {2}✗ 9 \+ 9 = 18 \(left: 4 6 8 18\) {2}9 is not among the .*…$/);
+    expect(refused).toHaveLength(70);
+    expect(lines).toContain("  ✗ 8 - 4 = 5 (left: 5 6 9)  8 - 4 is 4, not 5");
+    expect(lines).toContain("  … 3 pruned");
+    expect(lines.some((line) => /^ {6}★ 24 \* 1 = 24 {2}1\.00$/.test(line))).toBe(true);
+    expect(lines.find((line) => line.startsWith("tree "))).toMatch(/· solved$/);
   });
 });

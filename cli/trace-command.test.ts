@@ -1,35 +1,14 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createScriptedBackend } from "../src/backends/scripted/scripted-backend.js";
 import { userMessage } from "../src/core/message.js";
 import { runStrategy } from "../src/runtime/task-context.js";
 import { openStore } from "../src/store/open-store.js";
 import { createStrategy } from "../src/strategies/registry.js";
 import { startOpenAICompatibleServer } from "../src/testing/openai-compatible-server.js";
-import { main } from "./main.js";
-
-/** Runs the CLI in-process with stdout and stderr captured. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(args);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+import { runCliInProcess } from "../test/run-cli-in-process.js";
 
 describe("deliberate trace", () => {
   let dir: string;
@@ -68,7 +47,7 @@ describe("deliberate trace", () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it("prints a trace as a tree: steps nested, samples and the vote under their step, usage, answer", async () => {
-    const r = await cli(["trace", "task_sc", "--db", db]);
+    const r = await runCliInProcess(["trace", "task_sc", "--db", db]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe("");
     const lines = r.stdout.trimEnd().split("\n");
@@ -86,7 +65,7 @@ describe("deliberate trace", () => {
   });
 
   it("shows tool calls and results under their step", async () => {
-    const r = await cli(["trace", "--db", db, "task_react"]);
+    const r = await runCliInProcess(["trace", "--db", db, "task_react"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^├─ tool "calculator" \[s2\]/m);
     expect(r.stdout).toMatch(/^│ {2}├─ tool calculator \[call_\w+\] \{"expression":"6\*7"\}$/m);
@@ -95,7 +74,7 @@ describe("deliberate trace", () => {
   });
 
   it("prints the tree as JSON with --json", async () => {
-    const r = await cli(["trace", "show", "task_sc", "--db", db, "--json"]);
+    const r = await runCliInProcess(["trace", "show", "task_sc", "--db", db, "--json"]);
     expect(r.code).toBe(0);
     const tree = JSON.parse(r.stdout);
     expect(tree).toMatchObject({ taskId: "task_sc", strategy: "sc", model: "scripted" });
@@ -105,7 +84,7 @@ describe("deliberate trace", () => {
   });
 
   it("lists recent traces, newest first, with --limit and --json", async () => {
-    const r = await cli(["trace", "list", "--db", db]);
+    const r = await runCliInProcess(["trace", "list", "--db", db]);
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^ID\s+STARTED \(UTC\)\s+STATE\s+STRATEGY\s+EVENTS\s+ANSWER\s+QUESTION$/);
@@ -113,30 +92,30 @@ describe("deliberate trace", () => {
       /^task_react\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+ended\s+react\s+\d+\s+42\s+Compute 6 \* 7$/,
     );
     expect(lines[2]).toMatch(/^task_sc\s+.*ended\s+sc\s+\d+\s+4[12]\s+What is 6 \* 7\?$/);
-    const limited = await cli(["trace", "list", "--db", db, "--limit", "1", "--json"]);
+    const limited = await runCliInProcess(["trace", "list", "--db", db, "--limit", "1", "--json"]);
     expect(JSON.parse(limited.stdout).map((t: { taskId: string }) => t.taskId)).toEqual(["task_react"]);
   });
 
   it("exits 1 with one clear line for an unknown id, without creating a missing database", async () => {
-    const unknown = await cli(["trace", "task_nope", "--db", db]);
+    const unknown = await runCliInProcess(["trace", "task_nope", "--db", db]);
     expect(unknown.code).toBe(1);
     expect(unknown.stdout).toBe("");
     expect(unknown.stderr).toBe(`deliberate: no trace task_nope in ${db}\n`);
     const missing = join(dir, "missing.db");
-    expect((await cli(["trace", "task_sc", "--db", missing])).code).toBe(1);
+    expect((await runCliInProcess(["trace", "task_sc", "--db", missing])).code).toBe(1);
     expect(existsSync(missing)).toBe(false);
-    const empty = await cli(["trace", "list", "--db", missing]);
+    const empty = await runCliInProcess(["trace", "list", "--db", missing]);
     expect(empty).toEqual({ code: 0, stdout: `no traces in ${missing}\n`, stderr: "" });
   });
 
   it("exits 2 on bad flags and a missing id", async () => {
-    const limit = await cli(["trace", "list", "--db", db, "--limit", "0"]);
+    const limit = await runCliInProcess(["trace", "list", "--db", db, "--limit", "0"]);
     expect(limit.code).toBe(2);
     expect(limit.stderr).toMatch(/--limit must be at least 1/);
-    const flag = await cli(["trace", "task_sc", "--db", db, "--bogus"]);
+    const flag = await runCliInProcess(["trace", "task_sc", "--db", db, "--bogus"]);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toMatch(/unknown option '--bogus'/);
-    expect((await cli(["trace"])).code).toBe(2);
+    expect((await runCliInProcess(["trace"])).code).toBe(2);
   });
 
   it("ask --trace-db stores the trace that trace then prints", async () => {
@@ -145,7 +124,7 @@ describe("deliberate trace", () => {
     });
     try {
       const file = join(dir, "asked.db");
-      const asked = await cli([
+      const asked = await runCliInProcess([
         "ask",
         "What is six times seven?",
         "--backend",
@@ -158,7 +137,7 @@ describe("deliberate trace", () => {
       ]);
       expect(asked.code).toBe(0);
       const { traceId } = JSON.parse(asked.stdout);
-      const shown = await cli(["trace", traceId, "--db", file]);
+      const shown = await runCliInProcess(["trace", traceId, "--db", file]);
       expect(shown.code).toBe(0);
       expect(shown.stdout).toMatch(/^question: What is six times seven\?$/m);
       expect(shown.stdout).toMatch(/^└─ generate \[s1\] {2}\d+\+\d+ tok · 1 call/m);

@@ -9,7 +9,7 @@ export interface ModelSelection {
 }
 
 /** Samples shown in /v1/models for strategies that take an n. */
-export const LISTED_N = [4, 8] as const;
+const LISTED_N = [4, 8] as const;
 
 /**
  * Reads a model id: `default` (a served model, default strategy), `cot/default` (a strategy) or

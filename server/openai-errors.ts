@@ -1,3 +1,4 @@
+import { openAIErrorType } from "../src/backends/openai/openai-error-type.js";
 import {
   AbortedError,
   BackendError,
@@ -12,16 +13,6 @@ import { StructuredOutputError } from "../src/structured/structured-output-error
 /** The `error` object of every non-2xx answer, in the OpenAI shape clients already parse. */
 export interface OpenAIErrorBody {
   error: { message: string; type: string; code: string; param: string | null };
-}
-
-/** The OpenAI error type for a status, so SDKs map it to the right exception class. */
-export function errorTypeFor(status: number): string {
-  if (status === 401) return "authentication_error";
-  if (status === 403) return "permission_error";
-  if (status === 404) return "not_found_error";
-  if (status === 429) return "rate_limit_error";
-  if (status >= 500) return "server_error";
-  return "invalid_request_error";
 }
 
 /** A request the server answers with an error status: thrown anywhere, rendered by the app's onError. */
@@ -41,7 +32,7 @@ export class ApiError extends Error {
     this.name = "ApiError";
     this.status = status;
     this.code = code;
-    this.type = options.type ?? errorTypeFor(status);
+    this.type = options.type ?? openAIErrorType(status);
     this.param = options.param;
     this.headers = options.headers ?? {};
   }

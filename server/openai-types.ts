@@ -86,7 +86,7 @@ const toolChoiceSchema = z.union(
 );
 
 /** The extension field: how Deliberate spends compute on this request. */
-export const deliberateOptionsSchema = z.strictObject({
+const deliberateOptionsSchema = z.strictObject({
   strategy: z.string().min(1).optional(),
   /** Samples or candidates, for strategies that take n. */
   n: positiveInt.optional(),
@@ -105,7 +105,7 @@ export const deliberateOptionsSchema = z.strictObject({
 });
 export type DeliberateOptions = z.output<typeof deliberateOptionsSchema>;
 
-export const chatCompletionRequestSchema = z.object({
+const chatCompletionRequestSchema = z.object({
   model: z.string().min(1),
   messages: z.array(messageSchema).min(1),
   temperature: z.number().min(0).max(2).nullish(),

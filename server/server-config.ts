@@ -1,14 +1,14 @@
-import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { answerFormats } from "../src/answers/index.js";
 import { errorMessage, UsageError } from "../src/core/errors.js";
+import { readJsonFile } from "../src/core/read-json-file.js";
 import { strategyNames } from "../src/strategies/registry.js";
 
 const positiveInt = z.int().min(1);
 // Timers cannot wait longer (about 24.8 days); Node would fire at once instead.
 const timerMs = positiveInt.max(2_147_483_647);
 
-export const apiKeySchema = z.strictObject({
+const apiKeySchema = z.strictObject({
   key: z.string().min(1, "an API key must not be empty"),
   name: z.string().min(1),
   /** Chat completion requests per rolling minute. */
@@ -19,14 +19,14 @@ export const apiKeySchema = z.strictObject({
 export type ApiKeyConfig = z.output<typeof apiKeySchema>;
 
 /** Limits every request is held to, whatever it asks for. */
-export const budgetCapsSchema = z.strictObject({
+const budgetCapsSchema = z.strictObject({
   tokens: positiveInt.optional(),
   calls: positiveInt.optional(),
   deadlineMs: timerMs.optional(),
 });
 export type BudgetCaps = z.output<typeof budgetCapsSchema>;
 
-export const toolsConfigSchema = z.strictObject({
+const toolsConfigSchema = z.strictObject({
   /** The QuickJS sandbox: the `code` tool for react, and the pal / pal-sc strategies. */
   code: z.boolean().default(false),
   /** Network access for react, only to these hosts; `false` (default) means none. */
@@ -42,7 +42,7 @@ export type ToolsConfig = z.output<typeof toolsConfigSchema>;
  * The generation cache (SQLite, in the server's database): `true`/`false` or its limits. Only
  * deterministic calls (temperature 0 or a seed) are cached; `deliberate.cache: false` skips it.
  */
-export const cacheConfigSchema = z
+const cacheConfigSchema = z
   .union(
     [
       z.boolean(),
@@ -72,7 +72,7 @@ const breakerSchema = z.union(
 );
 
 /** How model calls are made dependable (see src/runtime/reliable-backend.ts). */
-export const reliabilitySchema = z.strictObject({
+const reliabilitySchema = z.strictObject({
   /** Longest one attempt at a model call may take, stream included. */
   timeoutMs: timerMs.default(600_000),
   /** Attempts after the first for retryable failures (timeouts, 5xx, 429, dropped or malformed answers). */
@@ -85,7 +85,7 @@ export const reliabilitySchema = z.strictObject({
 export type ReliabilityConfig = z.output<typeof reliabilitySchema>;
 
 /** A model's own reliability settings: any of the server-wide ones, each replacing it. */
-export const reliabilityOverrideSchema = z.strictObject({
+const reliabilityOverrideSchema = z.strictObject({
   timeoutMs: timerMs.optional(),
   retries: z.int().min(0).max(10).optional(),
   retryBaseDelayMs: z.int().min(0).optional(),
@@ -109,13 +109,13 @@ export function reliabilityFor(
   };
 }
 
-export const tasksConfigSchema = z.strictObject({
+const tasksConfigSchema = z.strictObject({
   /** Tasks (POST /v1/tasks) running at once; more wait queued, in the database. */
   maxConcurrent: positiveInt.default(2),
 });
 
 /** How the server behaves, apart from where it listens and which models it serves. */
-export const serverSettingsSchema = z.strictObject({
+const serverSettingsSchema = z.strictObject({
   /** Strategy for a bare model name with no `deliberate.strategy`. */
   defaultStrategy: z
     .string()
@@ -159,7 +159,7 @@ export type ServerSettingsInput = z.input<typeof serverSettingsSchema>;
 /** Served model names cannot hold "/": it separates the strategy prefix, as in `sc-8/default`. */
 export const modelNameSchema = z.string().regex(/^[^/\s]+$/, "a model name must not contain / or spaces");
 
-export const modelConfigSchema = z.strictObject({
+const modelConfigSchema = z.strictObject({
   backend: z.enum(["llama", "openai"]).default("llama"),
   /** llama: catalog name, alias or GGUF path; openai: the upstream model id. */
   model: z.string().min(1).optional(),
@@ -172,7 +172,7 @@ export const modelConfigSchema = z.strictObject({
 export type ModelConfig = z.output<typeof modelConfigSchema>;
 
 /** The `--config FILE` of `deliberate serve`. */
-export const serverConfigFileSchema = serverSettingsSchema.extend({
+const serverConfigFileSchema = serverSettingsSchema.extend({
   port: z.int().min(0).max(65_535).optional(),
   host: z.string().min(1).optional(),
   models: z.record(modelNameSchema, modelConfigSchema).optional(),
@@ -180,7 +180,7 @@ export const serverConfigFileSchema = serverSettingsSchema.extend({
 export type ServerConfigFile = z.output<typeof serverConfigFileSchema>;
 
 /** One line naming the first problem, e.g. `apiKeys.0.key: an API key must not be empty`. */
-export function describeZodError(error: z.ZodError): string {
+function describeZodError(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return "invalid";
   const path = issue.path.map(String).join(".");
@@ -233,19 +233,7 @@ export function checkFallbacks(fallbacks: Readonly<Record<string, readonly strin
 
 /** Reads and validates `deliberate serve --config FILE`; every way it can be wrong is a UsageError. */
 export async function loadServerConfig(path: string): Promise<ServerConfigFile> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch {
-    throw new UsageError(`config file not found: ${path}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`config file ${path} is not valid JSON: ${errorMessage(error)}`);
-  }
-  return parseServerConfig(json, path);
+  return parseServerConfig(await readJsonFile(path, "config file"), path);
 }
 
 /** Keys from `DELIBERATE_API_KEYS` (comma-separated), named env-1, env-2, ... and without limits. */

@@ -3,7 +3,7 @@ import { DeliberateError, ModelNotFoundError } from "../src/core/errors.js";
 import { totalTokens } from "../src/core/usage.js";
 import { observedBy } from "../src/runtime/observable-backend.js";
 import type { TaskRequest } from "../src/tasks/task-request.js";
-import type { TaskResolver } from "../src/tasks/task-resolver.js";
+import { resolvedTask, type TaskResolver } from "../src/tasks/task-resolver.js";
 import type { CompletionDeps } from "./chat-completions.js";
 import { buildStrategy, capBudget } from "./completion-plan.js";
 import { ReliabilityReport } from "./reliability-report.js";
@@ -37,16 +37,8 @@ export function createServerTaskResolver(deps: CompletionDeps): TaskResolver {
     );
     const { maxTokens, maxCalls, deadlineMs } = request.budget ?? {};
     const budget = capBudget({ tokens: maxTokens, calls: maxCalls, deadlineMs }, deps.settings.budget);
-    const useCache = deps.cache !== undefined && request.cache !== false;
-    return {
-      strategy,
-      input: { messages: request.messages, ...(request.params !== undefined && { params: request.params }) },
-      runOptions: {
-        backend,
-        strategyName: request.strategy,
-        budget,
-        ...(useCache && deps.cache && { cache: report.cacheFor(deps.cache) }),
-      },
-    };
+    // A fallback's answer must not be cached as the requested model's: the report keeps it out.
+    const cache = deps.cache && report.cacheFor(deps.cache);
+    return resolvedTask(request, { strategy, backend, budget, cache });
   };
 }

@@ -3,46 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createScriptedBackend } from "../src/backends/scripted/scripted-backend.js";
-import type { Backend } from "../src/core/backend.js";
-import { AbortedError } from "../src/core/errors.js";
+import { gatedBackend } from "../test/gated-backend.js";
 import type { AppConfig } from "./create-app.js";
-import { startTestApp, type TestApp } from "./test-app.js";
+import type { ServerSentEvent } from "./sse.js";
+import { parseEventStream, startTestApp, type TestApp } from "./test-app.js";
 
 const REPLY = "Six times seven is 42. The answer is 42";
 const question = [{ role: "user", content: "What is 6 * 7?" }];
-
-/** A scripted backend whose calls from number `gateAt` on wait until released (or aborted). */
-function gatedBackend(gateAt: number) {
-  const inner = createScriptedBackend({ respond: [REPLY] });
-  let release = () => {};
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  let reached = () => {};
-  const gateReached = new Promise<void>((resolve) => {
-    reached = resolve;
-  });
-  let calls = 0;
-  const backend: Backend = {
-    kind: inner.kind,
-    model: inner.model,
-    capabilities: inner.capabilities,
-    async generate(req) {
-      if (calls++ >= gateAt) {
-        reached();
-        await new Promise<void>((resolve, reject) => {
-          const abort = () => reject(new AbortedError());
-          if (req.signal?.aborted) abort();
-          req.signal?.addEventListener("abort", abort, { once: true });
-          gate.then(resolve);
-        });
-      }
-      return inner.generate(req);
-    },
-    close: () => inner.close(),
-  };
-  return { backend, release, gateReached, calls: () => calls };
-}
 
 interface TaskObject {
   id: string;
@@ -54,30 +21,7 @@ interface TaskObject {
   usage: { calls: number } | null;
   error: { code: string; message: string } | null;
 }
-interface Sse {
-  id?: string;
-  event?: string;
-  data: string;
-}
-
-function parseSse(text: string): Sse[] {
-  return text
-    .split("\n\n")
-    .filter((block) => block.trim() !== "" && !block.startsWith(":"))
-    .map((block) => {
-      const event: Sse = { data: "" };
-      for (const line of block.split("\n")) {
-        const [field, ...rest] = line.split(": ");
-        const value = rest.join(": ");
-        if (field === "id") event.id = value;
-        else if (field === "event") event.event = value;
-        else if (field === "data") event.data += value;
-      }
-      return event;
-    });
-}
-
-const eventTypes = (events: Sse[]) =>
+const eventTypes = (events: ServerSentEvent[]) =>
   events.filter((e) => e.event === undefined).map((e) => (JSON.parse(e.data) as { type: string }).type);
 
 describe("the tasks API over loopback HTTP", () => {
@@ -103,7 +47,7 @@ describe("the tasks API over loopback HTTP", () => {
     (await (await app.fetch(`/v1/tasks/${id}`, { headers })).json()) as TaskObject;
   /** Reads the whole event stream (it ends with the task). */
   const readEvents = async (app: TestApp, id: string, init?: RequestInit, query = "") =>
-    parseSse(await (await app.fetch(`/v1/tasks/${id}/events${query}`, init)).text());
+    parseEventStream(await (await app.fetch(`/v1/tasks/${id}/events${query}`, init)).text());
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "deliberate-server-tasks-"));
@@ -142,7 +86,7 @@ describe("the tasks API over loopback HTTP", () => {
   });
 
   it("streams a running task's events live after the stored ones, and cancels it on DELETE", async () => {
-    const gated = gatedBackend(1);
+    const gated = gatedBackend(1, REPLY);
     const app = await start({ models: { default: gated.backend } });
     const created = await submit(app, { model: "sc-3/default" });
     await gated.gateReached;
@@ -167,7 +111,7 @@ describe("the tasks API over loopback HTTP", () => {
       if (done) break;
       text += decoder.decode(value, { stream: true });
     }
-    const events = parseSse(text);
+    const events = parseEventStream(text);
     expect(JSON.parse(events.at(-1)?.data ?? "{}")).toMatchObject({ status: "cancelled" });
     expect(eventTypes(events).at(-1)).toBe("error");
     // A finished task cannot be cancelled again.
@@ -230,7 +174,7 @@ describe("the tasks API over loopback HTTP", () => {
 
   it("survives a restart: the running task fails as interrupted with its partial trace, the queued one runs", async () => {
     const file = join(dir, "restart.db");
-    const gated = gatedBackend(1);
+    const gated = gatedBackend(1, REPLY);
     const serverA = await startTestApp({
       models: { default: gated.backend },
       db: file,

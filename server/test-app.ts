@@ -5,6 +5,7 @@ import {
   type ScriptedResponder,
 } from "../src/backends/scripted/scripted-backend.js";
 import { type AppConfig, createApp, type DeliberateApp } from "./create-app.js";
+import type { ServerSentEvent } from "./sse.js";
 import { startServer } from "./start-server.js";
 
 /** Test support: an app over real loopback HTTP, with the official client pointed at it. */
@@ -42,7 +43,7 @@ export const DIRECT_TEXT = "  Paris is the capital of France, and it sits on the
  * is N" line when asked to think step by step (4, or 5 for every fourth seed, so votes are not
  * unanimous), and a plain sentence otherwise.
  */
-export const testResponder: ScriptedResponder = ({ request, prompt, index }) => {
+const testResponder: ScriptedResponder = ({ request, prompt, index }) => {
   if (request.jsonSchema) return JSON.stringify(exampleForSchema(request.jsonSchema));
   if (/The answer is N/.test(prompt)) {
     const seed = (request.seed ?? 0) + index;
@@ -64,5 +65,23 @@ export function sseData(body: string): unknown[] {
     .map((event) => {
       const data = event.slice("data: ".length);
       return data === "[DONE]" ? data : JSON.parse(data);
+    });
+}
+
+/** Every event of an SSE body with its id and type; keep-alive comments are skipped. */
+export function parseEventStream(text: string): ServerSentEvent[] {
+  return text
+    .split("\n\n")
+    .filter((block) => block.trim() !== "" && !block.startsWith(":"))
+    .map((block) => {
+      const event: ServerSentEvent = { data: "" };
+      for (const line of block.split("\n")) {
+        const [field, ...rest] = line.split(": ");
+        const value = rest.join(": ");
+        if (field === "id") event.id = value;
+        else if (field === "event") event.event = value;
+        else if (field === "data") event.data += value;
+      }
+      return event;
     });
 }

@@ -95,13 +95,15 @@ describe("client tools pass through direct to the model (official openai client)
     });
     const call = first.choices[0]?.message
       .tool_calls?.[0] as OpenAI.Chat.ChatCompletionMessageFunctionToolCall;
+    // The conversation so far: the question, the model's call, and the call's result.
+    const answered: OpenAI.Chat.ChatCompletionMessageParam[] = [
+      ...question,
+      first.choices[0]?.message as OpenAI.Chat.ChatCompletionMessageParam,
+      { role: "tool", tool_call_id: call.id, content: "18 °C" },
+    ];
     const followUp = await client.chat.completions.create({
       model: "remote",
-      messages: [
-        ...question,
-        first.choices[0]?.message as OpenAI.Chat.ChatCompletionMessageParam,
-        { role: "tool", tool_call_id: call.id, content: "18 °C" },
-      ],
+      messages: answered,
       tools: [weatherTool],
     });
     expect(followUp.choices[0]?.message.content).toBe("It is 18 °C in Paris.");
@@ -110,11 +112,7 @@ describe("client tools pass through direct to the model (official openai client)
 
     await client.chat.completions.create({
       model: "default",
-      messages: [
-        ...question,
-        first.choices[0]?.message as OpenAI.Chat.ChatCompletionMessageParam,
-        { role: "tool", tool_call_id: call.id, content: "18 °C" },
-      ],
+      messages: answered,
       tools: [weatherTool],
     });
     const history = model.requests.at(-1)?.messages;

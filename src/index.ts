@@ -16,11 +16,40 @@ export { type RecordedCall, readRecording } from "./backends/replay/recording.js
 export { createReplayBackend, type ReplayBackendOptions } from "./backends/replay/replay-backend.js";
 export * from "./core/index.js";
 export * from "./models/index.js";
+export {
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  CircuitOpenError,
+  type CircuitPermit,
+  type CircuitState,
+} from "./runtime/circuit-breaker.js";
 export { EventBus, type EventListener } from "./runtime/event-bus.js";
+export { createFallbackBackend } from "./runtime/fallback-backend.js";
 export { MemoryGenerationCache } from "./runtime/memory-cache.js";
+export {
+  type ObservableBackend,
+  observedBy,
+  type ReliabilityEvent,
+  type ReliabilityObserver,
+} from "./runtime/observable-backend.js";
+export {
+  createReliableBackend,
+  DEFAULT_BREAKER,
+  type ReliabilityOptions,
+  type ReliableBackend,
+} from "./runtime/reliable-backend.js";
 export { type RetryOptions, withRetry } from "./runtime/retry.js";
 export { newTaskId, type RunOptions, runStrategy, type TaskResult } from "./runtime/task-context.js";
+export * from "./search/index.js";
+export * from "./store/index.js";
 export * from "./strategies/index.js";
+export { type MctsOptions, type MctsResult, mcts } from "./strategies/mcts.js";
+export {
+  type TreeOfThoughtsOptions,
+  type TreeOfThoughtsResult,
+  treeOfThoughts,
+} from "./strategies/tree-of-thoughts.js";
 export * from "./structured/index.js";
+export * from "./tasks/index.js";
 export * from "./tools/index.js";
 export * from "./verifiers/index.js";

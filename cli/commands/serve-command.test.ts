@@ -2,34 +2,14 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScriptedBackend } from "../../src/backends/scripted/scripted-backend.js";
 import {
   type OpenAICompatibleServer,
   startOpenAICompatibleServer,
 } from "../../src/testing/openai-compatible-server.js";
-import { main } from "../main.js";
+import { runCliInProcess } from "../../test/run-cli-in-process.js";
 import { startServe } from "./serve-command.js";
-
-/** Runs the CLI in-process, capturing what it writes to stdout and stderr. */
-async function runMain(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stderr = "";
-  let stdout = "";
-  const errSpy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  const outSpy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    errSpy.mockRestore();
-    outSpy.mockRestore();
-  }
-}
 
 const messages = [{ role: "user" as const, content: "What is 2 + 2?" }];
 
@@ -51,26 +31,26 @@ describe("deliberate serve", () => {
   it("exits 2 with one line for a bad config, a bad port, or models given twice", async () => {
     const bad = join(dir, "bad.json");
     await writeFile(bad, JSON.stringify({ maxConcurrent: 0 }));
-    const badConfig = await runMain(["serve", "--config", bad]);
+    const badConfig = await runCliInProcess(["serve", "--config", bad]);
     expect(badConfig.code).toBe(2);
     expect(badConfig.stderr).toMatch(/^deliberate: .*bad\.json: maxConcurrent: /);
     expect(badConfig.stderr.trim().split("\n")).toHaveLength(1);
 
     const notJson = join(dir, "not-json.json");
     await writeFile(notJson, "{ nope");
-    expect((await runMain(["serve", "--config", notJson])).code).toBe(2);
-    expect((await runMain(["serve", "--config", join(dir, "missing.json")])).stderr).toMatch(
+    expect((await runCliInProcess(["serve", "--config", notJson])).code).toBe(2);
+    expect((await runCliInProcess(["serve", "--config", join(dir, "missing.json")])).stderr).toMatch(
       /config file not found/,
     );
-    expect((await runMain(["serve", "--port", "99999"])).code).toBe(2);
-    expect((await runMain(["serve", "--backend", "gpt"])).code).toBe(2);
+    expect((await runCliInProcess(["serve", "--port", "99999"])).code).toBe(2);
+    expect((await runCliInProcess(["serve", "--backend", "gpt"])).code).toBe(2);
 
     const withModels = join(dir, "with-models.json");
     await writeFile(
       withModels,
       JSON.stringify({ models: { m: { backend: "openai", baseUrl: upstream.url, model: "x" } } }),
     );
-    const twice = await runMain(["serve", "--config", withModels, "--model", "other"]);
+    const twice = await runCliInProcess(["serve", "--config", withModels, "--model", "other"]);
     expect(twice.code).toBe(2);
     expect(twice.stderr).toMatch(/not both/);
   });
@@ -164,7 +144,7 @@ describe("deliberate serve", () => {
     } finally {
       await handle.close();
     }
-    const shown = await runMain(["trace", traceId, "--db", db, "--json"]);
+    const shown = await runCliInProcess(["trace", traceId, "--db", db, "--json"]);
     expect(shown.code).toBe(0);
     expect(JSON.parse(shown.stdout)).toMatchObject({ taskId: traceId });
   });

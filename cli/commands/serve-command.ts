@@ -34,7 +34,7 @@ export interface ServeHandle {
   close(): Promise<void>;
 }
 
-export const DEFAULT_PORT = 8080;
+const DEFAULT_PORT = 8080;
 
 const parsePort = (value: string): number => {
   const port = parseInteger("--port", { min: 0 })(value);

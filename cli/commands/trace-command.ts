@@ -98,7 +98,7 @@ function renderNodes(nodes: readonly TraceNode[], prefix: string, out: string[])
 }
 
 /** The trace as an indented tree, ending with the answer and the total spend. */
-export function renderTraceTree(tree: TraceTree): string {
+function renderTraceTree(tree: TraceTree): string {
   const started = tree.startedAt !== undefined ? ` · ${new Date(tree.startedAt).toISOString()}` : "";
   const out = [
     `trace ${tree.taskId} · ${tree.strategy ?? "?"} · ${tree.model ?? "?"}${started}`,

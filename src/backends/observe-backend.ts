@@ -2,7 +2,8 @@ import type { Backend, GenerateRequest, GenerateResult } from "../core/backend.j
 
 /**
  * The same backend, with `observe` called after each completed call: for recording calls or noting
- * which model answered, without touching what the call returns.
+ * which model answered, without touching what the call returns. (What a reliability layer did on the
+ * way, retries and fallbacks, is `observedBy`'s to report.)
  */
 export function observeBackend(
   backend: Backend,

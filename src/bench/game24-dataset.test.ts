@@ -6,17 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UsageError } from "../core/errors.js";
 import { game24Format } from "../search/game24-format.js";
 import { parseGame24Question } from "../search/game24-puzzle.js";
-import { parseCsv, readGame24 } from "./game24-dataset.js";
-
-describe("CSV rows", () => {
-  it("handle quoted commas, doubled quotes, CRLF and blank lines", () => {
-    expect(parseCsv('a,"b, c","say ""hi"""\r\n\r\n1,2,3\n')).toEqual([
-      ["a", "b, c", 'say "hi"'],
-      ["1", "2", "3"],
-    ]);
-    expect(parseCsv('x,"multi\nline"')).toEqual([["x", "multi\nline"]]);
-  });
-});
+import { readGame24 } from "./game24-dataset.js";
 
 describe("Game of 24 dataset", () => {
   let dir: string;

@@ -70,3 +70,7 @@ export class AbortedError extends DeliberateError {
 
 export const errorMessage = (error: unknown): string =>
   error instanceof Error ? error.message : String(error);
+
+/** The machine-readable code of an error: a DeliberateError's own, "internal" for anything else. */
+export const errorCode = (error: unknown): string =>
+  error instanceof DeliberateError ? error.code : "internal";

@@ -31,3 +31,7 @@ export const toolMessage = (toolCallId: string, content: string, name?: string):
   toolCallId,
   ...(name !== undefined && { name }),
 });
+
+/** The text of the last user message (the question a strategy answers), or "" when there is none. */
+export const lastUserText = (messages: readonly ChatMessage[]): string =>
+  [...messages].reverse().find((m) => m.role === "user")?.content ?? "";

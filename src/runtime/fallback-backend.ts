@@ -1,7 +1,8 @@
 import type { GenerateRequest, GenerateResult } from "../core/backend.js";
-import { AbortedError, BackendError, DeliberateError, errorMessage, UsageError } from "../core/errors.js";
+import { AbortedError, BackendError, errorCode, errorMessage, UsageError } from "../core/errors.js";
 import { CircuitOpenError } from "./circuit-breaker.js";
-import { type ObservableBackend, type ReliabilityObserver, trackDelivery } from "./observable-backend.js";
+import type { ObservableBackend, ReliabilityObserver } from "./observable-backend.js";
+import { trackDelivery } from "./track-delivery.js";
 
 /** Whether the next backend of a chain should take a call that failed this way. */
 const shouldFallBack = (error: unknown): boolean =>
@@ -45,7 +46,7 @@ export function createFallbackBackend(chain: readonly ObservableBackend[]): Obse
           type: "fallback",
           from: member.name,
           to: next.name,
-          code: error instanceof DeliberateError ? error.code : "internal",
+          code: errorCode(error),
           message: errorMessage(error),
         });
       }

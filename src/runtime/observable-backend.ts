@@ -24,7 +24,10 @@ export interface ObservableBackend extends Backend {
   ): Promise<GenerateResult>;
 }
 
-/** The same backend with every call reported to `observer`. */
+/**
+ * The same backend with what its reliability layer does on each call (retries, fallbacks, who served
+ * it) reported to `observer`. Unlike `observeBackend`, which sees only each call's finished result.
+ */
 export function observedBy(backend: ObservableBackend, observer: ReliabilityObserver): Backend {
   return {
     kind: backend.kind,
@@ -32,28 +35,5 @@ export function observedBy(backend: ObservableBackend, observer: ReliabilityObse
     capabilities: backend.capabilities,
     generate: (request) => backend.generateObserved(request, observer),
     close: () => backend.close(),
-  };
-}
-
-/**
- * Wraps `onDelta` so the caller can tell whether any text reached it: after that a call must not be
- * tried again (or elsewhere), since text already delivered cannot be taken back.
- */
-export function trackDelivery(request: GenerateRequest): {
-  request: GenerateRequest;
-  delivered: () => boolean;
-} {
-  const { onDelta } = request;
-  if (!onDelta) return { request, delivered: () => false };
-  let delivered = false;
-  return {
-    request: {
-      ...request,
-      onDelta: (delta) => {
-        if (delta.text !== "") delivered = true;
-        onDelta(delta);
-      },
-    },
-    delivered: () => delivered,
   };
 }

@@ -1,8 +1,9 @@
 import type { Backend, GenerateRequest, GenerateResult } from "../core/backend.js";
-import { AbortedError, BackendError, DeliberateError, errorMessage } from "../core/errors.js";
+import { AbortedError, BackendError, errorCode, errorMessage } from "../core/errors.js";
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitPermit } from "./circuit-breaker.js";
-import { type ObservableBackend, type ReliabilityObserver, trackDelivery } from "./observable-backend.js";
+import type { ObservableBackend, ReliabilityObserver } from "./observable-backend.js";
 import { abortableSleep, withRetry } from "./retry.js";
+import { trackDelivery } from "./track-delivery.js";
 
 export interface ReliabilityOptions {
   /** Longest one attempt may take, stream included; a slower one fails as a retryable timeout. */
@@ -25,13 +26,11 @@ export const DEFAULT_BREAKER: Omit<CircuitBreakerOptions, "now"> = {
   cooldownMs: 30_000,
 };
 
-/** Whether a failure says the backend is down or overloaded (and so counts against its circuit). */
 /** A backend behind its reliability layer; its breaker (if any) is exposed for health reports and tests. */
 export type ReliableBackend = ObservableBackend & { readonly breaker: CircuitBreaker | undefined };
 
+/** Whether a failure says the backend is down or overloaded (and so counts against its circuit). */
 const isOutage = (error: unknown): boolean => error instanceof BackendError && error.retryable;
-
-const codeOf = (error: unknown): string => (error instanceof DeliberateError ? error.code : "internal");
 
 /**
  * `backend` made dependable for callers that share it: each attempt is bounded by `timeoutMs`,
@@ -115,7 +114,7 @@ export function createReliableBackend(
           backend: name,
           attempt: failed,
           delayMs,
-          code: codeOf(error),
+          code: errorCode(error),
           message: errorMessage(error),
         }),
       sleep: options.sleep ?? abortableSleep,

@@ -2,14 +2,9 @@ import { randomUUID } from "node:crypto";
 import type { Backend, GenerateRequest, GenerateResult } from "../core/backend.js";
 import type { Budget } from "../core/budget.js";
 import type { GenerationCache } from "../core/cache.js";
-import {
-  AbortedError,
-  BudgetExhaustedError,
-  DeliberateError,
-  errorMessage,
-  UsageError,
-} from "../core/errors.js";
+import { AbortedError, BudgetExhaustedError, errorCode, errorMessage, UsageError } from "../core/errors.js";
 import type { DeliberateEventInput } from "../core/event.js";
+import { lastUserText } from "../core/message.js";
 import type {
   StepOptions,
   Strategy,
@@ -215,11 +210,10 @@ export async function runStrategy<I extends StrategyInput, O extends StrategyRes
     () => `s${++stepCounter}`,
   );
   const strategyName = options.strategyName ?? (strategy.name || "anonymous");
-  const lastUser = [...input.messages].reverse().find((m) => m.role === "user");
   bus.emit({
     type: "task.start",
     strategy: strategyName,
-    input: lastUser?.content ?? "",
+    input: lastUserText(input.messages),
     model: options.backend.model,
   });
   try {
@@ -238,7 +232,7 @@ export async function runStrategy<I extends StrategyInput, O extends StrategyRes
     bus.emit({
       type: "error",
       message: errorMessage(error),
-      code: error instanceof DeliberateError ? error.code : "internal",
+      code: errorCode(error),
       recovered: false,
     });
     throw error;

@@ -1,12 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { createScriptedBackend } from "../backends/scripted/scripted-backend.js";
+import { runTableSearch } from "../../test/run-table-search.js";
 import type { Budget } from "../core/budget.js";
-import type { DeliberateEvent, NodeEvent } from "../core/event.js";
-import { userMessage } from "../core/message.js";
-import { runStrategy } from "../runtime/task-context.js";
+import type { NodeEvent } from "../core/event.js";
 import { type BeamSearchOptions, beamSearch } from "./beam-search.js";
-import type { SearchResult } from "./search-spec.js";
-import { type TableNode, tableSearch } from "./table-search.js";
+import type { TableNode } from "./table-search.js";
 
 /** Root with four children of distinct values; the two best each have two children. */
 const TABLE: Record<string, TableNode> = {
@@ -22,27 +19,11 @@ const TABLE: Record<string, TableNode> = {
   c2: { value: 0.6 },
 };
 
-async function search(
+const search = (
   table: Record<string, TableNode>,
   options: Omit<BeamSearchOptions, "input">,
   budget?: Budget,
-): Promise<{ result: SearchResult<string>; nodes: NodeEvent[] }> {
-  const { task, config } = tableSearch(table);
-  const events: DeliberateEvent[] = [];
-  let result: SearchResult<string> | undefined;
-  await runStrategy(
-    async (ctx) => {
-      result = await beamSearch(ctx, task, config, { input: "root", ...options });
-      return { answer: result.answer ?? "", strategy: "beam", budgetExhausted: result.budgetExhausted };
-    },
-    { messages: [userMessage("root")] },
-    { backend: createScriptedBackend(), onEvent: (e) => events.push(e), ...(budget && { budget }) },
-  );
-  return {
-    result: result as SearchResult<string>,
-    nodes: events.filter((e): e is NodeEvent => e.type === "node"),
-  };
-}
+) => runTableSearch(beamSearch, table, options, { budget });
 
 const withStatus = (nodes: NodeEvent[], status: NodeEvent["status"]): string[] =>
   nodes.filter((n) => n.status === status && n.depth > 0).map((n) => n.thought);

@@ -1,6 +1,6 @@
 import type { StrategyContext } from "../core/strategy.js";
 import type { SearchConfig, SearchOptions, SearchResult, SearchTask } from "./search-spec.js";
-import { isBudgetExhausted, type SearchNode, SearchTree } from "./search-tree.js";
+import { byScoreDescending, isBudgetExhausted, type SearchNode, SearchTree } from "./search-tree.js";
 
 export interface BeamSearchOptions extends SearchOptions {
   /** States kept per level (b); 1 is greedy search. Default 5. */
@@ -66,7 +66,7 @@ export async function beamSearch<State, Action>(
         if (child.verdict?.solved === false) tree.prune(child, "checked: not solved");
         else ranked.push(child);
       }
-      ranked.sort((a, b) => (b.score ?? 0) - (a.score ?? 0));
+      ranked.sort(byScoreDescending);
       const kept = ranked.slice(0, breadth);
       for (const node of ranked.slice(breadth)) tree.prune(node, "outside the beam");
       for (const node of kept) tree.emit(node, "selected");
@@ -79,6 +79,6 @@ export async function beamSearch<State, Action>(
     if (!isBudgetExhausted(error)) throw error;
     budgetExhausted = true;
   }
-  const best = (nodes: SearchNode<State>[]) => [...nodes].sort((a, b) => (b.score ?? 0) - (a.score ?? 0))[0];
+  const best = (nodes: SearchNode<State>[]) => [...nodes].sort(byScoreDescending)[0];
   return tree.result(budgetExhausted, best(finished) ?? best(lastKept));
 }

@@ -1,12 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { createScriptedBackend } from "../backends/scripted/scripted-backend.js";
+import { runTableSearch } from "../../test/run-table-search.js";
 import type { Budget } from "../core/budget.js";
-import type { DeliberateEvent, NodeEvent } from "../core/event.js";
-import { userMessage } from "../core/message.js";
-import { runStrategy } from "../runtime/task-context.js";
 import { type DepthFirstSearchOptions, depthFirstSearch } from "./depth-first-search.js";
-import type { SearchResult } from "./search-spec.js";
-import { type TableNode, tableSearch } from "./table-search.js";
+import type { TableNode } from "./table-search.js";
 
 /**
  * The most promising branch (a) dead-ends: its child a1 only leads to a rejected finish, a2 is valued
@@ -24,28 +20,12 @@ const TABLE: Record<string, TableNode> = {
   c1: { terminal: true, solved: true },
 };
 
-async function search(
+const search = (
   table: Record<string, TableNode>,
   options: Omit<DepthFirstSearchOptions, "input">,
   budget?: Budget,
   exact = true,
-): Promise<{ result: SearchResult<string>; nodes: NodeEvent[] }> {
-  const { task, config } = tableSearch(table, { exact });
-  const events: DeliberateEvent[] = [];
-  let result: SearchResult<string> | undefined;
-  await runStrategy(
-    async (ctx) => {
-      result = await depthFirstSearch(ctx, task, config, { input: "root", ...options });
-      return { answer: result.answer ?? "", strategy: "dfs", budgetExhausted: result.budgetExhausted };
-    },
-    { messages: [userMessage("root")] },
-    { backend: createScriptedBackend(), onEvent: (e) => events.push(e), ...(budget && { budget }) },
-  );
-  return {
-    result: result as SearchResult<string>,
-    nodes: events.filter((e): e is NodeEvent => e.type === "node"),
-  };
-}
+) => runTableSearch(depthFirstSearch, table, options, { budget, exact });
 
 describe("depth-first search", () => {
   it("prunes below the threshold, backtracks from a dead end and solves on the second branch", async () => {

@@ -1,6 +1,6 @@
 import type { StrategyContext } from "../core/strategy.js";
 import type { SearchConfig, SearchOptions, SearchResult, SearchTask } from "./search-spec.js";
-import { isBudgetExhausted, type SearchNode, SearchTree } from "./search-tree.js";
+import { byScoreDescending, isBudgetExhausted, type SearchNode, SearchTree } from "./search-tree.js";
 
 export interface DepthFirstSearchOptions extends SearchOptions {
   /** Children valued below this are pruned, never entered. Default 0.3. */
@@ -40,7 +40,7 @@ export async function depthFirstSearch<State, Action>(
     if (node.terminal || node.depth >= depth || tree.stats.nodes >= maxNodes) return false;
     const children = await tree.expand(config, node, proposals);
     await tree.evaluate(config, children);
-    const ranked = [...children].sort((a, b) => (b.score ?? 0) - (a.score ?? 0));
+    const ranked = [...children].sort(byScoreDescending);
     const open: SearchNode<State>[] = [];
     for (const child of ranked) {
       if (accepts(child)) {

@@ -1,3 +1,5 @@
+import type { GenerationParams } from "../core/backend.js";
+
 /** Sampling settings shared by the model-driven search configs. */
 export interface ModelSearchOptions {
   /** Sampling temperature of proposals. Default 0.7. */
@@ -13,3 +15,9 @@ export const seedSequence = (seed: number | undefined): (() => number | undefine
   let next = 0;
   return () => (seed === undefined ? undefined : seed + next++);
 };
+
+/** The caller's sampling settings (temperature, seed) as search options, so a search reproduces like a call. */
+export const modelSearchOptionsOf = (params: GenerationParams | undefined): ModelSearchOptions => ({
+  ...(params?.temperature !== undefined && { temperature: params.temperature }),
+  ...(params?.seed !== undefined && { seed: params.seed }),
+});

@@ -1,9 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { createScriptedBackend } from "../backends/scripted/scripted-backend.js";
+import { runTableSearch } from "../../test/run-table-search.js";
 import type { Budget } from "../core/budget.js";
-import type { DeliberateEvent, NodeEvent } from "../core/event.js";
-import { userMessage } from "../core/message.js";
-import { runStrategy } from "../runtime/task-context.js";
+import type { NodeEvent } from "../core/event.js";
 import {
   backup,
   type MonteCarloTreeSearchOptions,
@@ -11,30 +9,13 @@ import {
   selectChild,
   uctScore,
 } from "./monte-carlo-tree-search.js";
-import type { SearchResult } from "./search-spec.js";
-import { type TableNode, tableSearch } from "./table-search.js";
+import type { TableNode } from "./table-search.js";
 
-async function search(
+const search = (
   table: Record<string, TableNode>,
   options: Omit<MonteCarloTreeSearchOptions, "input">,
   budget?: Budget,
-): Promise<{ result: SearchResult<string>; nodes: NodeEvent[] }> {
-  const { task, config } = tableSearch(table);
-  const events: DeliberateEvent[] = [];
-  let result: SearchResult<string> | undefined;
-  await runStrategy(
-    async (ctx) => {
-      result = await monteCarloTreeSearch(ctx, task, config, { input: "root", ...options });
-      return { answer: result.answer ?? "", strategy: "mcts", budgetExhausted: result.budgetExhausted };
-    },
-    { messages: [userMessage("root")] },
-    { backend: createScriptedBackend(), onEvent: (e) => events.push(e), ...(budget && { budget }) },
-  );
-  return {
-    result: result as SearchResult<string>,
-    nodes: events.filter((e): e is NodeEvent => e.type === "node"),
-  };
-}
+) => runTableSearch(monteCarloTreeSearch, table, options, { budget });
 
 /** The last visits and mean value reported for each node. */
 function lastStats(

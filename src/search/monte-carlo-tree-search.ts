@@ -21,7 +21,7 @@ export interface MonteCarloTreeSearchOptions extends SearchOptions {
 }
 
 /** Mean backed-up value of a node (0 before any visit). */
-export const meanValue = (node: Pick<SearchNode<unknown>, "visits" | "valueSum">): number =>
+const meanValue = (node: Pick<SearchNode<unknown>, "visits" | "valueSum">): number =>
   node.visits === 0 ? 0 : node.valueSum / node.visits;
 
 /** UCT (Kocsis and Szepesvári, 2006): mean value plus an exploration bonus; unvisited children first. */

@@ -31,6 +31,10 @@ export interface SearchNode<State> {
 export const isBudgetExhausted = (error: unknown): error is BudgetExhaustedError =>
   error instanceof BudgetExhaustedError;
 
+/** Sort order of nodes by value, best first; a node not yet valued ranks as 0. */
+export const byScoreDescending = (a: SearchNode<unknown>, b: SearchNode<unknown>): number =>
+  (b.score ?? 0) - (a.score ?? 0);
+
 /**
  * The tree one search grows: it creates nodes, keeps the statistics and emits a `node` event whenever a
  * node changes, so every algorithm reports the same way.
@@ -203,15 +207,15 @@ export class SearchTree<State, Action = string> {
    */
   result(budgetExhausted: boolean, preferred?: SearchNode<State>): SearchResult<State> {
     const solved = this.solved();
-    const byScore = (candidates: SearchNode<State>[]): SearchNode<State> | undefined =>
+    const bestScored = (candidates: SearchNode<State>[]): SearchNode<State> | undefined =>
       candidates
         .filter((n) => n.score !== undefined && n.verdict?.solved !== false)
-        .sort((a, b) => (b.score ?? 0) - (a.score ?? 0) || b.depth - a.depth)[0];
+        .sort((a, b) => byScoreDescending(a, b) || b.depth - a.depth)[0];
     const best =
       solved ??
       preferred ??
-      byScore(this.nodes.filter((n) => n.terminal)) ??
-      byScore(this.nodes.filter((n) => n !== this.root)) ??
+      bestScored(this.nodes.filter((n) => n.terminal)) ??
+      bestScored(this.nodes.filter((n) => n !== this.root)) ??
       this.root;
     const answer = best.verdict?.answer ?? this.task.answer(best.state);
     return {

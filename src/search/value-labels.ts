@@ -2,7 +2,7 @@
  * Tree of Thoughts' value labels: the model judges a state "sure", "likely" or "impossible" to lead to a
  * solution. They map to numbers in [0, 1]; several judgements of one state are averaged.
  */
-export const VALUE_OF_LABEL = { sure: 1, likely: 0.5, impossible: 0 } as const;
+const VALUE_OF_LABEL = { sure: 1, likely: 0.5, impossible: 0 } as const;
 
 export type ValueLabel = keyof typeof VALUE_OF_LABEL;
 

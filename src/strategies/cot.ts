@@ -2,6 +2,7 @@ import type { AnswerFormat } from "../answers/answer-format.js";
 import { numericFormat } from "../answers/numeric-format.js";
 import type { ChatMessage } from "../core/message.js";
 import type { Strategy, StrategyInput, StrategyResult } from "../core/strategy.js";
+import { answeringParams } from "./answering-params.js";
 import { instructedMessages } from "./instructed-messages.js";
 
 /** A worked example for few-shot prompting. */
@@ -52,12 +53,8 @@ export function cot(options: CotOptions = {}): Strategy<StrategyInput, CotResult
   const format = options.format ?? numericFormat;
   const strategy: Strategy<StrategyInput, CotResult> = async (ctx, input) => {
     const result = await ctx.generate(
-      // One path is best taken greedily; samplers (self-consistency, best-of-n) pass their own temperature.
       {
-        ...input.params,
-        temperature: input.params?.temperature ?? 0,
-        // End the chain once its answer line is written; a caller may pass "" to let it run on.
-        ...(format.stopAfter !== undefined && { stopAfter: input.params?.stopAfter ?? format.stopAfter }),
+        ...answeringParams(input.params, format),
         messages: cotMessages(input, options),
         n: 1,
         confidence: true,

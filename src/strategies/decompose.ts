@@ -1,15 +1,16 @@
 import { z } from "zod";
 import type { AnswerFormat } from "../answers/answer-format.js";
 import { numericFormat } from "../answers/numeric-format.js";
-import type { GenerationParams } from "../core/backend.js";
 import { BudgetExhaustedError } from "../core/errors.js";
-import type { ChatMessage } from "../core/message.js";
+import { type ChatMessage, lastUserText } from "../core/message.js";
 import type { Strategy, StrategyContext, StrategyInput, StrategyResult } from "../core/strategy.js";
 import { prepareSchema } from "../structured/structured-schema.js";
+import { answeringParams } from "./answering-params.js";
 import { askForObject } from "./ask-for-object.js";
 import { cot } from "./cot.js";
 import { instructedMessages } from "./instructed-messages.js";
 import { parseListItems } from "./list-items.js";
+import { plainParams } from "./plain-params.js";
 import { answerOf, reasoningOf } from "./result-reading.js";
 
 export interface DecomposeOptions {
@@ -70,19 +71,6 @@ const short = (text: string, max = 60): string => {
 const stepLabel = (node: DecomposeNode): string =>
   `${node.id === "root" ? "" : `${node.id} `}(depth ${node.depth}) ${short(node.question)}`;
 
-/** Whatever the caller set that would cut or constrain a JSON reply is left off internal calls. */
-function plainParams(params: GenerationParams | undefined): GenerationParams {
-  const {
-    stop: _stop,
-    stopAfter: _stopAfter,
-    jsonSchema: _schema,
-    grammar: _grammar,
-    n: _n,
-    ...rest
-  } = params ?? {};
-  return { ...rest, temperature: params?.temperature ?? 0 };
-}
-
 const factLines = (facts: readonly Fact[]): string =>
   facts.map((f) => `- ${f.question}\n  Answer: ${f.answer}`).join("\n");
 
@@ -106,10 +94,9 @@ export function decompose(options: DecomposeOptions = {}): Strategy<StrategyInpu
 
   return async (ctx, input) => {
     const system = input.messages.filter((m) => m.role === "system");
-    const lastUser = [...input.messages].reverse().find((m) => m.role === "user");
     const root: DecomposeNode = {
       id: "root",
-      question: lastUser?.content ?? "",
+      question: lastUserText(input.messages),
       depth: 0,
       subQuestions: [],
       answer: undefined,
@@ -195,9 +182,7 @@ export function decompose(options: DecomposeOptions = {}): Strategy<StrategyInpu
             );
       const result = await synthCtx.generate(
         {
-          ...input.params,
-          temperature: input.params?.temperature ?? 0,
-          ...(format.stopAfter !== undefined && { stopAfter: input.params?.stopAfter ?? format.stopAfter }),
+          ...answeringParams(input.params, format),
           messages,
           n: 1,
         },

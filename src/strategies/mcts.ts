@@ -1,5 +1,7 @@
 import type { AnswerFormat } from "../answers/answer-format.js";
+import { lastUserText } from "../core/message.js";
 import type { Strategy, StrategyInput, StrategyResult } from "../core/strategy.js";
+import { modelSearchOptionsOf } from "../search/model-search-options.js";
 import { monteCarloTreeSearch } from "../search/monte-carlo-tree-search.js";
 import {
   chooseSearchTask,
@@ -38,7 +40,7 @@ export interface MctsResult extends StrategyResult {
 export function mcts(options: MctsOptions = {}): Strategy<StrategyInput, MctsResult> {
   const iterations = Math.max(1, options.iterations ?? 16);
   return async (ctx, input) => {
-    const question = [...input.messages].reverse().find((m) => m.role === "user")?.content ?? "";
+    const question = lastUserText(input.messages);
     const task = options.task ?? chooseSearchTask(question, options.format);
     const summary = await runSearchTask(
       ctx,
@@ -53,10 +55,7 @@ export function mcts(options: MctsOptions = {}): Strategy<StrategyInput, MctsRes
         ...(options.exploration !== undefined && { exploration: options.exploration }),
         ...(options.estimate !== undefined && { estimate: options.estimate }),
       },
-      {
-        ...(input.params?.temperature !== undefined && { temperature: input.params.temperature }),
-        ...(input.params?.seed !== undefined && { seed: input.params.seed }),
-      },
+      modelSearchOptionsOf(input.params),
     );
     return {
       answer: summary.answer ?? "",

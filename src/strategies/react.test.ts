@@ -6,6 +6,7 @@ import {
   type ScriptedReply,
   type ScriptedTurn,
 } from "../backends/scripted/scripted-backend.js";
+import type { Backend } from "../core/backend.js";
 import type { DeliberateEvent } from "../core/event.js";
 import { userMessage } from "../core/message.js";
 import { runStrategy } from "../runtime/task-context.js";
@@ -15,6 +16,17 @@ import { defineTool } from "../tools/tool.js";
 import { createToolbox } from "../tools/toolbox.js";
 import { parseActionInput, parseReactReply, react } from "./react.js";
 import { createStrategy } from "./registry.js";
+
+/** Runs react with the calculator on `question`, collecting the events it emits. */
+async function runCalculatorReact(backend: Backend, question = "What is 17 * 23?") {
+  const events: DeliberateEvent[] = [];
+  const result = await runStrategy(
+    react({ tools: [calculatorTool] }),
+    { messages: [userMessage(question)] },
+    { backend, onEvent: (e) => events.push(e) },
+  );
+  return { result, events };
+}
 
 describe("react text protocol", () => {
   it("reads an action with its input, a final answer, or neither", () => {
@@ -54,12 +66,7 @@ describe("react", () => {
         "Thought: I have it.\nFinal Answer: 391",
       ],
     });
-    const events: DeliberateEvent[] = [];
-    const result = await runStrategy(
-      react({ tools: [calculatorTool] }),
-      { messages: [userMessage("What is 17 * 23?")] },
-      { backend, onEvent: (e) => events.push(e) },
-    );
+    const { result, events } = await runCalculatorReact(backend);
     expect(result.answer).toBe("391");
     expect(result.details.steps).toEqual([
       { tool: "calculator", input: { expression: "17 * 23" }, ok: true, observation: "391" },
@@ -187,12 +194,7 @@ describe("react with native function calling", () => {
 
   it("sends the tools as specs, runs the returned call, and answers the call with a tool message", async () => {
     const backend = createScriptedBackend({ tools: true, respond: calculatorModel });
-    const events: DeliberateEvent[] = [];
-    const result = await runStrategy(
-      react({ tools: [calculatorTool] }),
-      { messages: [userMessage("What is 17 * 23?")] },
-      { backend, onEvent: (e) => events.push(e) },
-    );
+    const { result, events } = await runCalculatorReact(backend);
     expect(result.answer).toBe("391");
     expect(result.details.protocol).toBe("native");
     expect(result.details.steps).toEqual([
@@ -267,12 +269,7 @@ describe("react with native function calling", () => {
         "Final Answer: 0",
       ],
     });
-    const events: DeliberateEvent[] = [];
-    const result = await runStrategy(
-      react({ tools: [calculatorTool] }),
-      { messages: [userMessage("?")] },
-      { backend, onEvent: (e) => events.push(e) },
-    );
+    const { result, events } = await runCalculatorReact(backend, "?");
     expect(result.answer).toBe("0");
     expect(result.details.steps.map((s) => s.ok)).toEqual([false, false, false]);
     const results = backend.requests[1]?.messages?.filter((m) => m.role === "tool") ?? [];
@@ -330,12 +327,7 @@ describe("react with native function calling", () => {
     const server = await startOpenAICompatibleServer({ backend: scripted });
     const backend = createOpenAIBackend({ baseUrl: server.url, model: "scripted" });
     try {
-      const events: DeliberateEvent[] = [];
-      const result = await runStrategy(
-        react({ tools: [calculatorTool] }),
-        { messages: [userMessage("What is 17 * 23?")] },
-        { backend, onEvent: (e) => events.push(e) },
-      );
+      const { result, events } = await runCalculatorReact(backend);
       expect(result.details.protocol).toBe("native");
       expect(result.answer).toBe("391");
       expect(result.usage.calls).toBe(2);
@@ -391,12 +383,7 @@ describe("react falling back to the text protocol", () => {
         { rejectTools: { status, message: "tools are not supported" } },
         textModel,
         async (backend, requests) => {
-          const events: DeliberateEvent[] = [];
-          const result = await runStrategy(
-            react({ tools: [calculatorTool] }),
-            { messages: [userMessage("What is 17 * 23?")] },
-            { backend, onEvent: (e) => events.push(e) },
-          );
+          const { result, events } = await runCalculatorReact(backend);
           expect(result.details.protocol).toBe("text");
           expect(result.answer).toBe("391");
           // The refused request costs nothing; the text protocol's two calls are charged.

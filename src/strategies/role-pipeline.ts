@@ -1,19 +1,20 @@
 import { z } from "zod";
 import type { AnswerFormat } from "../answers/answer-format.js";
 import { numericFormat } from "../answers/numeric-format.js";
-import type { GenerationParams } from "../core/backend.js";
 import { BudgetExhaustedError, UsageError } from "../core/errors.js";
-import type { ChatMessage } from "../core/message.js";
+import { type ChatMessage, lastUserText } from "../core/message.js";
 import type { Strategy, StrategyContext, StrategyInput, StrategyResult } from "../core/strategy.js";
 import { prepareSchema, type StructuredSchema } from "../structured/structured-schema.js";
 import { calculatorTool } from "../tools/calculator/calculator-tool.js";
 import type { AnyTool } from "../tools/tool.js";
 import { createToolbox, Toolbox } from "../tools/toolbox.js";
+import { answeringParams } from "./answering-params.js";
 import { askForObject } from "./ask-for-object.js";
 import { cot } from "./cot.js";
 import { instructedMessages } from "./instructed-messages.js";
 import { parseListItems } from "./list-items.js";
 import { onBackend } from "./on-backend.js";
+import { plainParams } from "./plain-params.js";
 import { answerOf, reasoningOf } from "./result-reading.js";
 
 export type PipelineRole = "router" | "planner" | "executor" | "critic" | "synthesizer";
@@ -108,19 +109,6 @@ function planSchema(toolNames: readonly string[], maxSteps: number) {
   );
 }
 
-/** Whatever the caller set that would cut or constrain a JSON reply is left off the role calls. */
-function plainParams(params: GenerationParams | undefined): GenerationParams {
-  const {
-    stop: _stop,
-    stopAfter: _stopAfter,
-    jsonSchema: _schema,
-    grammar: _grammar,
-    n: _n,
-    ...rest
-  } = params ?? {};
-  return { ...rest, temperature: params?.temperature ?? 0 };
-}
-
 const outputText = (output: unknown): string =>
   typeof output === "string" ? output : JSON.stringify(output);
 
@@ -168,7 +156,7 @@ export function rolePipeline(options: RolePipelineOptions = {}): Strategy<Strate
     // A misspelt backend name fails here, before any call is spent.
     for (const name of Object.values(roles)) onBackend(ctx, name);
     const system = input.messages.filter((m) => m.role === "system");
-    const request = [...input.messages].reverse().find((m) => m.role === "user")?.content ?? "";
+    const request = lastUserText(input.messages);
     const params = plainParams(input.params);
     const asked = (content: string): ChatMessage[] => [...system, { role: "user", content }];
     const as = <T>(role: PipelineRole, fn: (roleCtx: StrategyContext) => Promise<T>, label?: string) =>
@@ -345,9 +333,7 @@ export function rolePipeline(options: RolePipelineOptions = {}): Strategy<Strate
       const text = await as("synthesizer", async (c) => {
         const result = await c.generate(
           {
-            ...input.params,
-            temperature: input.params?.temperature ?? 0,
-            ...(format.stopAfter !== undefined && { stopAfter: input.params?.stopAfter ?? format.stopAfter }),
+            ...answeringParams(input.params, format),
             messages: instructedMessages(
               input.messages,
               `\nPlan:\n${planText()}\nResults:\n${resultLines()}\n${review}\n` +

@@ -1,7 +1,9 @@
 import type { AnswerFormat } from "../answers/answer-format.js";
+import { lastUserText } from "../core/message.js";
 import type { Strategy, StrategyInput, StrategyResult } from "../core/strategy.js";
 import { beamSearch } from "../search/beam-search.js";
 import { depthFirstSearch } from "../search/depth-first-search.js";
+import { modelSearchOptionsOf } from "../search/model-search-options.js";
 import {
   chooseSearchTask,
   runSearchTask,
@@ -35,9 +37,6 @@ export interface TreeOfThoughtsResult extends StrategyResult {
   details: SearchSummary & { algorithm: "beam" | "dfs" };
 }
 
-const lastUserText = (input: StrategyInput): string =>
-  [...input.messages].reverse().find((m) => m.role === "user")?.content ?? "";
-
 /**
  * Tree of Thoughts (Yao et al., 2023): the model proposes next steps, an exact check refuses illegal
  * ones, the model values the states they reach (sure / likely / impossible), and a search (beam or DFS)
@@ -49,13 +48,12 @@ export function treeOfThoughts(
 ): Strategy<StrategyInput, TreeOfThoughtsResult> {
   const algorithm = options.algorithm ?? "beam";
   return async (ctx, input) => {
-    const question = lastUserText(input);
+    const question = lastUserText(input.messages);
     const task = options.task ?? chooseSearchTask(question, options.format);
     const depth = options.depth ?? TASK_DEFAULTS[task].depth;
     const proposals = options.proposals ?? TASK_DEFAULTS[task].proposals;
     const model = {
-      ...(input.params?.temperature !== undefined && { temperature: input.params.temperature }),
-      ...(input.params?.seed !== undefined && { seed: input.params.seed }),
+      ...modelSearchOptionsOf(input.params),
       ...(options.valueSamples !== undefined && { valueSamples: options.valueSamples }),
     };
     const summary =

@@ -1,7 +1,7 @@
-import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import type { JsonSchema } from "../core/backend.js";
 import { errorMessage, UsageError } from "../core/errors.js";
+import { readJsonFile } from "../core/read-json-file.js";
 import { type GrammarTranslation, translateSchema } from "./grammar-translation.js";
 import { compileSchemaValidator, type SchemaValidator, type ValidationIssue } from "./schema-validator.js";
 
@@ -112,18 +112,7 @@ export function parseJsonOutput(
 
 /** Reads a JSON Schema file for the CLI; every way it can be wrong is a one-line usage error. */
 export async function readSchemaFile(path: string): Promise<StructuredSchema> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch {
-    throw new UsageError(`schema file not found: ${path}`);
-  }
-  let schema: unknown;
-  try {
-    schema = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`schema file ${path} is not valid JSON: ${errorMessage(error)}`);
-  }
+  const schema = await readJsonFile(path, "schema file");
   if (
     typeof schema !== "boolean" &&
     (typeof schema !== "object" || schema === null || Array.isArray(schema))

@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { gatedBackend } from "../../test/gated-backend.js";
 import { createScriptedBackend } from "../backends/scripted/scripted-backend.js";
 import type { Backend } from "../core/backend.js";
-import { AbortedError, BackendError } from "../core/errors.js";
+import { BackendError } from "../core/errors.js";
 import type { DeliberateEvent } from "../core/event.js";
 import { userMessage } from "../core/message.js";
 import { runStrategy } from "../runtime/task-context.js";
@@ -21,42 +22,6 @@ const request = (strategy: string, extra: Partial<TaskRequest> = {}): TaskReques
   messages: [userMessage("What is 6 * 7?")],
   ...extra,
 });
-
-/**
- * A scripted backend whose calls from number `gateAt` on wait until released (or aborted), so a test
- * can stop a task mid-run with some of its calls finished.
- */
-function gatedBackend(gateAt: number) {
-  const inner = createScriptedBackend({ respond: [REPLY] });
-  let release = () => {};
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  let reached = () => {};
-  const gateReached = new Promise<void>((resolve) => {
-    reached = resolve;
-  });
-  let calls = 0;
-  const backend: Backend = {
-    kind: inner.kind,
-    model: inner.model,
-    capabilities: inner.capabilities,
-    async generate(req) {
-      if (calls++ >= gateAt) {
-        reached();
-        await new Promise<void>((resolve, reject) => {
-          const abort = () => reject(new AbortedError());
-          if (req.signal?.aborted) abort();
-          req.signal?.addEventListener("abort", abort, { once: true });
-          gate.then(resolve);
-        });
-      }
-      return inner.generate(req);
-    },
-    close: () => inner.close(),
-  };
-  return { backend, release, gateReached };
-}
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -120,7 +85,7 @@ describe("TaskManager", () => {
   });
 
   it("gives a subscriber that joins mid-run every event from seq 0, in order, without gaps or repeats", async () => {
-    const { backend, release, gateReached } = gatedBackend(2);
+    const { backend, release, gateReached } = gatedBackend(2, REPLY);
     const manager = manage(backend);
     const id = manager.submit(request("sc", { n: 4 }));
     await gateReached;
@@ -146,7 +111,7 @@ describe("TaskManager", () => {
   });
 
   it("stops a live reader when its signal aborts", async () => {
-    const { backend, release, gateReached } = gatedBackend(0);
+    const { backend, release, gateReached } = gatedBackend(0, REPLY);
     const manager = manage(backend);
     const id = manager.submit(request("cot"));
     await gateReached;
@@ -161,7 +126,7 @@ describe("TaskManager", () => {
   });
 
   it("cancels a running task (its trace ends with the abort) and a queued one (never run)", async () => {
-    const { backend, gateReached } = gatedBackend(0);
+    const { backend, gateReached } = gatedBackend(0, REPLY);
     const manager = manage(backend, { maxConcurrent: 1 });
     const running = manager.submit(request("cot"));
     const queued = manager.submit(request("cot"));
@@ -210,7 +175,7 @@ describe("TaskManager", () => {
   });
 
   it("survives a restart: the interrupted task fails with its partial trace, the queued one runs", async () => {
-    const gated = gatedBackend(1);
+    const gated = gatedBackend(1, REPLY);
     const first = manage(gated.backend, { maxConcurrent: 1 });
     const interrupted = first.submit(request("sc", { n: 3 }));
     const waiting = first.submit(request("cot", { params: { temperature: 0 } }));
@@ -282,7 +247,7 @@ describe("TaskManager", () => {
   });
 
   it("runs at most maxConcurrent tasks at once, in submission order", async () => {
-    const { backend, release, gateReached } = gatedBackend(0);
+    const { backend, release, gateReached } = gatedBackend(0, REPLY);
     const manager = manage(backend, { maxConcurrent: 2 });
     const ids = [1, 2, 3, 4].map(() => manager.submit(request("direct")));
     await gateReached;

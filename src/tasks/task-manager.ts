@@ -1,4 +1,4 @@
-import { AbortedError, DeliberateError, errorMessage } from "../core/errors.js";
+import { AbortedError, DeliberateError, errorCode, errorMessage } from "../core/errors.js";
 import type { DeliberateEvent } from "../core/event.js";
 import type { Usage } from "../core/usage.js";
 import { newTaskId, runStrategy, type TaskResult } from "../runtime/task-context.js";
@@ -324,7 +324,7 @@ export class TaskManager {
     } catch (error) {
       // A run stopped by close() is left running for close() to mark interrupted.
       if (live.detached || this.closed) return;
-      const code = error instanceof DeliberateError ? error.code : "internal";
+      const code = errorCode(error);
       if (live.lastSeq < 0) {
         // Failed before the strategy started (e.g. resolving its backend): the trace still says why.
         this.record(live, {

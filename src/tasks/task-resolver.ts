@@ -1,5 +1,6 @@
 import { answerFormatByName } from "../answers/index.js";
 import type { Backend } from "../core/backend.js";
+import type { Budget } from "../core/budget.js";
 import type { GenerationCache } from "../core/cache.js";
 import type { Strategy, StrategyInput } from "../core/strategy.js";
 import type { RunOptions } from "../runtime/task-context.js";
@@ -22,6 +23,32 @@ export interface TaskResolverOptions {
   cache?: GenerationCache;
 }
 
+/**
+ * `request` made runnable with what a resolver chose for it. Every resolver builds its task here, so
+ * they agree on what a request means: its messages and params are the input, its strategy name names
+ * the run, and `cache` is used unless the request opts out (`cache: false`).
+ */
+export function resolvedTask(
+  request: TaskRequest,
+  chosen: {
+    strategy: Strategy;
+    backend: Backend;
+    budget: Budget | undefined;
+    cache: GenerationCache | undefined;
+  },
+): ResolvedTask {
+  return {
+    strategy: chosen.strategy,
+    input: { messages: request.messages, ...(request.params !== undefined && { params: request.params }) },
+    runOptions: {
+      backend: chosen.backend,
+      strategyName: request.strategy,
+      ...(chosen.budget !== undefined && { budget: chosen.budget }),
+      ...(chosen.cache !== undefined && request.cache !== false && { cache: chosen.cache }),
+    },
+  };
+}
+
 /** The usual resolver: strategies from the registry by name, backends from the caller's lookup. */
 export function createTaskResolver(options: TaskResolverOptions): TaskResolver {
   return async (request) => {
@@ -31,15 +58,6 @@ export function createTaskResolver(options: TaskResolverOptions): TaskResolver {
       ...(request.format !== undefined && { format: answerFormatByName(request.format) }),
     });
     const backend = await options.backend(request.model);
-    return {
-      strategy,
-      input: { messages: request.messages, ...(request.params !== undefined && { params: request.params }) },
-      runOptions: {
-        backend,
-        strategyName: request.strategy,
-        ...(request.budget !== undefined && { budget: request.budget }),
-        ...(options.cache !== undefined && request.cache !== false && { cache: options.cache }),
-      },
-    };
+    return resolvedTask(request, { strategy, backend, budget: request.budget, cache: options.cache });
   };
 }

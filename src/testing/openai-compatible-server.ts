@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { openAIErrorType } from "../backends/openai/openai-error-type.js";
 import type {
   Backend,
   Completion,
@@ -314,7 +315,7 @@ export async function startOpenAICompatibleServer(
       // Headers are out, so the error travels in-band, as OpenAI does; the SDK raises it as APIError.
       const { status, message } = describeBackendError(error);
       // vLLM puts the status in `code`, which lets clients tell transient failures from bad requests.
-      send({ error: { message, type: errorType(status), param: null, code: status } });
+      send({ error: { message, type: openAIErrorType(status), param: null, code: status } });
       res.end();
       return;
     }
@@ -531,15 +532,6 @@ function legacyLogprobs(completion: Completion, deltas: string[] | undefined): u
   };
 }
 
-function errorType(status: number): string {
-  if (status === 401) return "authentication_error";
-  if (status === 403) return "permission_error";
-  if (status === 404) return "not_found_error";
-  if (status === 429) return "rate_limit_error";
-  if (status >= 500) return "server_error";
-  return "invalid_request_error";
-}
-
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   res.writeHead(status, { "content-type": "application/json", ...headers });
   res.end(JSON.stringify(body));
@@ -555,7 +547,7 @@ function sendError(
   sendJson(
     res,
     status,
-    { error: { message, type: errorType(status), param: param ?? null, code: null } },
+    { error: { message, type: openAIErrorType(status), param: param ?? null, code: null } },
     headers,
   );
 }

@@ -1,3 +1,4 @@
+import { lastUserText } from "../core/message.js";
 import type { StrategyContext, StrategyInput } from "../core/strategy.js";
 
 /** One proposed solution, as verifiers see it. */
@@ -31,8 +32,7 @@ export interface Verifier {
 }
 
 /** The question a verifier judges against: the last user message. */
-export const questionText = (input: StrategyInput): string =>
-  [...input.messages].reverse().find((m) => m.role === "user")?.content ?? "";
+export const questionText = (input: StrategyInput): string => lastUserText(input.messages);
 
 /** Clamps to 0..1 (NaN counts as 0), emits the "score" event every verifier reports, returns the score. */
 export function reportScore(

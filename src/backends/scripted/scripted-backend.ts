@@ -10,7 +10,7 @@ import type {
   ToolSpec,
 } from "../../core/backend.js";
 import { AbortedError, BackendError, UsageError } from "../../core/errors.js";
-import type { ToolCall } from "../../core/message.js";
+import { lastUserText, type ToolCall } from "../../core/message.js";
 import { compileStopAfter, stopAfterIndex } from "../../core/stop-after.js";
 
 /** What a scripted responder sees for each completion it must produce. */
@@ -104,8 +104,7 @@ export function exampleForSchema(schema: JsonSchema): unknown {
 /** Splits text into pseudo-tokens: each word with its trailing whitespace. */
 export const scriptedTokens = (text: string): string[] => text.match(/\s*\S+\s*/g) ?? [];
 
-const promptOf = (request: GenerateRequest): string =>
-  request.prompt ?? [...(request.messages ?? [])].reverse().find((m) => m.role === "user")?.content ?? "";
+const promptOf = (request: GenerateRequest): string => request.prompt ?? lastUserText(request.messages ?? []);
 
 const promptTokenCount = (request: GenerateRequest): number =>
   scriptedTokens(

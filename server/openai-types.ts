@@ -100,7 +100,7 @@ const deliberateOptionsSchema = z.strictObject({
     .optional(),
   /** false: do not reuse cached model calls for this request. */
   cache: z.boolean().optional(),
-  /** Answer format for strategies that extract an answer: numeric, choice, exact, json. */
+  /** Answer format for strategies that extract an answer: numeric, choice, exact, json, game24. */
   format: z.string().min(1).optional(),
 });
 export type DeliberateOptions = z.output<typeof deliberateOptionsSchema>;

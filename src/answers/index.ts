@@ -1,4 +1,5 @@
 import { UsageError } from "../core/errors.js";
+import { game24Format } from "../search/game24-format.js";
 import type { AnswerFormat } from "./answer-format.js";
 import { choiceFormat } from "./choice-format.js";
 import { exactFormat } from "./exact-format.js";
@@ -17,6 +18,8 @@ export const answerFormats: Readonly<Record<string, AnswerFormat>> = {
   choice: choiceFormat,
   exact: exactFormat,
   json: jsonFormat,
+  // Game of 24 expressions, checked exactly; it lives with the search code that shares its arithmetic.
+  game24: game24Format,
 };
 
 /** A built-in format by name; unknown names are a usage error listing the known ones. */

@@ -1,9 +1,8 @@
 import type { AnswerFormat } from "../answers/answer-format.js";
 import type { StrategyContext } from "../core/strategy.js";
 import { parseGame24Question } from "./game24-puzzle.js";
-import { game24SearchConfig, game24Task } from "./game24-task.js";
+import { type Game24SearchOptions, game24SearchConfig, game24Task } from "./game24-task.js";
 import { gsm8kStepSearchConfig, gsm8kStepTask } from "./gsm8k-step-task.js";
-import type { ModelSearchOptions } from "./model-search-options.js";
 import type { SearchAlgorithm, SearchConfig, SearchOptions, SearchTask, TreeStats } from "./search-spec.js";
 
 /** The built-in search problems. */
@@ -62,7 +61,7 @@ export function runSearchTask<O extends SearchOptions>(
   name: SearchTaskName,
   algorithm: SearchAlgorithm<O>,
   options: O,
-  model: ModelSearchOptions,
+  model: Game24SearchOptions,
 ): Promise<SearchSummary> {
   return name === "game24"
     ? run(ctx, name, game24Task, game24SearchConfig(model), algorithm, options)

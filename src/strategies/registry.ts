@@ -163,6 +163,15 @@ const registry = new Map<string, RegisteredStrategy>([
     },
   ],
   [
+    "tot-model-only",
+    {
+      usesN: true,
+      description:
+        "tot, but on Game of 24 the model also proposes and values the last step (no exact last-step arithmetic)",
+      create: ({ format, n }) => treeOfThoughts({ format, breadth: n ?? 5, exactLastStep: false }),
+    },
+  ],
+  [
     "tot-dfs",
     {
       description: "Tree of Thoughts, depth-first: prune states valued impossible, backtrack from dead ends",

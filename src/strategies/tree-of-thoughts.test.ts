@@ -84,6 +84,17 @@ describe("tree of thoughts on Game of 24", () => {
     }
   });
 
+  it("leaves the last step to the model too with tot-model-only", async () => {
+    const exact = await run("tot", game24Question([3, 3, 8, 8]));
+    const modelOnly = await run("tot-model-only", game24Question([3, 3, 8, 8]));
+    expect(modelOnly.result.answer).toBe("8 / (3 - (8 / 3))");
+    // The model's own final line, not the exact one; and it costs the last level's propose and value calls.
+    expect(modelOnly.result.details).toMatchObject({
+      path: expect.arrayContaining(["8 / 1/3 = 24 (left: 24)"]),
+    });
+    expect(modelOnly.backend.requests.length).toBeGreaterThan(exact.backend.requests.length);
+  });
+
   it("searches depth-first with tot-dfs", async () => {
     const { result, nodes } = await run("tot-dfs", "3 3 8 8");
     expect(result.answer).toBe("8 / (3 - (8 / 3))");

@@ -23,7 +23,7 @@ export interface TreeOfThoughtsOptions {
   depth?: number;
   /** Moves proposed per state; default per task. */
   proposals?: number;
-  /** DFS: children valued below this are pruned. Default 0.2, so only "impossible" ones are. */
+  /** DFS: children valued below this are pruned. Default 0.3: "impossible" and unlabelled ones are. */
   threshold?: number;
   /** DFS: most nodes in the tree. Default 60. */
   maxNodes?: number;
@@ -31,6 +31,8 @@ export interface TreeOfThoughtsOptions {
   valueSamples?: number;
   /** Force a task instead of choosing by question and format. */
   task?: SearchTaskName;
+  /** Game of 24: do the last step's arithmetic exactly (see game24SearchConfig). Default true. */
+  exactLastStep?: boolean;
 }
 
 export interface TreeOfThoughtsResult extends StrategyResult {
@@ -55,6 +57,7 @@ export function treeOfThoughts(
     const model = {
       ...modelSearchOptionsOf(input.params),
       ...(options.valueSamples !== undefined && { valueSamples: options.valueSamples }),
+      ...(options.exactLastStep !== undefined && { exactLastStep: options.exactLastStep }),
     };
     const summary =
       algorithm === "dfs"

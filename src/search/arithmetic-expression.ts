@@ -7,8 +7,10 @@ export interface EvaluatedExpression {
   literals: bigint[];
 }
 
-// Models write multiplication and division in several ways; they all mean the same operation.
-const OPERATOR: Record<string, "+" | "-" | "*" | "/"> = {
+export type ArithmeticOp = "+" | "-" | "*" | "/";
+
+/** Models write the operations in several ways (×, ÷, x, en dashes); each glyph to the operation it means. */
+export const OPERATOR: Readonly<Record<string, ArithmeticOp>> = {
   "+": "+",
   "-": "-",
   "−": "-",

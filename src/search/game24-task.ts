@@ -1,6 +1,7 @@
 import { UsageError } from "../core/errors.js";
 import type { ChatMessage } from "../core/message.js";
 import type { StrategyContext } from "../core/strategy.js";
+import { type ArithmeticOp, OPERATOR } from "./arithmetic-expression.js";
 import { checkGame24Answer } from "./game24-check.js";
 import { parseGame24Question } from "./game24-puzzle.js";
 import { type ModelSearchOptions, seedSequence } from "./model-search-options.js";
@@ -32,22 +33,10 @@ export interface Game24State {
   items: readonly Game24Item[];
 }
 
-type Op = "+" | "-" | "*" | "/";
-const OPS: Record<string, Op> = {
-  "+": "+",
-  "-": "-",
-  "−": "-",
-  "–": "-",
-  "*": "*",
-  "×": "*",
-  x: "*",
-  "·": "*",
-  "/": "/",
-  "÷": "/",
-};
+type Op = ArithmeticOp;
 const OPERAND = String.raw`-?\d+(?:\.\d+)?(?:/\d+)?`;
 /** "a op b = c", anywhere in a line: numbering, bullets and the "(left: …)" tail are ignored. */
-const STEP = new RegExp(`(${OPERAND})\\s*([-+−–*×x·/÷])\\s*(${OPERAND})\\s*=\\s*(${OPERAND})`);
+const STEP = new RegExp(`(${OPERAND})\\s*([-+−–*×xX·/÷])\\s*(${OPERAND})\\s*=\\s*(${OPERAND})`);
 
 const apply = (a: Rational, op: Op, b: Rational): Rational | undefined =>
   op === "+" ? add(a, b) : op === "-" ? sub(a, b) : op === "*" ? mul(a, b) : div(a, b);
@@ -79,7 +68,7 @@ export function applyGame24Step(state: Game24State, line: string): Transition<Ga
   const match = line.match(STEP);
   if (!match) return { ok: false, reason: "not of the form a op b = c" };
   const [, left = "", symbol = "", right = "", result = ""] = match;
-  const op = OPS[symbol] as Op;
+  const op = OPERATOR[symbol] as Op;
   const i = findItem(state.items, left, -1);
   if (i < 0) return { ok: false, reason: `${left} is not among ${describeGame24(state)}` };
   const j = findItem(state.items, right, i);

@@ -12,7 +12,7 @@ import {
   type ReliabilityEvent,
 } from "../src/runtime/observable-backend.js";
 import { runStrategy, type TaskResult } from "../src/runtime/task-context.js";
-import type { TraceWriter } from "../src/store/trace-writer.js";
+import type { TraceSink } from "../src/store/trace-sink.js";
 import { isSingleCallStrategy } from "../src/strategies/registry.js";
 import { AnswerStream } from "./answer-stream.js";
 import type { ApiKeyStore, KeyAccount } from "./api-key-store.js";
@@ -37,7 +37,7 @@ export interface CompletionDeps {
   gate: ConcurrencyGate;
   cache: GenerationCache | undefined;
   /** Where every run's events are stored (batched per event-loop turn); none when tracing is off. */
-  traces: TraceWriter | undefined;
+  traces: TraceSink | undefined;
 }
 
 /** Choice i of a seeded request runs with seed + i × this, clear of the seed + j each sampler uses. */

@@ -10,8 +10,10 @@ import {
   type ReliabilityOptions,
   type ReliableBackend,
 } from "../src/runtime/reliable-backend.js";
+import { BackgroundTraceWriter } from "../src/store/background-trace-writer.js";
 import { type DeliberateStore, openStore } from "../src/store/open-store.js";
 import { SqliteGenerationCache } from "../src/store/sqlite-generation-cache.js";
+import type { TraceSink } from "../src/store/trace-sink.js";
 import { TraceWriter } from "../src/store/trace-writer.js";
 import { strategyNames } from "../src/strategies/registry.js";
 import { createTaskManager, type TaskManager } from "../src/tasks/task-manager.js";
@@ -85,6 +87,20 @@ const reportToStderr = (error: unknown): void => {
   process.stderr.write(`deliberate serve: background error: ${errorMessage(error)}\n`);
 };
 
+/**
+ * Where chat-completion events are stored: from a worker thread when the store is a file, so requests
+ * never wait on SQLite; in this thread for an in-memory store, which no other connection can see.
+ */
+function traceSink(
+  store: DeliberateStore,
+  flushAfterMs: number,
+  onError: (error: unknown) => void,
+): TraceSink {
+  return store.db.memory
+    ? new TraceWriter(store.traces, { onError, flushAfterMs })
+    : new BackgroundTraceWriter(store.db.name, { onError, flushAfterMs });
+}
+
 const methodNotAllowed = (allow: string) => (c: { req: { method: string; path: string } }) =>
   new ApiError(405, "method_not_allowed", `method ${c.req.method} is not allowed on ${c.req.path}`, {
     headers: { allow },
@@ -148,7 +164,7 @@ export function createApp(config: AppConfig): DeliberateApp {
     keys: new ApiKeyStore(settings.apiKeys, now),
     gate: new ConcurrencyGate(settings.maxConcurrent, settings.maxQueue),
     cache: cacheEnabled ? (generationCache ?? new SqliteGenerationCache(store.db, cacheLimits)) : undefined,
-    traces: settings.trace ? new TraceWriter(store.traces, { onError: report }) : undefined,
+    traces: settings.trace ? traceSink(store, settings.traceFlushMs, report) : undefined,
   };
   const tasks = createTaskManager({
     store,
@@ -208,7 +224,7 @@ export function createApp(config: AppConfig): DeliberateApp {
     close() {
       closing ??= (async () => {
         await tasks.close();
-        deps.traces?.flush();
+        await deps.traces?.close();
         if (!givenStore) store.close();
       })();
       return closing;

@@ -26,6 +26,7 @@ describe("server config", () => {
       cache: { enabled: true },
       tools: { code: false, webFetch: false },
       trace: true,
+      traceFlushMs: 20,
       tasks: { maxConcurrent: 2 },
       reliability: {
         timeoutMs: 600_000,

@@ -144,6 +144,12 @@ const serverSettingsSchema = z.strictObject({
   db: z.string().min(1).optional(),
   /** Store every chat completion's events in the trace store (`deliberate trace ID`). */
   trace: z.boolean().default(true),
+  /**
+   * How long chat-completion events wait to be written, so that under load many requests share one
+   * SQLite commit; a trace is readable this long after its response at the latest. 0 writes each
+   * event-loop turn.
+   */
+  traceFlushMs: z.int().min(0).max(1_000).default(20),
   tasks: tasksConfigSchema.default({ maxConcurrent: 2 }),
   reliability: reliabilitySchema.default({
     timeoutMs: 600_000,

@@ -10,6 +10,13 @@ export interface StartServerOptions {
   port?: number;
   /** Default 127.0.0.1: loopback only unless asked. */
   host?: string;
+  /**
+   * Let @hono/node-server replace the global Request and Response with its lightweight ones, which
+   * skip building web streams for plain bodies (roughly a third of a short request's cost). Right for
+   * a process that only serves (`deliberate serve`); a library embedding the server keeps its
+   * globals untouched by default.
+   */
+  overrideGlobals?: boolean;
 }
 
 export interface RunningServer {
@@ -27,8 +34,7 @@ const hostForUrl = (host: string): string => (host.includes(":") ? `[${host}]` :
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const host = options.host ?? "127.0.0.1";
   const listener = getRequestListener((request) => options.app.fetch(request), {
-    // Leave the process's global Request/Response alone.
-    overrideGlobalObjects: false,
+    overrideGlobalObjects: options.overrideGlobals ?? false,
     // A request Node cannot even turn into a Request (a malformed URL or Host) still gets an OpenAI error.
     errorHandler: () => new ApiError(400, "invalid_request", "the request could not be read").toResponse(),
   });

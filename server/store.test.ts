@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type OpenAI from "openai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createScriptedBackend, type ScriptedBackend } from "../src/backends/scripted/scripted-backend.js";
 import { openDatabase } from "../src/store/sqlite-database.js";
 import { TraceStore } from "../src/store/trace-store.js";
@@ -48,10 +48,14 @@ describe("the server's database: traces and the generation cache", () => {
       const result = (chunk as unknown as { deliberate?: { result?: Summary } }).deliberate?.result;
       if (result) streamedTrace = result.trace_id;
     }
-    // Another connection, as `deliberate trace --db FILE` opens it.
+    // Another connection, as `deliberate trace --db FILE` opens it. Traces are written from a worker
+    // within traceFlushMs of the response, so wait for the streamed one to have ended.
     const db = openDatabase(file);
     try {
       const traces = new TraceStore(db);
+      await vi.waitFor(() => expect(traces.get(streamedTrace as string)?.state).toBe("ended"), {
+        timeout: 5_000,
+      });
       const voted = traces.get(answer.deliberate.trace_id);
       expect(voted).toMatchObject({
         state: "ended",

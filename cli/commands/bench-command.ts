@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import type { AnswerFormat } from "../../src/answers/answer-format.js";
@@ -5,6 +6,7 @@ import { numericFormat } from "../../src/answers/numeric-format.js";
 import type { BackendKind } from "../../src/backends/create-backend.js";
 import { observeBackend } from "../../src/backends/observe-backend.js";
 import { recordBackend } from "../../src/backends/replay/record-backend.js";
+import { readRecording } from "../../src/backends/replay/recording.js";
 import { createReplayBackend } from "../../src/backends/replay/replay-backend.js";
 import {
   type BenchRunMeta,
@@ -317,8 +319,13 @@ export function registerBenchCommand(program: Command): void {
       const answeringModels = new Set<string>();
       // The report names the models that actually answered: an OpenAI-compatible server may answer
       // under another id than the one asked for (often just "default").
+      // A resumed run answers calls its interrupted predecessor already recorded from the recording.
+      const reuse =
+        bench.record !== undefined && bench.resume && existsSync(bench.record)
+          ? await readRecording(bench.record)
+          : [];
       const backend = observeBackend(
-        bench.record !== undefined ? recordBackend(loaded, bench.record) : loaded,
+        bench.record !== undefined ? recordBackend(loaded, bench.record, { reuse }) : loaded,
         (_request, result) => answeringModels.add(result.model),
       );
 

@@ -112,6 +112,8 @@ export async function startServe(
       app,
       port: options.port ?? configPort ?? DEFAULT_PORT,
       host: options.host ?? configHost ?? "127.0.0.1",
+      // The serve process only serves, so the adapter's lightweight Request/Response may be global.
+      overrideGlobals: true,
     });
     const opened = app;
     let closing: Promise<void> | undefined;

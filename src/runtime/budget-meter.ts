@@ -13,7 +13,7 @@ export class TaskBudgetMeter implements BudgetMeter {
   private inFlightCalls = 0;
   private readonly startedAt: number;
   private readonly now: () => number;
-  private readonly deadlineController = new AbortController();
+  private readonly deadlineController: AbortController | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
 
   constructor(budget: Budget = {}, options: { now?: () => number } = {}) {
@@ -21,14 +21,19 @@ export class TaskBudgetMeter implements BudgetMeter {
     this.now = options.now ?? Date.now;
     this.startedAt = this.now();
     if (budget.deadlineMs !== undefined) {
-      this.deadlineTimer = setTimeout(() => this.deadlineController.abort(), budget.deadlineMs);
+      const controller = new AbortController();
+      this.deadlineController = controller;
+      this.deadlineTimer = setTimeout(() => controller.abort(), budget.deadlineMs);
       this.deadlineTimer.unref();
     }
   }
 
-  /** Aborts when the deadline passes, so in-flight generation stops on time. */
-  get deadlineSignal(): AbortSignal {
-    return this.deadlineController.signal;
+  /**
+   * Aborts when the deadline passes, so in-flight generation stops on time; undefined without a
+   * deadline, so the common case combines no signals per call.
+   */
+  get deadlineSignal(): AbortSignal | undefined {
+    return this.deadlineController?.signal;
   }
 
   /** Admits one call: false when a limit is already reached (in-flight calls count toward maxCalls). */

@@ -59,21 +59,39 @@ export function createReliableBackend(
   async function attempt(request: GenerateRequest): Promise<GenerateResult> {
     const permit: CircuitPermit | undefined = breaker?.admit();
     const timeoutMs = options.timeoutMs;
+    if (timeoutMs === undefined) return settle(permit, request, () => backend.generate(request));
     // Own timer and controller rather than AbortSignal.timeout/any: cleared on success, nothing lingers.
     const controller = new AbortController();
     const onAbort = (): void => controller.abort();
     request.signal?.addEventListener("abort", onAbort, { once: true });
     if (request.signal?.aborted) controller.abort();
     let timedOut = false;
-    const timer =
-      timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            timedOut = true;
-            controller.abort();
-          }, timeoutMs);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
     try {
-      const result = await backend.generate({ ...request, signal: controller.signal });
+      return await settle(
+        permit,
+        request,
+        () => backend.generate({ ...request, signal: controller.signal }),
+        () => timedOut,
+      );
+    } finally {
+      clearTimeout(timer);
+      request.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** Runs one attempt and tells the breaker how it went; a timed-out attempt fails as a retryable timeout. */
+  async function settle(
+    permit: CircuitPermit | undefined,
+    request: GenerateRequest,
+    run: () => Promise<GenerateResult>,
+    timedOut: () => boolean = () => false,
+  ): Promise<GenerateResult> {
+    try {
+      const result = await run();
       permit?.success();
       return result;
     } catch (error) {
@@ -81,19 +99,20 @@ export function createReliableBackend(
         permit?.release();
         throw error instanceof AbortedError ? error : new AbortedError();
       }
-      const failure = timedOut
-        ? new BackendError("timeout", `model '${name}' gave no complete answer within ${timeoutMs} ms`, {
-            retryable: true,
-            cause: error,
-          })
+      const failure = timedOut()
+        ? new BackendError(
+            "timeout",
+            `model '${name}' gave no complete answer within ${options.timeoutMs} ms`,
+            {
+              retryable: true,
+              cause: error,
+            },
+          )
         : error;
       if (isOutage(failure)) permit?.failure();
       else if (failure instanceof AbortedError) permit?.release();
       else permit?.success();
       throw failure;
-    } finally {
-      if (timer) clearTimeout(timer);
-      request.signal?.removeEventListener("abort", onAbort);
     }
   }
 

@@ -53,6 +53,15 @@ interface StepFrame {
   accumulators: Usage[];
 }
 
+/**
+ * The one signal a call listens to. AbortSignal.any is costly on Node 20 (weak refs and listeners per
+ * call), so it is used only when there really are several distinct signals.
+ */
+function combinedSignal(...signals: (AbortSignal | undefined)[]): AbortSignal {
+  const distinct = [...new Set(signals.filter((s): s is AbortSignal => s !== undefined))];
+  return distinct.length === 1 ? (distinct[0] as AbortSignal) : AbortSignal.any(distinct);
+}
+
 class RuntimeContext implements StrategyContext {
   constructor(
     readonly taskId: string,
@@ -153,19 +162,18 @@ class RuntimeContext implements StrategyContext {
           }
         }
 
-        const signal = AbortSignal.any([this.signal, this.budget.deadlineSignal]);
         let result: GenerateResult;
         try {
           result = await backend.generate({
             ...effective,
-            signal: request.signal ? AbortSignal.any([signal, request.signal]) : signal,
+            signal: combinedSignal(this.signal, this.budget.deadlineSignal, request.signal),
             onDelta: (delta) => {
               ctx.emit({ type: "token", index: delta.index, text: delta.text });
               request.onDelta?.(delta);
             },
           });
         } catch (error) {
-          if (error instanceof AbortedError && this.budget.deadlineSignal.aborted && !this.signal.aborted) {
+          if (error instanceof AbortedError && this.budget.deadlineSignal?.aborted && !this.signal.aborted) {
             throw new BudgetExhaustedError("deadline");
           }
           throw error;

@@ -1,3 +1,4 @@
+export { BackgroundTraceWriter, type BackgroundTraceWriterOptions } from "./background-trace-writer.js";
 export { type DeliberateStore, type OpenStoreOptions, openStore } from "./open-store.js";
 export {
   defaultDatabasePath,
@@ -18,5 +19,6 @@ export {
   TaskStore,
   TERMINAL_STATUSES,
 } from "./task-store.js";
+export type { TraceSink } from "./trace-sink.js";
 export { type TraceState, TraceStore, type TraceSummary } from "./trace-store.js";
 export { TraceWriter, type TraceWriterOptions } from "./trace-writer.js";

@@ -7,6 +7,7 @@ import type { DeliberateEvent } from "../core/event.js";
 import { userMessage } from "../core/message.js";
 import { runStrategy } from "../runtime/task-context.js";
 import { createStrategy } from "../strategies/registry.js";
+import { BackgroundTraceWriter } from "./background-trace-writer.js";
 import { openDatabase, type SqliteDatabase } from "./sqlite-database.js";
 import { TraceStore } from "./trace-store.js";
 import { TraceWriter } from "./trace-writer.js";
@@ -153,5 +154,66 @@ describe("TraceWriter", () => {
     writer.write(events[4] as DeliberateEvent);
     expect(() => writer.flush()).not.toThrow();
     expect(errors).toHaveLength(1);
+  });
+
+  it("with flushAfterMs, holds events for that long so several runs share one commit", async () => {
+    const store = new TraceStore(db);
+    const writer = new TraceWriter(store, { flushAfterMs: 30 });
+    const events = await tracedRun("task_w");
+    for (const event of events) writer.write(event);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(store.events("task_w")).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(store.events("task_w")).toEqual(events);
+  });
+});
+
+describe("BackgroundTraceWriter", () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "deliberate-bg-traces-"));
+    file = join(dir, "t.db");
+    // The file and its schema exist before the worker connects, as the server opens its store first.
+    openDatabase(file).close();
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("stores every event from a worker thread; close waits until they are in the file", async () => {
+    const writer = new BackgroundTraceWriter(file, { flushAfterMs: 5 });
+    const runs = await Promise.all(["task_a", "task_b", "task_c"].map(tracedRun));
+    // More events than one multi-row insert holds, interleaved across tasks as concurrent requests are.
+    const interleaved = runs.flatMap((events, r) => events.map((event, i) => ({ event, order: i * 3 + r })));
+    for (const { event } of interleaved.sort((a, b) => a.order - b.order)) writer.write(event);
+    await writer.close();
+    const db = openDatabase(file);
+    try {
+      const store = new TraceStore(db);
+      for (const [i, taskId] of ["task_a", "task_b", "task_c"].entries()) {
+        expect(store.events(taskId)).toEqual(runs[i]);
+        expect(store.get(taskId)).toMatchObject({ state: "ended", strategy: "sc", answer: "42" });
+      }
+    } finally {
+      db.close();
+    }
+  });
+
+  it("reports a batch the worker could not store and goes on with the next", async () => {
+    const errors: unknown[] = [];
+    const writer = new BackgroundTraceWriter(file, { maxPending: 1, onError: (e) => errors.push(e) });
+    const events = await tracedRun("task_d");
+    const first = events[0] as DeliberateEvent;
+    writer.write(first);
+    writer.write(first); // the same (task, seq) twice: the store refuses it
+    for (const event of events.slice(1)) writer.write(event);
+    await writer.close();
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0])).toMatch(/storing trace events failed/);
+    const db = openDatabase(file);
+    try {
+      expect(new TraceStore(db).events("task_d")).toEqual(events);
+    } finally {
+      db.close();
+    }
   });
 });

@@ -81,12 +81,15 @@ interface SummaryDelta {
   errorMessage: string | null;
 }
 
+const EVENTS_PER_INSERT = 16;
+
 /**
  * Append-only store of task event streams. Events are written as JSON keyed by (task, seq), and a
  * summary row per task is updated in the same transaction so listing traces never scans events.
  */
 export class TraceStore {
   private readonly insertEvent;
+  private readonly insertEvents;
   private readonly upsertSummary;
   private readonly selectEvents;
   private readonly selectTrace;
@@ -96,6 +99,9 @@ export class TraceStore {
   constructor(private readonly db: SqliteDatabase) {
     this.insertEvent = db.prepare<[string, number, string]>(
       "INSERT INTO trace_events (task_id, seq, data) VALUES (?, ?, ?)",
+    );
+    this.insertEvents = db.prepare<(string | number)[]>(
+      `INSERT INTO trace_events (task_id, seq, data) VALUES ${Array(EVENTS_PER_INSERT).fill("(?, ?, ?)").join(", ")}`,
     );
     // One statement per task per batch: the batch's facts are folded in JS first (a run's events
     // usually arrive in one or two batches, so this is most of the cost of tracing it).
@@ -144,6 +150,8 @@ export class TraceStore {
 
   private write(events: readonly DeliberateEvent[]): void {
     const deltas = new Map<string, SummaryDelta>();
+    // Events go in EVENTS_PER_INSERT rows per statement: one native call for many rows.
+    const rows: (string | number)[] = [];
     for (const event of events) {
       const { taskId, seq, ...rest } = event;
       let d = deltas.get(taskId);
@@ -169,7 +177,11 @@ export class TraceStore {
       d.lastTime = Math.max(d.lastTime, event.time);
       d.count++;
       d.lastSeq = Math.max(d.lastSeq, seq);
-      this.insertEvent.run(taskId, seq, JSON.stringify(rest));
+      rows.push(taskId, seq, JSON.stringify(rest));
+      if (rows.length === EVENTS_PER_INSERT * 3) {
+        this.insertEvents.run(...rows);
+        rows.length = 0;
+      }
       if (event.type === "task.start") {
         d.strategy = event.strategy;
         d.input = event.input;
@@ -186,6 +198,9 @@ export class TraceStore {
       } else if (event.type === "budget" && d.budgetExhausted === null) {
         d.usage = JSON.stringify(event.used);
       }
+    }
+    for (let i = 0; i < rows.length; i += 3) {
+      this.insertEvent.run(rows[i] as string, rows[i + 1] as number, rows[i + 2] as string);
     }
     for (const d of deltas.values()) this.upsertSummary.run(d);
   }

@@ -1,7 +1,16 @@
 import { appendFileSync } from "node:fs";
 import type { Backend } from "../../core/backend.js";
 import { observeBackend } from "../observe-backend.js";
-import { type RecordedCall, recordingKey } from "./recording.js";
+import { answerFromRecording, type RecordedCall, recordingKey } from "./recording.js";
+
+export interface RecordBackendOptions {
+  /**
+   * Calls recorded earlier (e.g. by an interrupted run being resumed): a request with the same key is
+   * answered from its recorded result, charged its recorded usage, and not appended again. Model work
+   * a killed run finished for a problem it had not completed is then not thrown away.
+   */
+  reuse?: readonly RecordedCall[];
+}
 
 /**
  * Wraps a backend so that every completed call is appended to a JSONL recording, which
@@ -9,10 +18,12 @@ import { type RecordedCall, recordingKey } from "./recording.js";
  * then be measured on exactly the samples a run drew. Appends are synchronous and one line per call,
  * so an interrupted run keeps every call it finished.
  */
-export function recordBackend(backend: Backend, path: string): Backend {
-  return observeBackend(backend, (request, result) => {
+export function recordBackend(backend: Backend, path: string, options: RecordBackendOptions = {}): Backend {
+  const keyOf = (request: Parameters<Backend["generate"]>[0]) =>
+    recordingKey(backend.kind, backend.model, request);
+  const recorded = observeBackend(backend, (request, result) => {
     const call: RecordedCall = {
-      key: recordingKey(backend.kind, backend.model, request),
+      key: keyOf(request),
       backend: backend.kind,
       model: backend.model,
       capabilities: backend.capabilities,
@@ -21,4 +32,19 @@ export function recordBackend(backend: Backend, path: string): Backend {
     };
     appendFileSync(path, `${JSON.stringify(call)}\n`);
   });
+  // Only calls this very backend and model made can stand in for its answers.
+  const reusable = new Map(
+    (options.reuse ?? [])
+      .filter((c) => c.backend === backend.kind && c.model === backend.model)
+      .map((c) => [c.key, c.result]),
+  );
+  if (reusable.size === 0) return recorded;
+  return {
+    ...recorded,
+    generate: async (request) => {
+      const earlier = reusable.get(keyOf(request));
+      if (!earlier) return recorded.generate(request);
+      return answerFromRecording(request, earlier);
+    },
+  };
 }

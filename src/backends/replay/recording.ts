@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { gunzipSync } from "node:zlib";
 import type { BackendCapabilities, GenerateRequest, GenerateResult } from "../../core/backend.js";
-import { UsageError } from "../../core/errors.js";
+import { AbortedError, UsageError } from "../../core/errors.js";
 import { generationCacheKey } from "../../runtime/cache-key.js";
 
 /**
@@ -47,4 +47,13 @@ export async function readRecording(path: string): Promise<RecordedCall[]> {
     calls.push(call as RecordedCall);
   }
   return calls;
+}
+
+/** Answers a request with a recorded result: a fresh copy, streamed to the caller as one delta per completion. */
+export function answerFromRecording(request: GenerateRequest, recorded: GenerateResult): GenerateResult {
+  if (request.signal?.aborted) throw new AbortedError();
+  const result: GenerateResult = structuredClone(recorded);
+  for (const completion of result.completions)
+    request.onDelta?.({ index: completion.index, text: completion.text });
+  return result;
 }

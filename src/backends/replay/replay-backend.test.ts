@@ -9,6 +9,7 @@ import { runStrategy } from "../../runtime/task-context.js";
 import { selfConsistency } from "../../strategies/self-consistency.js";
 import { createScriptedBackend, type ScriptedTurn } from "../scripted/scripted-backend.js";
 import { recordBackend } from "./record-backend.js";
+import { readRecording } from "./recording.js";
 import { createReplayBackend } from "./replay-backend.js";
 
 const SEED = 1000;
@@ -57,6 +58,50 @@ describe("record and replay", () => {
     expect(error).toBeInstanceOf(DeliberateError);
     expect((error as DeliberateError).code).toBe("not_recorded");
     expect((error as Error).message).toContain(`seed ${SEED + 5}`);
+  });
+
+  it("answers calls an interrupted run already recorded from the recording when resuming, and records only new ones", async () => {
+    const path = tempFile("calls.jsonl");
+    // The interrupted run finished 3 of its samples before it was killed.
+    await runStrategy(selfConsistency({ n: 3 }), input, {
+      backend: recordBackend(createScriptedBackend({ respond: bySeed }), path),
+    });
+    const reuse = await readRecording(path);
+    let modelCalls = 0;
+    const counting = createScriptedBackend({
+      respond: (turn) => {
+        modelCalls++;
+        return bySeed(turn);
+      },
+    });
+    const resumed = await runStrategy(selfConsistency({ n: 8 }), input, {
+      backend: recordBackend(counting, path, { reuse }),
+    });
+    expect(modelCalls).toBe(5);
+    expect(resumed.details?.samples.map((s) => s.answer)).toEqual(ANSWERS);
+    // Reused calls are charged what they cost when they ran, so the run's usage is the full run's.
+    expect(resumed.usage.calls).toBe(8);
+    const lines = readFileSync(path, "utf8").trim().split("\n");
+    expect(lines).toHaveLength(8);
+    expect(new Set(lines.map((l) => JSON.parse(l).seed)).size).toBe(8);
+  });
+
+  it("does not reuse calls another model recorded", async () => {
+    const path = tempFile("calls.jsonl");
+    await runStrategy(selfConsistency({ n: 2 }), input, {
+      backend: recordBackend(createScriptedBackend({ respond: bySeed, model: "other" }), path),
+    });
+    let modelCalls = 0;
+    const counting = createScriptedBackend({
+      respond: (turn) => {
+        modelCalls++;
+        return bySeed(turn);
+      },
+    });
+    await runStrategy(selfConsistency({ n: 2 }), input, {
+      backend: recordBackend(counting, path, { reuse: await readRecording(path) }),
+    });
+    expect(modelCalls).toBe(2);
   });
 
   it("reads gzip recordings and tolerates a torn last line from an interrupted run", async () => {

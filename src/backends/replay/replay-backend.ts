@@ -1,6 +1,6 @@
-import type { Backend, BackendCapabilities, GenerateResult } from "../../core/backend.js";
+import type { Backend, BackendCapabilities } from "../../core/backend.js";
 import { AbortedError, DeliberateError, UsageError } from "../../core/errors.js";
-import { type RecordedCall, readRecording, recordingKey } from "./recording.js";
+import { answerFromRecording, type RecordedCall, readRecording, recordingKey } from "./recording.js";
 
 export interface ReplayBackendOptions {
   /** A recording written by `recordBackend` (JSONL, or .gz). */
@@ -42,10 +42,7 @@ export async function createReplayBackend(options: ReplayBackendOptions): Promis
           `no call in ${options.path} matches this request${request.seed !== undefined ? ` (seed ${request.seed})` : ""}; record it first`,
         );
       }
-      const result: GenerateResult = structuredClone(call.result);
-      for (const completion of result.completions)
-        request.onDelta?.({ index: completion.index, text: completion.text });
-      return result;
+      return answerFromRecording(request, call.result);
     },
     close: async () => {},
   };

@@ -1,10 +1,7 @@
-import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { AbortedError, UsageError } from "../../core/errors.js";
+import { workerEntry } from "../../runtime/worker-entry.js";
 import type { SandboxJob, SandboxMessage, SandboxReport } from "./sandbox-protocol.js";
 
 export interface SandboxLimits {
@@ -41,24 +38,6 @@ export interface SandboxRun extends SandboxReport {
   /** True when the wall-clock backstop had to terminate the worker. */
   killed: boolean;
   durationMs: number;
-}
-
-/**
- * How to start the worker: its compiled JavaScript next to this file, or, when running from source (vitest,
- * tsx), a bootstrap that loads the TypeScript through tsx's API, since Node 20 cannot load TypeScript and
- * ignores `--import` loaders for a worker's entry point.
- */
-function workerEntry(): { script: URL | string; eval: boolean } {
-  const compiled = new URL("./sandbox-worker.js", import.meta.url);
-  if (existsSync(fileURLToPath(compiled))) return { script: compiled, eval: false };
-  // The ESM build of tsx's API (`tsx/esm/api` under the "import" condition), which require.resolve cannot pick.
-  const tsxRoot = dirname(createRequire(import.meta.url).resolve("tsx/package.json"));
-  const tsxApi = pathToFileURL(join(tsxRoot, "dist/esm/api/index.mjs")).href;
-  const source = new URL("./sandbox-worker.ts", import.meta.url).href;
-  return {
-    script: `import(${JSON.stringify(tsxApi)}).then(({ tsImport }) => tsImport(${JSON.stringify(source)}, ${JSON.stringify(source)}));`,
-    eval: true,
-  };
 }
 
 /** Caps concurrent sandboxes at the core count, so sampling many programs at once queues instead of thrashing. */
@@ -131,7 +110,7 @@ export async function runInSandbox(
       cpuMs: limits.cpuMs,
       maxOutputChars: limits.maxOutputChars,
     };
-    const entry = workerEntry();
+    const entry = workerEntry(import.meta.url, "sandbox-worker");
     const worker = new Worker(entry.script, {
       eval: entry.eval,
       workerData: job,

@@ -149,6 +149,29 @@ describe("generateObject", () => {
     });
   });
 
+  it("asks for token probabilities only when votes are weighted by them (they slow constrained decoding)", async () => {
+    const valid = '{"name": "Ada", "age": 36}';
+    const plain = createScriptedBackend({ respond: [valid] });
+    await runStrategy(
+      structuredOutput({ schema: person }),
+      { messages: [userMessage("Who?")] },
+      { backend: plain },
+    );
+    await runStrategy(
+      structuredSelfConsistency({ schema: person, n: 2 }),
+      { messages: [userMessage("Who?")] },
+      { backend: plain },
+    );
+    expect(plain.requests.map((r) => r.confidence)).toEqual([undefined, undefined, undefined]);
+    const weighted = createScriptedBackend({ respond: [valid] });
+    await runStrategy(
+      structuredSelfConsistency({ schema: person, n: 2, confidenceWeighted: true }),
+      { messages: [userMessage("Who?")] },
+      { backend: weighted },
+    );
+    expect(weighted.requests.map((r) => r.confidence)).toEqual([true, true]);
+  });
+
   it("throws when no sample validates", async () => {
     const backend = createScriptedBackend({ respond: ['{"name": "Ada"}'] });
     await expect(

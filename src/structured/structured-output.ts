@@ -34,6 +34,12 @@ export interface StructuredOutputOptions {
    * so samplers like self-consistency can carry on with the other samples.
    */
   onInvalid?: "throw" | "no-answer";
+  /**
+   * Ask the backend for per-token probabilities of each attempt (for confidence-weighted voting).
+   * Off by default: llama.cpp can then no longer check the grammar lazily on the sampled token and
+   * applies it to the whole vocabulary at every step, about twice the time per token.
+   */
+  confidence?: boolean;
 }
 
 export interface AttemptRecord {
@@ -111,7 +117,13 @@ export function structuredOutput(
       let result: Awaited<ReturnType<StrategyContext["generate"]>>;
       try {
         result = await ctx.generate(
-          { ...params, messages, jsonSchema: schema.jsonSchema, n: 1, confidence: true },
+          {
+            ...params,
+            messages,
+            jsonSchema: schema.jsonSchema,
+            n: 1,
+            ...(options.confidence && { confidence: true }),
+          },
           { step: { kind: "structured", label: `attempt ${attempt}` } },
         );
       } catch (error) {
@@ -213,7 +225,11 @@ export interface StructuredVoteOptions extends Omit<StructuredOutputOptions, "on
  * does, it throws rather than answer.
  */
 export function structuredSelfConsistency(options: StructuredVoteOptions): Strategy {
-  const base = structuredOutput({ ...options, onInvalid: "no-answer" });
+  const base = structuredOutput({
+    ...options,
+    onInvalid: "no-answer",
+    ...(options.confidenceWeighted && { confidence: true }),
+  });
   const vote = selfConsistency({
     base,
     format: jsonFormat,

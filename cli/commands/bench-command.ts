@@ -277,6 +277,10 @@ export function registerBenchCommand(program: Command): void {
     .option("--format <name>", `dataset format: ${BENCH_FORMATS.join(", ")}`, "gsm8k")
     .option("--max-attempts <k>", "jsonschemabench: most generations per schema (first try plus repairs)")
     .option("--no-compare", "jsonschemabench: skip the unconstrained comparison run")
+    .option(
+      "--coverage-only",
+      "jsonschemabench: only build each schema's constraint on the backend (coverage), generating nothing",
+    )
     .option("-s, --strategy <names>", `strategies, comma-separated: ${strategyNames().join(", ")}`)
     .option("--n <n>", "samples or candidates per problem, for strategies that draw several")
     .option("--limit <k>", "only the first k problems")

@@ -8,6 +8,9 @@ import { UsageError } from "../../src/core/errors.js";
 import { type BackendFlags, backendKindOf, loadBackend } from "../backend-options.js";
 import { integerFlag, requireFile } from "../options.js";
 
+const percent = (share: number | undefined): string =>
+  share === undefined ? "–" : `${(share * 100).toFixed(1)}%`;
+
 /** The bench flags that apply to `--format jsonschemabench` (numbers still as typed). */
 export interface JsonSchemaBenchFlags extends BackendFlags {
   dataset?: string;
@@ -18,6 +21,7 @@ export interface JsonSchemaBenchFlags extends BackendFlags {
   maxAttempts?: string;
   out?: string;
   compare?: boolean;
+  coverageOnly?: boolean;
 }
 
 /**
@@ -55,12 +59,13 @@ export async function runJsonSchemaBenchCommand(
       maxAttempts,
       seed,
       compare: flags.compare !== false,
+      generate: flags.coverageOnly !== true,
       signal: controller.signal,
       onResult: (r) => {
         done++;
         const c = r.constrained;
         process.stderr.write(
-          `${done}/${items.length} ${r.id}: ${!r.covered ? `not covered (${r.coverageError})` : c?.valid ? `valid after ${c.attempts}` : `invalid: ${c?.error}`}\n`,
+          `${done}/${items.length} ${r.id}: ${!r.covered ? `not covered (${r.coverageError})` : !c ? "covered" : c.valid ? `valid after ${c.attempts}` : `invalid: ${c.error}`}\n`,
         );
       },
     });
@@ -76,8 +81,8 @@ export async function runJsonSchemaBenchCommand(
     });
     const s = summarizeJsonSchemaBench(results);
     process.stderr.write(
-      `coverage ${(s.coverage * 100).toFixed(1)}%, compliance ${(s.compliance * 100).toFixed(1)}%, ` +
-        `decoding ${s.decodeMsPerTokenConstrained.toFixed(1)} ms/token constrained vs ${s.decodeMsPerTokenUnconstrained?.toFixed(1) ?? "–"} unconstrained\n`,
+      `coverage ${percent(s.coverage)}, compliance ${percent(s.compliance)}, ` +
+        `decoding ${s.decodeMsPerTokenConstrained?.toFixed(1) ?? "–"} ms/token constrained vs ${s.decodeMsPerTokenUnconstrained?.toFixed(1) ?? "–"} unconstrained\n`,
     );
     process.stdout.write(`${report}\n`);
   } finally {

@@ -85,4 +85,46 @@ describe("JSONSchemaBench", () => {
     );
     expect((await readFile(join(dir, "results.jsonl"), "utf8")).trim().split("\n")).toHaveLength(3);
   });
+
+  it("measures coverage alone with --coverage-only: constraints built on the backend, nothing generated", async () => {
+    const items = [
+      { id: "ok", schema: { type: "object", properties: { a: { type: "boolean" } } } },
+      { id: "refused", schema: { type: "string", format: "uri" } },
+      { id: "broken", schema: { $ref: "#/definitions/nowhere" } },
+    ];
+    const scripted = createScriptedBackend();
+    const prepared: unknown[] = [];
+    const backend = {
+      ...scripted,
+      generate: scripted.generate.bind(scripted),
+      close: scripted.close.bind(scripted),
+      // As llama.cpp's grammar builder does for what it cannot express.
+      prepareConstraint: async ({ jsonSchema }: { jsonSchema?: unknown }) => {
+        prepared.push(jsonSchema);
+        if ((jsonSchema as { format?: string }).format)
+          throw new UsageError("cannot build a grammar: format");
+      },
+    };
+    const results = await runJsonSchemaBench({
+      items,
+      backend,
+      maxTokens: 64,
+      maxAttempts: 2,
+      seed: 0,
+      generate: false,
+    });
+    expect(scripted.requests).toHaveLength(0);
+    expect(prepared).toHaveLength(2);
+    expect(results.map((r) => [r.id, r.covered, r.constrained])).toEqual([
+      ["ok", true, undefined],
+      ["refused", false, undefined],
+      ["broken", false, undefined],
+    ]);
+    expect(results[1]?.coverageError).toMatch(/format/);
+    const summary = summarizeJsonSchemaBench(results);
+    expect(summary.coverage).toBeCloseTo(1 / 3);
+    // Unknown, not zero: nothing was generated.
+    expect(summary.compliance).toBeUndefined();
+    expect(summary.slowdown).toBeUndefined();
+  });
 });

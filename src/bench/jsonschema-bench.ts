@@ -50,20 +50,20 @@ export interface JsonSchemaBenchSummary {
   coverage: number;
   exactCoverage: number;
   /** Share of covered schemas whose returned object is valid (constrained, with repair). */
-  compliance: number;
+  compliance: number | undefined;
   /** Share of covered schemas valid on the first constrained try. */
-  firstTryCompliance: number;
+  firstTryCompliance: number | undefined;
   /** Share of covered schemas valid from one unconstrained generation (same prompt). */
   unconstrainedCompliance: number | undefined;
   /** Returned objects that failed validation: must be 0. */
   invalidReturned: number;
-  meanTokensConstrained: number;
+  meanTokensConstrained: number | undefined;
   meanTokensUnconstrained: number | undefined;
   /** Wall time of first generations over their tokens (prompt evaluation and grammar building included). */
-  msPerTokenConstrained: number;
+  msPerTokenConstrained: number | undefined;
   msPerTokenUnconstrained: number | undefined;
   /** Decoding time only (first to last streamed token) per token after the first. */
-  decodeMsPerTokenConstrained: number;
+  decodeMsPerTokenConstrained: number | undefined;
   decodeMsPerTokenUnconstrained: number | undefined;
   /** Constrained decode ms/token over unconstrained, minus 1 (0.15 = 15% slower). */
   slowdown: number | undefined;
@@ -139,6 +139,11 @@ export interface JsonSchemaBenchOptions {
   maxTokens: number;
   maxAttempts: number;
   seed: number;
+  /**
+   * False: only build each schema's constraint (coverage), generating nothing; the backend's
+   * `prepareConstraint` decides what it can enforce. Default true.
+   */
+  generate?: boolean;
   /** Also generate without the constraint, for compliance and speed to compare against. */
   compare?: boolean;
   onResult?: (result: JsonSchemaBenchResult) => void;
@@ -148,7 +153,9 @@ export interface JsonSchemaBenchOptions {
 /** Runs every schema constrained (and unconstrained), one at a time so timings do not interfere. */
 export async function runJsonSchemaBench(options: JsonSchemaBenchOptions): Promise<JsonSchemaBenchResult[]> {
   // Loading the model is not decoding: one unmeasured token first, so no schema's timing pays for it.
-  await options.backend.generate({ messages: [userMessage("Hi")], maxTokens: 1, temperature: 0 });
+  if (options.generate !== false) {
+    await options.backend.generate({ messages: [userMessage("Hi")], maxTokens: 1, temperature: 0 });
+  }
   const results: JsonSchemaBenchResult[] = [];
   for (const [position, item] of options.items.entries()) {
     if (options.signal?.aborted) break;
@@ -177,6 +184,16 @@ async function benchOne(
     exact: loosened.length === 0,
     loosened,
   };
+  if (options.generate === false) {
+    try {
+      await options.backend.prepareConstraint?.({ jsonSchema: schema.jsonSchema });
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      result.covered = false;
+      result.coverageError = errorMessage(error);
+    }
+    return result;
+  }
   const input = {
     messages: [userMessage(benchPrompt(item.id))],
     params: { maxTokens: options.maxTokens, temperature: 0, seed: options.seed },
@@ -272,27 +289,31 @@ export function summarizeJsonSchemaBench(results: JsonSchemaBenchResult[]): Json
     const tokens = timed.reduce((sum, m) => sum + m.firstTokens - 1, 0);
     return tokens === 0 ? 0 : timed.reduce((sum, m) => sum + m.firstDecodeMs, 0) / tokens;
   };
+  // A coverage-only run generated nothing: its compliance and speed are unknown, not zero.
+  const generated = constrained.length > 0;
   const msC = decodeMsPerToken(constrained);
   const msU = unconstrained.length > 0 ? decodeMsPerToken(unconstrained) : undefined;
   return {
     schemas: results.length,
     coverage: share(covered.length, results.length),
     exactCoverage: share(covered.filter((r) => r.exact).length, results.length),
-    compliance: share(constrained.filter((m) => m.valid).length, covered.length),
-    firstTryCompliance: share(constrained.filter((m) => m.firstValid).length, covered.length),
+    compliance: generated ? share(constrained.filter((m) => m.valid).length, covered.length) : undefined,
+    firstTryCompliance: generated
+      ? share(constrained.filter((m) => m.firstValid).length, covered.length)
+      : undefined,
     unconstrainedCompliance:
       unconstrained.length > 0
         ? share(unconstrained.filter((m) => m.valid).length, unconstrained.length)
         : undefined,
     // `valid` is computed by re-validating what was returned; anything else here is a bug.
     invalidReturned: constrained.filter((m) => m.error === undefined && !m.valid).length,
-    meanTokensConstrained: mean(constrained),
+    meanTokensConstrained: generated ? mean(constrained) : undefined,
     meanTokensUnconstrained: unconstrained.length > 0 ? mean(unconstrained) : undefined,
-    msPerTokenConstrained: msPerToken(constrained),
+    msPerTokenConstrained: generated ? msPerToken(constrained) : undefined,
     msPerTokenUnconstrained: unconstrained.length > 0 ? msPerToken(unconstrained) : undefined,
-    decodeMsPerTokenConstrained: msC,
+    decodeMsPerTokenConstrained: generated ? msC : undefined,
     decodeMsPerTokenUnconstrained: msU,
-    slowdown: msU ? msC / msU - 1 : undefined,
+    slowdown: generated && msU ? msC / msU - 1 : undefined,
     loosenedKeywords: [...counts.entries()]
       .map(([keyword, schemas]) => ({ keyword, schemas }))
       .sort((a, b) => b.schemas - a.schemas || (a.keyword < b.keyword ? -1 : 1)),
@@ -340,6 +361,9 @@ export function renderJsonSchemaBenchReport(
     `| constrained decoding slowdown per token | ${pct(summary.slowdown)} |`,
     `| wall ms per token (first generation), constrained / unconstrained | ${num(summary.msPerTokenConstrained, 2)} / ${num(summary.msPerTokenUnconstrained, 2)} |`,
     "",
+    ...(summary.compliance === undefined
+      ? ["Coverage only: each schema's constraint was built on the backend and nothing was generated.", ""]
+      : []),
     "Decode ms per token runs from a first generation's first streamed token to its last; wall ms per token also counts prompt evaluation and building the grammar. Constrained and unconstrained runs alternate in order per schema so prompt caching favours neither.",
     "",
     "## Loosened keywords (left to validation and repair)",

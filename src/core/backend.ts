@@ -110,6 +110,12 @@ export interface Backend {
   readonly model: string;
   readonly capabilities: BackendCapabilities;
   generate(request: GenerateRequest): Promise<GenerateResult>;
+  /**
+   * Builds (and keeps) the decoding constraint a request with this schema or grammar would use,
+   * without generating; throws UsageError when it cannot be built. Only backends that build
+   * constraints themselves (llama.cpp grammars) have it.
+   */
+  prepareConstraint?(constraint: Pick<GenerateRequest, "jsonSchema" | "grammar">): Promise<void>;
   /** Releases model memory, sockets and workers. Safe to call twice. */
   close(): Promise<void>;
 }

@@ -175,7 +175,13 @@ export class LlamaBackend implements Backend {
     };
   }
 
-  private grammarFor(request: GenerateRequest): Promise<LlamaGrammar> | undefined {
+  async prepareConstraint(constraint: Pick<GenerateRequest, "jsonSchema" | "grammar">): Promise<void> {
+    await this.grammarFor(constraint);
+  }
+
+  private grammarFor(
+    request: Pick<GenerateRequest, "jsonSchema" | "grammar">,
+  ): Promise<LlamaGrammar> | undefined {
     if (request.grammar === undefined && request.jsonSchema === undefined) return undefined;
     const key =
       request.grammar !== undefined

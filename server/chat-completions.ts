@@ -283,6 +283,8 @@ async function streamCompletion(
         if (event.text) delta(choice, { reasoning_content: event.text });
         return;
       }
+      // Retries and fallbacks already go out as `reliability` chunks (below), with the served model.
+      if (event.type === "incident") return;
       sink.send(chunk({ choices: [], deliberate: { choice, event } }));
     },
     // Retries and fallbacks as they happen; like events, in chunks clients skip.

@@ -1,5 +1,5 @@
 import OpenAI from "openai";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createOpenAIBackend } from "../src/backends/openai/openai-backend.js";
 import { createScriptedBackend } from "../src/backends/scripted/scripted-backend.js";
 import {
@@ -101,13 +101,21 @@ describe("fault tolerance against a faulty OpenAI-compatible upstream", () => {
         4: { type: "status", status: 502 },
       },
     });
-    const { client } = await serve({ default: { server } });
+    const { app, client } = await serve({ default: { server } });
     const answer = await complete(client);
     expect(answer.choices[0]?.message.content).toBe(ANSWER);
     expect(answer.deliberate.reliability.retries).toBe(2);
     expect(answer.deliberate.reliability.incidents).toEqual([
       expect.objectContaining({ type: "retry", model: "default", code: "backend_http" }),
       expect.objectContaining({ type: "retry", model: "default", code: "backend_http" }),
+    ]);
+    // The retries are events of the run too, so its stored trace shows them.
+    const traceId = (answer as unknown as { deliberate: { trace_id: string } }).deliberate.trace_id;
+    await vi.waitFor(() => expect(app.app.store.traces.get(traceId)?.state).toBe("ended"));
+    const incidents = app.app.store.traces.events(traceId).filter((e) => e.type === "incident");
+    expect(incidents.map((e) => e.type === "incident" && [e.incident.type, e.incident.code])).toEqual([
+      ["retry", "backend_http"],
+      ["retry", "backend_http"],
     ]);
 
     // Streamed: a retry before any token arrives is invisible in the content, reported in a chunk.

@@ -75,6 +75,12 @@ function nodeLine(node: TraceNode): string {
       return `error ${node.code}: ${clip(node.message, 100)}${node.recovered ? " (recovered)" : ""}`;
     case "budget":
       return `budget exhausted: ${node.exhausted}`;
+    case "incident": {
+      const i = node.incident;
+      return i.type === "retry"
+        ? `retry ${i.backend} after attempt ${i.attempt} (${i.code}), waited ${i.delayMs} ms`
+        : `fallback ${i.from} → ${i.to} (${i.code})`;
+    }
     case "node": {
       const score = node.score !== undefined ? ` · score ${Number(node.score.toFixed(3))}` : "";
       const visits = node.visits !== undefined ? ` · ${node.visits} visits` : "";

@@ -57,7 +57,16 @@ export interface GenerateRequest extends GenerationParams {
   signal?: AbortSignal;
   /** Called with text as it is generated, per completion index. */
   onDelta?: (delta: CompletionDelta) => void;
+  /** Called when a reliability layer retries this call or hands it to a fallback model. */
+  onIncident?: (incident: BackendIncident) => void;
 }
+
+/** Something a reliability layer did on a call's behalf before it was answered (or failed for good). */
+export type BackendIncident =
+  /** An attempt failed and is tried again after `delayMs`. */
+  | { type: "retry"; backend: string; attempt: number; delayMs: number; code: string; message: string }
+  /** `from` failed for good (or its circuit is open); `to` takes the call. */
+  | { type: "fallback"; from: string; to: string; code: string; message: string };
 
 export interface CompletionDelta {
   index: number;

@@ -1,4 +1,4 @@
-import type { FinishReason } from "./backend.js";
+import type { BackendIncident, FinishReason } from "./backend.js";
 import type { BudgetLimit } from "./budget.js";
 import type { Usage } from "./usage.js";
 
@@ -19,6 +19,7 @@ export type DeliberateEvent =
   | ToolResultEvent
   | NodeEvent
   | BudgetEvent
+  | IncidentEvent
   | ErrorEvent;
 
 export type DeliberateEventType = DeliberateEvent["type"];
@@ -147,6 +148,12 @@ export interface BudgetEvent extends EventBase {
   used: Usage;
   /** Set once a limit is reached. */
   exhausted?: BudgetLimit;
+}
+
+/** A model call was retried or handed to a fallback model by the reliability layer. */
+export interface IncidentEvent extends EventBase {
+  type: "incident";
+  incident: BackendIncident;
 }
 
 export interface ErrorEvent extends EventBase {

@@ -1,4 +1,4 @@
-import type { GenerateRequest, GenerateResult } from "../core/backend.js";
+import type { BackendIncident, GenerateRequest, GenerateResult } from "../core/backend.js";
 import { AbortedError, BackendError, errorCode, errorMessage, UsageError } from "../core/errors.js";
 import { CircuitOpenError } from "./circuit-breaker.js";
 import type { ObservableBackend, ReliabilityObserver } from "./observable-backend.js";
@@ -42,13 +42,15 @@ export function createFallbackBackend(chain: readonly ObservableBackend[]): Obse
         ) {
           throw error;
         }
-        observer?.({
+        const incident: BackendIncident = {
           type: "fallback",
           from: member.name,
           to: next.name,
           code: errorCode(error),
           message: errorMessage(error),
-        });
+        };
+        observer?.(incident);
+        request.onIncident?.(incident);
       }
     }
   }

@@ -1,11 +1,8 @@
-import type { Backend, GenerateRequest, GenerateResult } from "../core/backend.js";
+import type { Backend, BackendIncident, GenerateRequest, GenerateResult } from "../core/backend.js";
 
 /** Something the reliability layer did on a call's behalf, for the caller to report. */
 export type ReliabilityEvent =
-  /** An attempt failed and is tried again after `delayMs`. */
-  | { type: "retry"; backend: string; attempt: number; delayMs: number; code: string; message: string }
-  /** `from` failed for good (or its circuit is open); `to` takes the call. */
-  | { type: "fallback"; from: string; to: string; code: string; message: string }
+  | BackendIncident
   /** The call was answered by `backend`; `fallback` when that is not the first of its chain. */
   | { type: "served"; backend: string; fallback: boolean; result: GenerateResult };
 

@@ -1,4 +1,4 @@
-import type { Backend, GenerateRequest, GenerateResult } from "../core/backend.js";
+import type { Backend, BackendIncident, GenerateRequest, GenerateResult } from "../core/backend.js";
 import { AbortedError, BackendError, errorCode, errorMessage } from "../core/errors.js";
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitPermit } from "./circuit-breaker.js";
 import type { ObservableBackend, ReliabilityObserver } from "./observable-backend.js";
@@ -127,15 +127,18 @@ export function createReliableBackend(
       maxDelayMs: options.retryMaxDelayMs ?? 5_000,
       ...(request.signal && { signal: request.signal }),
       isRetryable: (error) => !tracked.delivered() && isOutage(error),
-      onRetry: ({ attempt: failed, delayMs, error }) =>
-        observer?.({
+      onRetry: ({ attempt: failed, delayMs, error }) => {
+        const incident: BackendIncident = {
           type: "retry",
           backend: name,
           attempt: failed,
           delayMs,
           code: errorCode(error),
           message: errorMessage(error),
-        }),
+        };
+        observer?.(incident);
+        request.onIncident?.(incident);
+      },
       sleep: options.sleep ?? abortableSleep,
       ...(options.random && { random: options.random }),
     });

@@ -171,6 +171,10 @@ class RuntimeContext implements StrategyContext {
               ctx.emit({ type: "token", index: delta.index, text: delta.text });
               request.onDelta?.(delta);
             },
+            onIncident: (incident) => {
+              ctx.emit({ type: "incident", incident });
+              request.onIncident?.(incident);
+            },
           });
         } catch (error) {
           if (error instanceof AbortedError && this.budget.deadlineSignal?.aborted && !this.signal.aborted) {

@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import type { Usage } from "../src/core/usage.js";
+import { TASK_STATUSES, type TaskStatus } from "../src/store/task-store.js";
 import type { TaskManager, TaskView } from "../src/tasks/task-manager.js";
 import type { TaskRequest } from "../src/tasks/task-request.js";
 import type { KeyAccount } from "./api-key-store.js";
@@ -118,6 +119,34 @@ export function registerTaskRoutes(app: Hono<TaskEnv>, deps: TaskDeps): void {
     const id = tasks.submit(task);
     return c.json(taskObject(owned(id, account)), 202, { location: `/v1/tasks/${id}` });
   });
+  // Newest first; with API keys on, only the caller's own. `?status=` filters, `?limit=` (1–100, 20).
+  app.get("/v1/tasks", (c) => {
+    const status = c.req.query("status");
+    if (status !== undefined && !(TASK_STATUSES as readonly string[]).includes(status)) {
+      throw new ApiError(400, "invalid_value", `status must be one of ${TASK_STATUSES.join(", ")}`, {
+        param: "status",
+      });
+    }
+    const limitText = c.req.query("limit");
+    const limit = limitText === undefined ? 20 : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+      throw new ApiError(400, "invalid_value", "limit must be a whole number from 1 to 100", {
+        param: "limit",
+      });
+    }
+    const account = c.get("account");
+    // One more than asked says whether there are more.
+    const views = tasks.list({
+      ...(status !== undefined && { status: status as TaskStatus }),
+      ...(deps.keys.enabled && { owner: account?.id ?? "" }),
+      limit: limit + 1,
+    });
+    return c.json({
+      object: "list",
+      data: views.slice(0, limit).map(taskObject),
+      has_more: views.length > limit,
+    });
+  });
   app.get("/v1/tasks/:id", (c) => c.json(taskObject(owned(c.req.param("id"), c.get("account")))));
   app.delete("/v1/tasks/:id", (c) => {
     const id = c.req.param("id");
@@ -155,7 +184,7 @@ export function registerTaskRoutes(app: Hono<TaskEnv>, deps: TaskDeps): void {
     new ApiError(405, "method_not_allowed", `method ${c.req.method} is not allowed on ${c.req.path}`, {
       headers: { allow },
     }).toResponse();
-  app.all("/v1/tasks", methodNotAllowed("POST"));
+  app.all("/v1/tasks", methodNotAllowed("GET, POST"));
   app.all("/v1/tasks/:id", methodNotAllowed("GET, DELETE"));
   app.all("/v1/tasks/:id/events", methodNotAllowed("GET"));
 }

@@ -152,7 +152,47 @@ describe("the tasks API over loopback HTTP", () => {
     await readEvents(app, finished.id);
     const badFrom = await app.fetch(`/v1/tasks/${finished.id}/events?from=abc`);
     expect(badFrom.status).toBe(400);
-    expect((await app.fetch("/v1/tasks", { method: "GET" })).status).toBe(405);
+    expect((await app.fetch("/v1/tasks", { method: "PUT" })).status).toBe(405);
+    for (const query of ["status=done", "limit=0", "limit=101", "limit=2.5"]) {
+      const response = await app.fetch(`/v1/tasks?${query}`);
+      expect(response.status, query).toBe(400);
+      expect(await response.json()).toMatchObject({ error: { code: "invalid_value" } });
+    }
+  });
+
+  it("lists tasks newest first, by status, a page at a time, and only the caller's own with keys on", async () => {
+    const app = await start({
+      models: { default: createScriptedBackend({ respond: [REPLY] }) },
+      apiKeys: [
+        { key: "sk-alice", name: "alice" },
+        { key: "sk-bob", name: "bob" },
+      ],
+    });
+    const alice = { authorization: "Bearer sk-alice" };
+    const bob = { authorization: "Bearer sk-bob" };
+    const mine: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const created = await submit(app, { model: "default" }, alice);
+      await readEvents(app, created.id, { headers: alice });
+      mine.push(created.id);
+    }
+    const bobs = await submit(app, { model: "default" }, bob);
+    await readEvents(app, bobs.id, { headers: bob });
+    const list = async (query: string, headers: Record<string, string>) => {
+      const response = await app.fetch(`/v1/tasks${query}`, { headers });
+      expect(response.status).toBe(200);
+      return (await response.json()) as { object: string; data: TaskObject[]; has_more: boolean };
+    };
+    const all = await list("", alice);
+    expect(all.object).toBe("list");
+    expect(all.data.map((t) => t.id)).toEqual([...mine].reverse());
+    expect(all.has_more).toBe(false);
+    const page = await list("?limit=2", alice);
+    expect(page.data.map((t) => t.id)).toEqual([mine[2], mine[1]]);
+    expect(page.has_more).toBe(true);
+    expect((await list("?status=succeeded", bob)).data.map((t) => t.id)).toEqual([bobs.id]);
+    expect((await list("?status=running", bob)).data).toEqual([]);
+    expect((await app.fetch("/v1/tasks")).status).toBe(401);
   });
 
   it("shows a task only to the key that submitted it", async () => {

@@ -13,6 +13,7 @@ export {
   type SqliteGenerationCacheOptions,
 } from "./sqlite-generation-cache.js";
 export {
+  TASK_STATUSES,
   type TaskError,
   type TaskRecord,
   type TaskStatus,

@@ -1,6 +1,7 @@
 import type { SqliteDatabase } from "./sqlite-database.js";
 
-export type TaskStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+export const TASK_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 export const TERMINAL_STATUSES: readonly TaskStatus[] = ["succeeded", "failed", "cancelled"];
 
@@ -92,19 +93,27 @@ export class TaskStore {
     return row && (toRecord(row) as TaskRecord<Request, Result>);
   }
 
-  /** Newest first, optionally only those in one status. */
-  list(options: { status?: TaskStatus; limit?: number } = {}): TaskRecord[] {
-    const limit = options.limit ?? 50;
-    const rows =
-      options.status === undefined
-        ? this.db
-            .prepare<[number], TaskRow>("SELECT * FROM tasks ORDER BY created_at DESC, rowid DESC LIMIT ?")
-            .all(limit)
-        : this.db
-            .prepare<[string, number], TaskRow>(
-              "SELECT * FROM tasks WHERE status = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
-            )
-            .all(options.status, limit);
+  /**
+   * Newest first, optionally only those in one status or submitted by one owner (`request.owner`, as
+   * the server records the API key), at most `limit` (default 50).
+   */
+  list(options: { status?: TaskStatus; owner?: string; limit?: number } = {}): TaskRecord[] {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (options.status !== undefined) {
+      where.push("status = ?");
+      params.push(options.status);
+    }
+    if (options.owner !== undefined) {
+      where.push("json_extract(request, '$.owner') = ?");
+      params.push(options.owner);
+    }
+    params.push(options.limit ?? 50);
+    const rows = this.db
+      .prepare<(string | number)[], TaskRow>(
+        `SELECT * FROM tasks ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, rowid DESC LIMIT ?`,
+      )
+      .all(...params);
     return rows.map(toRecord);
   }
 

@@ -103,7 +103,7 @@ export class TaskManager {
   }
 
   /** Newest first. */
-  list(options: { status?: TaskStatus; limit?: number } = {}): TaskView[] {
+  list(options: { status?: TaskStatus; owner?: string; limit?: number } = {}): TaskView[] {
     return this.tasks.list(options).map((record) => this.view(record as TaskRecord<TaskRequest, TaskResult>));
   }
 

@@ -183,6 +183,14 @@ describe("deliberate bench", { timeout: 120_000 }, () => {
     expect(first).toMatchObject({ correct: false });
     expect(first.error).toMatch(/no call in .* matches this request \(seed 3\)/);
 
+    // A bigger run resumed into the same recording makes only the calls it lacks: one more sample each.
+    const before = server.requests;
+    const sc4 = sc.map((a) => (a === "3" ? "4" : a)).map((a) => (a === out ? join(dir, "report-reuse") : a));
+    const grown = await cli([...sc4, "--record", recording, "--resume", ...endpoint()]);
+    expect(grown.code).toBe(0);
+    expect(server.requests - before).toBe(4);
+    expect((await readFile(recording, "utf8")).trimEnd().split("\n")).toHaveLength(16);
+
     const both = await cli([...sc, "--record", recording, "--replay", recording]);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/--record and --replay exclude each other/);

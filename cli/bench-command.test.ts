@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createScriptedBackend } from "../src/backends/scripted/scripted-backend.js";
+import { createScriptedBackend, type ScriptedBackend } from "../src/backends/scripted/scripted-backend.js";
 import type { ProblemResult } from "../src/bench/bench-runner.js";
 import {
   type OpenAICompatibleServer,
@@ -32,16 +32,16 @@ const REPLIES: Array<[string, string]> = [
 
 describe("deliberate bench", { timeout: 120_000 }, () => {
   let server: OpenAICompatibleServer;
+  let scripted: ScriptedBackend;
   let dir: string;
   let dataset: string;
 
   beforeAll(async () => {
-    server = await startOpenAICompatibleServer({
-      backend: createScriptedBackend({
-        model: "fake-gsm",
-        respond: ({ prompt }) => REPLIES.find(([topic]) => prompt.includes(topic))?.[1] ?? "I do not know",
-      }),
+    scripted = createScriptedBackend({
+      model: "fake-gsm",
+      respond: ({ prompt }) => REPLIES.find(([topic]) => prompt.includes(topic))?.[1] ?? "I do not know",
     });
+    server = await startOpenAICompatibleServer({ backend: scripted });
     dir = await mkdtemp(join(tmpdir(), "bench-cli-"));
     dataset = join(dir, "gsm8k-mini.jsonl");
     await writeFile(dataset, `${PROBLEMS.map((p) => JSON.stringify(p)).join("\n")}\n`);
@@ -112,6 +112,43 @@ describe("deliberate bench", { timeout: 120_000 }, () => {
     expect(report).toContain("--strategy sc --n 3 --concurrency 2");
     const svg = await readFile(join(out, "accuracy-vs-tokens.svg"), "utf8");
     expect(svg.match(/<circle /g)).toHaveLength(2);
+  });
+
+  it("gives every call --temperature, names the run by it, and will not resume it at another", async () => {
+    const out = join(dir, "report-temperature");
+    const args = [
+      "bench",
+      "--dataset",
+      dataset,
+      "--strategy",
+      "sc",
+      "--n",
+      "2",
+      "--limit",
+      "2",
+      "--out",
+      out,
+    ];
+    const before = scripted.requests.length;
+    const run = await cli([...args, "--temperature", "0.3", ...endpoint()]);
+    expect(run.code).toBe(0);
+    const made = scripted.requests.slice(before);
+    expect(made).toHaveLength(4);
+    expect(made.every((r) => r.temperature === 0.3)).toBe(true);
+    const meta = JSON.parse(await readFile(join(out, "sc-n2-t0.3.meta.json"), "utf8"));
+    expect(meta.temperature).toBe(0.3);
+    const other = await cli([
+      ...args,
+      "--temperature",
+      "0.5",
+      "--label",
+      "sc-n2-t0.3",
+      "--resume",
+      ...endpoint(),
+    ]);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/ran with temperature 0\.3, not 0\.5/);
+    expect((await cli([...args, "--temperature", "hot"])).code).toBe(2);
   });
 
   it("runs a comma-separated list of strategies in turn, with --limit", async () => {

@@ -24,7 +24,7 @@ import { UsageError } from "../../src/core/errors.js";
 import { game24Format } from "../../src/search/game24-format.js";
 import { createStrategy, strategyNames, strategyUsesN } from "../../src/strategies/registry.js";
 import { addBackendOptions, type BackendFlags, backendKindOf, loadBackend } from "../backend-options.js";
-import { integerFlag, requireFile } from "../options.js";
+import { integerFlag, parseNumber, requireFile } from "../options.js";
 import { formatDuration } from "../progress-bar.js";
 import { type JsonSchemaBenchFlags, runJsonSchemaBenchCommand } from "./bench-jsonschema.js";
 
@@ -54,6 +54,7 @@ interface BenchFlags extends BackendFlags, JsonSchemaBenchFlags {
   concurrency: string;
   budgetTokens?: string;
   maxTokens: string;
+  temperature?: number;
   out?: string;
   label?: string;
   resume?: boolean;
@@ -86,6 +87,7 @@ interface ValidatedBench {
   concurrency: number;
   budgetTokens: number | undefined;
   maxTokens: number;
+  temperature: number | undefined;
   out: string;
   backend: BackendKind;
   resume: boolean;
@@ -116,7 +118,9 @@ async function validate(flags: BenchFlags): Promise<ValidatedBench> {
   }
   const runs = strategies.map((strategy) => ({
     strategy,
-    label: flags.label ?? (n === undefined || !strategyUsesN(strategy) ? strategy : `${strategy}-n${n}`),
+    label:
+      flags.label ??
+      `${n === undefined || !strategyUsesN(strategy) ? strategy : `${strategy}-n${n}`}${flags.temperature === undefined ? "" : `-t${flags.temperature}`}`,
   }));
   for (const { label } of runs) {
     if (!isValidLabel(label)) {
@@ -148,6 +152,7 @@ async function validate(flags: BenchFlags): Promise<ValidatedBench> {
     concurrency: integerFlag("--concurrency", flags.concurrency, 1),
     budgetTokens: integerFlag("--budget-tokens", flags.budgetTokens, 1),
     maxTokens: integerFlag("--max-tokens", flags.maxTokens, 1),
+    temperature: flags.temperature,
     out: flags.out,
     backend,
     resume: flags.resume === true,
@@ -168,6 +173,7 @@ const RESUME_KEYS = [
   "requestedModel",
   "seed",
   "maxTokens",
+  "temperature",
   "budgetTokens",
   "replayOf",
 ] as const;
@@ -289,6 +295,11 @@ export function registerBenchCommand(program: Command): void {
     .option("--budget-tokens <n>", "most tokens (prompt + completion) per problem")
     .option("--max-tokens <n>", "most tokens per generated completion", DEFAULT_MAX_TOKENS)
     .option("--out <dir>", "directory for results, report.md and the chart (shared by runs to compare)")
+    .option(
+      "--temperature <t>",
+      "sampling temperature for every call (default: each strategy's own; sc samples at 0.7)",
+      parseNumber("--temperature", { min: 0, max: 5 }),
+    )
     .option("--label <label>", "name of the run in the report (default: strategy, or strategy-nN with --n)")
     .option(
       "--resume",
@@ -361,6 +372,7 @@ export function registerBenchCommand(program: Command): void {
             ...(bench.limit !== undefined && { limit: bench.limit }),
             ...(bench.budgetTokens !== undefined && { budgetTokens: bench.budgetTokens }),
             maxTokens: bench.maxTokens,
+            ...(bench.temperature !== undefined && { temperature: bench.temperature }),
             startedAt: startedAt.toISOString(),
             finishedAt: startedAt.toISOString(),
             elapsedMs: 0,
@@ -392,7 +404,10 @@ export function registerBenchCommand(program: Command): void {
               format: bench.format.answerFormat,
               concurrency: bench.concurrency,
               seed: bench.seed,
-              params: { maxTokens: bench.maxTokens },
+              params: {
+                maxTokens: bench.maxTokens,
+                ...(bench.temperature !== undefined && { temperature: bench.temperature }),
+              },
               ...(bench.budgetTokens !== undefined && { budget: { maxTokens: bench.budgetTokens } }),
               onResult: (result) => {
                 file.append(result);

@@ -26,6 +26,8 @@ export interface BenchRunMeta {
   limit?: number;
   budgetTokens?: number;
   maxTokens?: number;
+  /** Sampling temperature every call was given, when the run set one. */
+  temperature?: number;
   /** ISO timestamps. */
   startedAt: string;
   finishedAt: string;

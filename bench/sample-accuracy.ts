@@ -1,0 +1,53 @@
+/**
+ * How often a single self-consistency sample is right, against how often the vote is: replays a
+ * recorded `sc` run (no model) and scores every sample of every finished problem.
+ *
+ *   npx tsx bench/sample-accuracy.ts --results bench/results/gsm8k/sc-n16.results.jsonl \
+ *     --recording bench/results/gsm8k/sc-n16.calls.jsonl --n 16 [--max-tokens 512]
+ */
+import { readFileSync } from "node:fs";
+import { numericFormat } from "../src/answers/numeric-format.js";
+import { createReplayBackend } from "../src/backends/replay/replay-backend.js";
+import { userMessage } from "../src/core/message.js";
+import { runStrategy } from "../src/runtime/task-context.js";
+import { createStrategy } from "../src/strategies/registry.js";
+
+const flag = (name: string, fallback?: string): string => {
+  const at = process.argv.indexOf(`--${name}`);
+  const value = at >= 0 ? process.argv[at + 1] : fallback;
+  if (value === undefined) throw new Error(`--${name} is required`);
+  return value;
+};
+const n = Number(flag("n", "16"));
+const maxTokens = Number(flag("max-tokens", "512"));
+const backend = await createReplayBackend({ path: flag("recording") });
+const rows = readFileSync(flag("results"), "utf8")
+  .trim()
+  .split("\n")
+  .map((line) => JSON.parse(line) as { id: string; question: string; gold: string; seed: number });
+const same = (a: string | undefined, b: string) =>
+  a !== undefined && numericFormat.canonical(a) === numericFormat.canonical(b);
+
+let samples = 0;
+let right = 0;
+let voted = 0;
+for (const row of rows) {
+  const result = await runStrategy(
+    createStrategy({ name: "sc", n }),
+    { messages: [userMessage(row.question)], params: { maxTokens, seed: row.seed } },
+    { backend },
+  );
+  const answers = (result.details as { samples: Array<{ answer: string | undefined }> }).samples.map(
+    (s) => s.answer,
+  );
+  const ok = answers.filter((a) => same(a, row.gold)).length;
+  samples += answers.length;
+  right += ok;
+  if (same(result.answer, row.gold)) voted++;
+  console.log(
+    `problem ${row.id}: ${ok}/${answers.length} samples right, vote ${same(result.answer, row.gold) ? "right" : "wrong"}`,
+  );
+}
+console.log(
+  `${rows.length} problems: single-sample accuracy ${((right / samples) * 100).toFixed(1)}% (${right}/${samples}), vote ${voted}/${rows.length}`,
+);

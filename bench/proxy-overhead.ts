@@ -274,14 +274,18 @@ async function passThrough(duration: number, connections: number, repeats: numbe
         };
         await autocannon({ ...options, duration: 2 }); // warm-up
         const result = await autocannon({ ...options, duration });
-        (runs[names[kind]] ??= []).push({
-          requestsPerSec: Math.round(result["2xx"] / result.duration),
-          total: result["2xx"],
-          latencyP50Ms: result.latency.p50,
-          latencyP99Ms: result.latency.p99,
-          non2xx: result.non2xx,
-          errors: result.errors,
-        });
+        const name = names[kind];
+        runs[name] = [
+          ...(runs[name] ?? []),
+          {
+            requestsPerSec: Math.round(result["2xx"] / result.duration),
+            total: result["2xx"],
+            latencyP50Ms: result.latency.p50,
+            latencyP99Ms: result.latency.p99,
+            non2xx: result.non2xx,
+            errors: result.errors,
+          },
+        ];
       } finally {
         await stopChild(child);
       }

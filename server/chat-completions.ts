@@ -36,8 +36,10 @@ export interface CompletionDeps {
   keys: ApiKeyStore;
   gate: ConcurrencyGate;
   cache: GenerationCache | undefined;
-  /** Where every run's events are stored (batched per event-loop turn); none when tracing is off. */
+  /** Where every run's events are stored (in batches); none when tracing is off. */
   traces: TraceSink | undefined;
+  /** Runs still going, so closing the app can let them record their end before the trace store closes. */
+  inflight: Set<Promise<unknown>>;
 }
 
 /** Choice i of a seeded request runs with seed + i × this, clear of the seed + j each sampler uses. */
@@ -101,7 +103,7 @@ async function runChoices(
         ? { ...plan.input.params, seed: seed + choice * CHOICE_SEED_STRIDE }
         : plan.input.params;
     try {
-      const result = await runStrategy(
+      const running = runStrategy(
         plan.strategy,
         { ...plan.input, ...(params && { params }) },
         {
@@ -118,6 +120,10 @@ async function runChoices(
           },
         },
       );
+      const forget = () => deps.inflight.delete(running);
+      deps.inflight.add(running);
+      running.then(forget, forget);
+      const result = await running;
       deps.keys.charge(account, totalTokens(result.usage));
       charged = true;
       const passed = plan.passThrough ? (result as TaskResult & PassThroughResult).details : undefined;

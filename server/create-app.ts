@@ -165,6 +165,7 @@ export function createApp(config: AppConfig): DeliberateApp {
     gate: new ConcurrencyGate(settings.maxConcurrent, settings.maxQueue),
     cache: cacheEnabled ? (generationCache ?? new SqliteGenerationCache(store.db, cacheLimits)) : undefined,
     traces: settings.trace ? traceSink(store, settings.traceFlushMs, report) : undefined,
+    inflight: new Set(),
   };
   const tasks = createTaskManager({
     store,
@@ -224,6 +225,8 @@ export function createApp(config: AppConfig): DeliberateApp {
     close() {
       closing ??= (async () => {
         await tasks.close();
+        // Runs cut off by the listener closing still record how they ended.
+        await Promise.allSettled(deps.inflight);
         await deps.traces?.close();
         if (!givenStore) store.close();
       })();

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createScriptedBackend, type ScriptedBackend } from "../src/backends/scripted/scripted-backend.js";
 import { openDatabase } from "../src/store/sqlite-database.js";
 import { TraceStore } from "../src/store/trace-store.js";
+import { gatedBackend } from "../test/gated-backend.js";
 import { startTestApp, type TestApp, testBackendOptions } from "./test-app.js";
 
 type Summary = { trace_id: string; calls: number };
@@ -68,6 +69,28 @@ describe("the server's database: traces and the generation cache", () => {
       const streamed = traces.events(streamedTrace as string);
       expect(streamed.some((e) => e.type === "token")).toBe(true);
       expect(streamed.at(-1)?.type).toBe("task.end");
+    } finally {
+      db.close();
+    }
+  });
+
+  it("still records how a run ended when the server shuts down in the middle of it", async () => {
+    const own = join(dir, "shutdown.db");
+    const gated = gatedBackend(0, "Paris. The answer is Paris");
+    const server = await startTestApp({ models: { default: gated.backend }, db: own });
+    const stream = server.fetch("/v1/chat/completions", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "default", messages, stream: true }),
+    });
+    const reading = stream.then((r) => r.text()).catch((e: unknown) => e);
+    await gated.gateReached;
+    await server.close();
+    await reading;
+    const db = openDatabase(own);
+    try {
+      const [trace] = new TraceStore(db).list({ limit: 1 });
+      expect(trace).toMatchObject({ state: "failed", error: { code: "aborted" } });
     } finally {
       db.close();
     }

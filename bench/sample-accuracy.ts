@@ -3,7 +3,7 @@
  * recorded `sc` run (no model) and scores every sample of every finished problem.
  *
  *   npx tsx bench/sample-accuracy.ts --results bench/results/gsm8k/sc-n16.results.jsonl \
- *     --recording bench/results/gsm8k/sc-n16.calls.jsonl --n 16 [--max-tokens 512]
+ *     --recording bench/results/gsm8k/sc-n16.calls.jsonl --n 16 [--max-tokens 512] [--temperature T]
  */
 import { readFileSync } from "node:fs";
 import { numericFormat } from "../src/answers/numeric-format.js";
@@ -20,6 +20,8 @@ const flag = (name: string, fallback?: string): string => {
 };
 const n = Number(flag("n", "16"));
 const maxTokens = Number(flag("max-tokens", "512"));
+// As the run was made: `bench --temperature` puts it in every call's parameters.
+const temperature = process.argv.includes("--temperature") ? Number(flag("temperature")) : undefined;
 const backend = await createReplayBackend({ path: flag("recording") });
 const rows = readFileSync(flag("results"), "utf8")
   .trim()
@@ -34,7 +36,10 @@ let voted = 0;
 for (const row of rows) {
   const result = await runStrategy(
     createStrategy({ name: "sc", n }),
-    { messages: [userMessage(row.question)], params: { maxTokens, seed: row.seed } },
+    {
+      messages: [userMessage(row.question)],
+      params: { maxTokens, seed: row.seed, ...(temperature !== undefined && { temperature }) },
+    },
     { backend },
   );
   const answers = (result.details as { samples: Array<{ answer: string | undefined }> }).samples.map(

@@ -3,40 +3,32 @@ import type { DeliberateEvent } from "../core/event.js";
 import { workerEntry } from "../runtime/worker-entry.js";
 import type { TraceSink } from "./trace-sink.js";
 import type { TraceWorkerReply, TraceWorkerRequest } from "./trace-write-protocol.js";
+import { TraceWriter, type TraceWriterOptions } from "./trace-writer.js";
 
-export interface BackgroundTraceWriterOptions {
-  /** Send buffered events this long after the first of them; default 20. */
-  flushAfterMs?: number;
-  /** Send at once when this many are waiting; default 1000. */
-  maxPending?: number;
-  /** Called when the worker fails to store a batch or dies; the events concerned are lost. */
-  onError?: (error: unknown) => void;
-}
+/** As TraceWriter's, except that `flushAfterMs` defaults to 20; `onError` also hears of a dead worker. */
+export type BackgroundTraceWriterOptions = TraceWriterOptions;
 
 /**
  * A trace sink that stores events from a worker thread with its own connection to the database file,
- * so a busy server's request thread spends nothing on SQLite: it only hands batches over. Events reach
- * the file within about `flushAfterMs`; a crash loses at most what was still in flight.
+ * so a busy server's request thread spends nothing on SQLite: it only hands batches over. Buffering is
+ * TraceWriter's, with the worker as its store. Events reach the file within about `flushAfterMs`; a
+ * crash loses at most what was still in flight.
  */
 export class BackgroundTraceWriter implements TraceSink {
-  private pending: DeliberateEvent[] = [];
-  private timer: NodeJS.Timeout | undefined;
   private readonly worker: Worker;
+  private readonly buffer: TraceWriter;
   private dead = false;
   private closing: Promise<void> | undefined;
   private readonly closed: Promise<void>;
 
-  constructor(
-    path: string,
-    private readonly options: BackgroundTraceWriterOptions = {},
-  ) {
+  constructor(path: string, options: BackgroundTraceWriterOptions = {}) {
     const entry = workerEntry(import.meta.url, "trace-write-worker");
     this.worker = new Worker(entry.script, { eval: entry.eval, workerData: { path } });
     // Pending trace writes alone should not keep a process alive; close() waits for them.
     this.worker.unref();
     this.worker.on("message", (reply: TraceWorkerReply) => {
       if (reply.type === "error")
-        this.options.onError?.(new Error(`storing trace events failed: ${reply.message}`));
+        options.onError?.(new Error(`storing trace events failed: ${reply.message}`));
     });
     this.closed = new Promise<void>((resolve) => {
       this.worker.once("exit", () => {
@@ -46,37 +38,29 @@ export class BackgroundTraceWriter implements TraceSink {
     });
     this.worker.on("error", (error) => {
       this.dead = true;
-      this.options.onError?.(error);
+      options.onError?.(error);
     });
+    this.buffer = new TraceWriter(
+      { appendMany: (events) => this.post({ type: "append", events }) },
+      { ...options, flushAfterMs: options.flushAfterMs ?? 20 },
+    );
   }
 
   readonly write = (event: DeliberateEvent): void => {
-    if (this.dead) return;
-    this.pending.push(event);
-    if (this.pending.length >= (this.options.maxPending ?? 1000)) this.send();
-    else if (!this.timer) {
-      this.timer = setTimeout(() => this.send(), this.options.flushAfterMs ?? 20);
-      this.timer.unref();
-    }
+    if (!this.dead) this.buffer.write(event);
   };
 
-  private send(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.pending.length === 0 || this.dead) return;
-    const message: TraceWorkerRequest = { type: "append", events: this.pending };
-    this.pending = [];
-    this.worker.postMessage(message);
+  private post(message: TraceWorkerRequest): void {
+    if (!this.dead) this.worker.postMessage(message);
   }
 
   /** Sends what is buffered, waits until the worker has stored all of it, and stops the worker. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      this.send();
+      this.buffer.flush();
       if (!this.dead) {
         this.worker.ref();
-        const message: TraceWorkerRequest = { type: "close" };
-        this.worker.postMessage(message);
+        this.post({ type: "close" });
       }
       await this.closed;
     })();

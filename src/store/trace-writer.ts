@@ -25,7 +25,8 @@ export class TraceWriter implements TraceSink {
   private readonly maxPending: number;
 
   constructor(
-    private readonly store: TraceStore,
+    /** Where batches go: the trace store, or anything else that stores them (e.g. a worker). */
+    private readonly store: Pick<TraceStore, "appendMany">,
     private readonly options: TraceWriterOptions = {},
   ) {
     this.maxPending = options.maxPending ?? 1000;

@@ -1,6 +1,5 @@
 import { appendFileSync } from "node:fs";
 import type { Backend } from "../../core/backend.js";
-import { observeBackend } from "../observe-backend.js";
 import { answerFromRecording, type RecordedCall, recordingKey } from "./recording.js";
 
 export interface RecordBackendOptions {
@@ -19,32 +18,33 @@ export interface RecordBackendOptions {
  * so an interrupted run keeps every call it finished.
  */
 export function recordBackend(backend: Backend, path: string, options: RecordBackendOptions = {}): Backend {
-  const keyOf = (request: Parameters<Backend["generate"]>[0]) =>
-    recordingKey(backend.kind, backend.model, request);
-  const recorded = observeBackend(backend, (request, result) => {
-    const call: RecordedCall = {
-      key: keyOf(request),
-      backend: backend.kind,
-      model: backend.model,
-      capabilities: backend.capabilities,
-      ...(request.seed !== undefined && { seed: request.seed }),
-      result,
-    };
-    appendFileSync(path, `${JSON.stringify(call)}\n`);
-  });
   // Only calls this very backend and model made can stand in for its answers.
   const reusable = new Map(
     (options.reuse ?? [])
       .filter((c) => c.backend === backend.kind && c.model === backend.model)
       .map((c) => [c.key, c.result]),
   );
-  if (reusable.size === 0) return recorded;
   return {
-    ...recorded,
+    kind: backend.kind,
+    model: backend.model,
+    capabilities: backend.capabilities,
     generate: async (request) => {
-      const earlier = reusable.get(keyOf(request));
-      if (!earlier) return recorded.generate(request);
-      return answerFromRecording(request, earlier);
+      // One content address per call: it finds a reusable answer and keys the new line alike.
+      const key = recordingKey(backend.kind, backend.model, request);
+      const earlier = reusable.get(key);
+      if (earlier) return answerFromRecording(request, earlier);
+      const result = await backend.generate(request);
+      const call: RecordedCall = {
+        key,
+        backend: backend.kind,
+        model: backend.model,
+        capabilities: backend.capabilities,
+        ...(request.seed !== undefined && { seed: request.seed }),
+        result,
+      };
+      appendFileSync(path, `${JSON.stringify(call)}\n`);
+      return result;
     },
+    close: () => backend.close(),
   };
 }

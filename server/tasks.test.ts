@@ -49,6 +49,17 @@ describe("the tasks API over loopback HTTP", () => {
   const readEvents = async (app: TestApp, id: string, init?: RequestInit, query = "") =>
     parseEventStream(await (await app.fetch(`/v1/tasks/${id}/events${query}`, init)).text());
 
+  const alice = { authorization: "Bearer sk-alice" };
+  const bob = { authorization: "Bearer sk-bob" };
+  /** A server with two API keys, alice's and bob's. */
+  const startWithKeys = () =>
+    start({
+      models: { default: createScriptedBackend({ respond: [REPLY] }) },
+      apiKeys: [
+        { key: "sk-alice", name: "alice" },
+        { key: "sk-bob", name: "bob" },
+      ],
+    });
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "deliberate-server-tasks-"));
   });
@@ -161,15 +172,7 @@ describe("the tasks API over loopback HTTP", () => {
   });
 
   it("lists tasks newest first, by status, a page at a time, and only the caller's own with keys on", async () => {
-    const app = await start({
-      models: { default: createScriptedBackend({ respond: [REPLY] }) },
-      apiKeys: [
-        { key: "sk-alice", name: "alice" },
-        { key: "sk-bob", name: "bob" },
-      ],
-    });
-    const alice = { authorization: "Bearer sk-alice" };
-    const bob = { authorization: "Bearer sk-bob" };
+    const app = await startWithKeys();
     const mine: string[] = [];
     for (let i = 0; i < 3; i++) {
       const created = await submit(app, { model: "default" }, alice);
@@ -196,17 +199,10 @@ describe("the tasks API over loopback HTTP", () => {
   });
 
   it("shows a task only to the key that submitted it", async () => {
-    const app = await start({
-      models: { default: createScriptedBackend({ respond: [REPLY] }) },
-      apiKeys: [
-        { key: "sk-alice", name: "alice" },
-        { key: "sk-bob", name: "bob" },
-      ],
-    });
-    const alice = { authorization: "Bearer sk-alice" };
+    const app = await startWithKeys();
     const created = await submit(app, { model: "cot/default" }, alice);
     expect((await app.fetch(`/v1/tasks/${created.id}`)).status).toBe(401);
-    const asBob = await app.fetch(`/v1/tasks/${created.id}`, { headers: { authorization: "Bearer sk-bob" } });
+    const asBob = await app.fetch(`/v1/tasks/${created.id}`, { headers: bob });
     expect(asBob.status).toBe(404);
     await readEvents(app, created.id, { headers: alice });
     expect((await getTask(app, created.id, alice)).result?.answer).toBe("42");

@@ -37,6 +37,35 @@ describe("llama backend", { timeout: 120_000 }, () => {
     }
   });
 
+  it("queues many samples on one caller signal without Node's listener-leak warning", async () => {
+    const backend = createLlamaBackend({
+      modelPath: await testModelPath(),
+      contextSize: 512,
+      parallelSequences: 2,
+    });
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on("warning", onWarning);
+    try {
+      const controller = new AbortController();
+      const result = await backend.generate({
+        messages: [userMessage("Name a colour.")],
+        n: 16,
+        temperature: 0.9,
+        seed: 1,
+        maxTokens: 2,
+        signal: controller.signal,
+      });
+      expect(result.completions).toHaveLength(16);
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).not.toContain("MaxListenersExceededWarning");
+    } finally {
+      process.off("warning", onWarning);
+      await backend.close();
+    }
+  });
+
   it("follows a GBNF grammar", async () => {
     const backend = createLlamaBackend({
       modelPath: await testModelPath(),

@@ -183,6 +183,9 @@ describe("deliberate bench", { timeout: 120_000 }, () => {
     expect(resumed.stderr).toMatch(
       /^cot: accuracy 75\.0% \(3\/4\).*\(2 problems kept from the earlier run\)$/m,
     );
+    // Progress starts from the kept problems, not from 1.
+    expect(resumed.stderr).toMatch(/^cot: 2\/4 \(50%\) kept from the earlier run, accuracy /m);
+    expect(resumed.stderr).not.toMatch(/^cot: 1\/4/m);
     const lines = (await readFile(join(out, "cot.results.jsonl"), "utf8")).trimEnd().split("\n");
     expect(lines.map((line) => (JSON.parse(line) as ProblemResult).id)).toEqual([0, 1, 2, 3]);
     const meta = JSON.parse(await readFile(join(out, "cot.meta.json"), "utf8"));

@@ -212,6 +212,8 @@ async function resumableResults(
 }
 
 interface BenchProgress {
+  /** Counts the results a resumed run keeps, without reporting each. */
+  keep(results: ProblemResult[]): void;
   update(result: ProblemResult): void;
   stop(): void;
 }
@@ -251,6 +253,10 @@ function createBenchProgress(stream: NodeJS.WriteStream, label: string, total: n
     });
     bar.start(total, 0, payload());
     return {
+      keep(results) {
+        for (const result of results) count(result);
+        bar.update(done, payload());
+      },
       update(result) {
         count(result);
         bar.update(done, payload());
@@ -261,16 +267,24 @@ function createBenchProgress(stream: NodeJS.WriteStream, label: string, total: n
 
   stream.write(`${label}: ${total} problems\n`);
   let nextReport = 0;
+  const report = (note = "") => {
+    const percent = (done / total) * 100;
+    nextReport = (Math.floor(percent / NON_TTY_STEP_PERCENT) + 1) * NON_TTY_STEP_PERCENT;
+    const p = payload();
+    stream.write(
+      `${label}: ${done}/${total} (${percent.toFixed(0)}%)${note}, accuracy ${p.accuracy}, ${p.tokens} tokens/problem, ${errors} errors\n`,
+    );
+  };
   return {
+    keep(results) {
+      if (results.length === 0) return;
+      for (const result of results) count(result);
+      report(" kept from the earlier run");
+    },
     update(result) {
       count(result);
-      const percent = (done / total) * 100;
-      if (percent < nextReport && done < total) return;
-      nextReport = (Math.floor(percent / NON_TTY_STEP_PERCENT) + 1) * NON_TTY_STEP_PERCENT;
-      const p = payload();
-      stream.write(
-        `${label}: ${done}/${total} (${percent.toFixed(0)}%), accuracy ${p.accuracy}, ${p.tokens} tokens/problem, ${errors} errors\n`,
-      );
+      if ((done / total) * 100 < nextReport && done < total) return;
+      report();
     },
     stop: () => {},
   };
@@ -393,7 +407,7 @@ export function registerBenchCommand(program: Command): void {
           await writeBenchMeta(bench.out, run.label, meta);
 
           const progress = createBenchProgress(process.stderr, run.label, problems.length);
-          for (const result of kept) progress.update(result);
+          progress.keep(kept);
           let fresh: ProblemResult[];
           try {
             fresh = await runBench({

@@ -37,7 +37,7 @@ describe("llama backend", { timeout: 120_000 }, () => {
     }
   });
 
-  it("queues many samples on one caller signal without Node's listener-leak warning", async () => {
+  it("queues many calls on one caller signal without Node's listener-leak warning, and aborts them all", async () => {
     const backend = createLlamaBackend({
       modelPath: await testModelPath(),
       contextSize: 512,
@@ -47,19 +47,33 @@ describe("llama backend", { timeout: 120_000 }, () => {
     const onWarning = (warning: Error) => warnings.push(warning.name);
     process.on("warning", onWarning);
     try {
+      // Like a strategy's samples: separate calls (and one call with n) sharing the run's signal.
       const controller = new AbortController();
-      const result = await backend.generate({
-        messages: [userMessage("Name a colour.")],
-        n: 16,
-        temperature: 0.9,
-        seed: 1,
-        maxTokens: 2,
-        signal: controller.signal,
-      });
-      expect(result.completions).toHaveLength(16);
+      const request = (seed: number, n = 1) =>
+        backend.generate({
+          messages: [userMessage("Name a colour.")],
+          n,
+          temperature: 0.9,
+          seed,
+          maxTokens: 2,
+          signal: controller.signal,
+        });
+      const results = await Promise.all([
+        ...Array.from({ length: 12 }, (_, i) => request(i)),
+        request(100, 12),
+      ]);
+      expect(results.map((r) => r.completions.length)).toEqual([...Array(12).fill(1), 12]);
       // Warnings are emitted on the next tick.
       await new Promise((resolve) => setImmediate(resolve));
       expect(warnings).not.toContain("MaxListenersExceededWarning");
+
+      // Aborting rejects the running and the queued calls alike; the backend stays usable.
+      const aborted = Array.from({ length: 6 }, (_, i) => request(200 + i));
+      controller.abort();
+      const outcomes = await Promise.allSettled(aborted);
+      expect(outcomes.every((o) => o.status === "rejected" && o.reason.name === "AbortedError")).toBe(true);
+      const after = await backend.generate({ messages: [userMessage("Hi")], maxTokens: 2, seed: 1 });
+      expect(after.completions).toHaveLength(1);
     } finally {
       process.off("warning", onWarning);
       await backend.close();

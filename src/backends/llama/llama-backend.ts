@@ -1,4 +1,3 @@
-import { setMaxListeners } from "node:events";
 import { basename } from "node:path";
 import {
   type ChatHistoryItem,
@@ -145,15 +144,10 @@ export class LlamaBackend implements Backend {
     // Without a fixed seed each sample still needs its own, or parallel samples would coincide.
     const baseSeed = request.seed ?? Math.floor(Math.random() * 2 ** 31);
 
-    // The n samples listen on one call-local signal, so the caller's signal gets a single listener
-    // (n waiters on it would trip Node's "possible EventTarget memory leak" warning past 10).
-    const callAbort = linkedAbort(request.signal, n);
-    const sampleRequest = callAbort ? { ...request, signal: callAbort.signal } : request;
-
     const completions = await Promise.all(
       Array.from({ length: n }, async (_, index) => {
-        const sequence = await pool.acquire(promptTokens, sampleRequest.signal);
-        const job = { request: sampleRequest, index, maxTokens, seed: baseSeed + index, grammar, stopAfter };
+        const sequence = await pool.acquire(promptTokens, request.signal);
+        const job = { request, index, maxTokens, seed: baseSeed + index, grammar, stopAfter };
         try {
           if (functions && history) {
             return await this.completeWithFunctions(model, sequence, state.chat, history, functions, {
@@ -169,7 +163,7 @@ export class LlamaBackend implements Backend {
           pool.release(sequence);
         }
       }),
-    ).finally(() => callAbort?.unlink());
+    );
     return {
       completions,
       model: this.model,
@@ -536,21 +530,3 @@ function firstStopIndex(text: string, stops: string[], from: number): number | u
 }
 
 export const createLlamaBackend = (options: LlamaBackendOptions): LlamaBackend => new LlamaBackend(options);
-
-/**
- * A controller aborted when `parent` is, allowing `listeners` listeners; `unlink` detaches it from
- * the parent. Undefined when there is no parent or one listener suffices.
- */
-function linkedAbort(
-  parent: AbortSignal | undefined,
-  listeners: number,
-): { signal: AbortSignal; unlink(): void } | undefined {
-  if (parent === undefined || listeners <= 1) return undefined;
-  const controller = new AbortController();
-  // Each sample waits on a sequence and generates with the signal: two listeners per sample at most.
-  setMaxListeners(2 * listeners + 2, controller.signal);
-  const onAbort = (): void => controller.abort(parent.reason);
-  if (parent.aborted) controller.abort(parent.reason);
-  else parent.addEventListener("abort", onAbort, { once: true });
-  return { signal: controller.signal, unlink: () => parent.removeEventListener("abort", onAbort) };
-}

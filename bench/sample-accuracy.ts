@@ -3,9 +3,12 @@
  * recorded `sc` run (no model) and scores every sample of every finished problem.
  *
  *   npx tsx bench/sample-accuracy.ts --results bench/results/gsm8k/sc-n16.results.jsonl \
- *     --recording bench/results/gsm8k/sc-n16.calls.jsonl --n 16 [--max-tokens 512] [--temperature T]
+ *     --recording bench/results/gsm8k/sc-n16.calls.jsonl --n 16 [--max-tokens 512] [--temperature T] \
+ *     [--dump samples.jsonl]
+ *
+ * `--dump` writes one line per problem (gold, and each sample's canonical answer in seed order) for studying stopping rules offline.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { numericFormat } from "../src/answers/numeric-format.js";
 import { createReplayBackend } from "../src/backends/replay/replay-backend.js";
 import { userMessage } from "../src/core/message.js";
@@ -30,6 +33,8 @@ const rows = readFileSync(flag("results"), "utf8")
 const same = (a: string | undefined, b: string) =>
   a !== undefined && numericFormat.canonical(a) === numericFormat.canonical(b);
 
+const dumpPath = process.argv.includes("--dump") ? flag("dump") : undefined;
+const dump: string[] = [];
 let samples = 0;
 let right = 0;
 let voted = 0;
@@ -45,6 +50,13 @@ for (const row of rows) {
   const answers = (result.details as { samples: Array<{ answer: string | undefined }> }).samples.map(
     (s) => s.answer,
   );
+  dump.push(
+    JSON.stringify({
+      id: row.id,
+      gold: numericFormat.canonical(row.gold),
+      answers: answers.map((a) => (a === undefined ? null : numericFormat.canonical(a))),
+    }),
+  );
   const ok = answers.filter((a) => same(a, row.gold)).length;
   samples += answers.length;
   right += ok;
@@ -56,3 +68,4 @@ for (const row of rows) {
 console.log(
   `${rows.length} problems: single-sample accuracy ${((right / samples) * 100).toFixed(1)}% (${right}/${samples}), vote ${voted}/${rows.length}`,
 );
+if (dumpPath !== undefined) writeFileSync(dumpPath, `${dump.join("\n")}\n`);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadLlama } from "../backends/llama/llama-runtime.js";
 import type { JsonSchema } from "../core/backend.js";
-import { translateSchema } from "./grammar-translation.js";
+import { translateSchema, withPatternRules } from "./grammar-translation.js";
 
 const keywords = (schema: JsonSchema) =>
   translateSchema(schema)
@@ -73,11 +73,10 @@ describe("translateSchema", () => {
     });
   });
 
-  it("reports pattern, format, minimum and maximum as loosened with where they are", () => {
+  it("reports format, minimum and maximum as loosened with where they are", () => {
     const t = translateSchema(BENCH_LIKE.mixed as JsonSchema);
     expect(t.loosened.map((l) => `${l.path} ${l.keyword}`).sort()).toEqual([
       "#/properties/email format",
-      "#/properties/id pattern",
       "#/properties/port maximum",
       "#/properties/port minimum",
     ]);
@@ -93,6 +92,38 @@ describe("translateSchema", () => {
     ).toEqual({
       enum: [0, 1, 2],
     });
+  });
+
+  it("holds a translatable pattern as a placeholder const and splices its GBNF into the grammar text", () => {
+    const t = translateSchema({
+      type: "object",
+      properties: { id: { type: "string", pattern: "^[a-f0-9]{24}$", maxLength: 24 } },
+    });
+    expect(t.patterns).toEqual([
+      { placeholder: "@@deliberate-pattern-0@@", gbnf: '"\\"" ([0-9a-f]){24} "\\""' },
+    ]);
+    expect((t.schema.properties as Record<string, JsonSchema>).id).toEqual({
+      const: "@@deliberate-pattern-0@@",
+    });
+    // The pattern's own length (24) is within maxLength, so nothing is left to validation.
+    expect(t.loosened).toEqual([]);
+    const text = 'root ::= "{" "\\"id\\"" ":" val0 "}"\nval0 ::= "\\"@@deliberate-pattern-0@@\\""';
+    expect(withPatternRules(text, t.patterns)).toBe(
+      'root ::= "{" "\\"id\\"" ":" val0 "}"\nval0 ::= ("\\"" ([0-9a-f]){24} "\\"")',
+    );
+    expect(() => withPatternRules("root ::= val0", t.patterns)).toThrow(/placeholder/);
+  });
+
+  it("loosens a pattern it cannot translate, and every pattern when asked not to translate them", () => {
+    const lookahead = translateSchema({ type: "string", pattern: "^(?=.*\\d).+$" });
+    expect(lookahead.patterns).toEqual([]);
+    expect(lookahead.loosened).toEqual([
+      { path: "#", keyword: "pattern", note: expect.stringMatching(/lookaround/) },
+    ]);
+    expect(lookahead.schema).toEqual({ type: "string" });
+    const off = translateSchema({ type: "string", pattern: "^[a-z]+$" }, { patterns: false });
+    expect(off.patterns).toEqual([]);
+    expect(off.loosened.map((l) => l.keyword)).toEqual(["pattern"]);
   });
 
   it("turns anyOf into a union, merges allOf and maps draft-04 tuples to prefixItems", () => {

@@ -1,4 +1,5 @@
 import type { JsonSchema } from "../core/backend.js";
+import { type PatternGrammar, patternToGbnf, UnsupportedPatternError } from "./regex-to-gbnf.js";
 
 /** A part of the schema the grammar does not enforce or enforces differently. */
 export interface SchemaDeviation {
@@ -19,6 +20,25 @@ export interface GrammarTranslation {
   schema: JsonSchema;
   loosened: SchemaDeviation[];
   narrowed: SchemaDeviation[];
+  /**
+   * String patterns enforced by our own GBNF: `schema` holds each such string as `const: placeholder`,
+   * and {@link withPatternRules} swaps the placeholder's literal in the built grammar for `gbnf`.
+   */
+  patterns: PatternRule[];
+}
+
+export interface PatternRule {
+  placeholder: string;
+  /** GBNF expression for the whole JSON string, quotes included. */
+  gbnf: string;
+}
+
+export interface TranslateOptions {
+  /**
+   * Enforce `pattern` with a GBNF translation of the regex (default true). Off for consumers that
+   * hand `schema` to node-llama-cpp without post-processing the grammar text, e.g. function parameters.
+   */
+  patterns?: boolean;
 }
 
 type Schema = Record<string, unknown>;
@@ -124,8 +144,25 @@ const canonical = (v: unknown): string =>
  * date, time, date-time, object properties (all of them always generated) with additionalProperties
  * and min/maxProperties, array items/prefixItems/minItems/maxItems, and `$ref` to `#/$defs/...`.
  */
-export function translateSchema(schema: JsonSchema | boolean): GrammarTranslation {
-  return new Translator(schema).run();
+export function translateSchema(
+  schema: JsonSchema | boolean,
+  options: TranslateOptions = {},
+): GrammarTranslation {
+  return new Translator(schema, options.patterns ?? true).run();
+}
+
+/**
+ * The GBNF text of a grammar built from `translation.schema`, with each pattern placeholder's literal
+ * replaced by its rule. Throws when a placeholder is missing from the text (the builder changed).
+ */
+export function withPatternRules(grammar: string, patterns: readonly PatternRule[]): string {
+  let text = grammar;
+  for (const { placeholder, gbnf } of patterns) {
+    const literal = `"\\"${placeholder}\\""`;
+    if (!text.includes(literal)) throw new Error(`pattern placeholder ${placeholder} is not in the grammar`);
+    text = text.split(literal).join(`(${gbnf})`);
+  }
+  return text;
 }
 
 class Translator {
@@ -135,8 +172,12 @@ class Translator {
   private readonly defs: Record<string, Schema> = {};
   private readonly recursion = new Map<string, boolean>();
   private readonly rootId: string | undefined;
+  private readonly patterns: PatternRule[] = [];
 
-  constructor(private readonly root: JsonSchema | boolean) {
+  constructor(
+    private readonly root: JsonSchema | boolean,
+    private readonly patternGrammar: boolean,
+  ) {
     const id = isObject(root) ? (root.$id ?? root.id) : undefined;
     this.rootId = typeof id === "string" ? id.replace(/#$/, "") : undefined;
   }
@@ -150,7 +191,7 @@ class Translator {
       }
       schema = { ...schema, $defs: this.defs };
     }
-    return { schema, loosened: this.loosened, narrowed: this.narrowed };
+    return { schema, loosened: this.loosened, narrowed: this.narrowed, patterns: this.patterns };
   }
 
   private loosen(path: string, keyword: string, note: string): void {
@@ -367,8 +408,12 @@ class Translator {
   }
 
   private translateString(node: Schema, path: string): Schema {
-    const out: Schema = { type: "string" };
     const hasLength = node.minLength !== undefined || node.maxLength !== undefined;
+    if (typeof node.pattern === "string" && this.patternGrammar) {
+      const patterned = this.patternString(node, path);
+      if (patterned) return patterned;
+    }
+    const out: Schema = { type: "string" };
     if (typeof node.format === "string" && GRAMMAR_FORMATS.has(node.format)) {
       out.format = node.format;
       if (hasLength) this.loosen(path, "maxLength", "length bounds on a formatted string are not enforced");
@@ -379,9 +424,34 @@ class Translator {
       this.bound(out, "minLength", node.minLength, path);
       this.bound(out, "maxLength", node.maxLength, path);
     }
-    if (typeof node.pattern === "string")
+    if (typeof node.pattern === "string" && !this.patternGrammar) {
       this.loosen(path, "pattern", "pattern is not enforced by the grammar");
+    }
     return out;
+  }
+
+  /** A string held to its pattern by our own GBNF, or undefined (and loosened) when the regex is beyond it. */
+  private patternString(node: Schema, path: string): Schema | undefined {
+    let grammar: PatternGrammar;
+    const bounds = {
+      ...(typeof node.minLength === "number" && { minLength: node.minLength }),
+      ...(typeof node.maxLength === "number" && { maxLength: node.maxLength }),
+    };
+    try {
+      grammar = patternToGbnf(node.pattern as string, bounds);
+    } catch (error) {
+      if (!(error instanceof UnsupportedPatternError)) throw error;
+      this.loosen(path, "pattern", error.message);
+      return undefined;
+    }
+    // The pattern wins over what else constrains the string; those are checked after generation.
+    if (typeof node.format === "string") {
+      this.loosen(path, "format", `format "${node.format}" is not enforced alongside a pattern`);
+    }
+    const placeholder = `@@deliberate-pattern-${this.patterns.length}@@`;
+    if (grammar.narrowed !== undefined) this.narrow(path, "pattern", grammar.narrowed);
+    this.patterns.push({ placeholder, gbnf: grammar.gbnf });
+    return { const: placeholder };
   }
 
   private translateNumber(type: "number" | "integer", node: Schema, path: string): Schema {

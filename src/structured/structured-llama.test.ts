@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { testModelPath } from "../../test/test-model.js";
 import { createLlamaBackend } from "../backends/llama/llama-backend.js";
 import type { DeliberateEvent } from "../core/event.js";
+import { userMessage } from "../core/message.js";
 import { translateSchema } from "./grammar-translation.js";
 import { compileSchemaValidator } from "./schema-validator.js";
 import { generateObject } from "./structured-output.js";
@@ -22,12 +23,13 @@ describe("structured output on the embedded model", { timeout: 180_000 }, () => 
       required: ["name", "count", "favourite"],
       additionalProperties: false,
     };
-    // The grammar cannot enforce these; validation (and repair) must.
+    // The grammar cannot enforce these; validation (and repair) must. The pattern and its length
+    // bounds it does enforce, as our own GBNF.
     expect(
       translateSchema(schema)
         .loosened.map((l) => l.keyword)
         .sort(),
-    ).toEqual(["maximum", "minimum", "pattern"]);
+    ).toEqual(["maximum", "minimum"]);
 
     const backend = createLlamaBackend({
       modelPath: await testModelPath(),
@@ -52,6 +54,47 @@ describe("structured output on the embedded model", { timeout: 180_000 }, () => 
       for (const sample of samples) {
         if (sample.type === "sample" && sample.finishReason === "stop")
           expect(() => JSON.parse(sample.text)).not.toThrow();
+      }
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it("holds strings to their patterns and length bounds while decoding, on every sample", async () => {
+    const cases: Array<{ pattern: string; minLength?: number; maxLength?: number }> = [
+      { pattern: "^[a-f0-9]{8}$" },
+      { pattern: "^\\d{3}-\\d{4}$" },
+      { pattern: "^(red|green|blue)-[0-9]+$", maxLength: 12 },
+      { pattern: "^[A-Z][a-z]+ [A-Z][a-z]+$", maxLength: 16 },
+      { pattern: "^[a-z]+@[a-z]+\\.(com|org)$", maxLength: 24 },
+      { pattern: "^https?://", maxLength: 30 },
+      { pattern: "[0-9]+", minLength: 4, maxLength: 6 },
+    ];
+    const backend = createLlamaBackend({
+      modelPath: await testModelPath(),
+      contextSize: 512,
+      parallelSequences: 4,
+    });
+    try {
+      for (const { pattern, ...bounds } of cases) {
+        const schema = { type: "string", pattern, ...bounds };
+        // Enforced by the grammar, not left to validation.
+        expect(translateSchema(schema).loosened, pattern).toEqual([]);
+        const result = await backend.generate({
+          messages: [userMessage("Write any short value.")],
+          jsonSchema: schema,
+          n: 4,
+          temperature: 1.2,
+          seed: 3,
+          maxTokens: 48,
+        });
+        for (const completion of result.completions) {
+          expect(completion.finishReason, `${pattern}: ${completion.text}`).toBe("stop");
+          const value = JSON.parse(completion.text) as string;
+          expect(value, pattern).toMatch(new RegExp(pattern, "u"));
+          expect([...value].length).toBeLessThanOrEqual(bounds.maxLength ?? Infinity);
+          expect([...value].length).toBeGreaterThanOrEqual(bounds.minLength ?? 0);
+        }
       }
     } finally {
       await backend.close();

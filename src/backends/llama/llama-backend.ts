@@ -5,6 +5,7 @@ import {
   type ChatModelFunctions,
   type ChatWrapper,
   type GbnfJsonSchema,
+  type Llama,
   LlamaChat,
   type LlamaContext,
   type LlamaContextSequence,
@@ -28,7 +29,7 @@ import { AbortedError, BackendError, errorMessage, UsageError } from "../../core
 import type { ChatMessage, ToolCall } from "../../core/message.js";
 import { compileStopAfter, stopAfterIndex } from "../../core/stop-after.js";
 import { LruMap } from "../../runtime/lru-map.js";
-import { translateSchema } from "../../structured/grammar-translation.js";
+import { translateSchema, withPatternRules } from "../../structured/grammar-translation.js";
 import { loadLlama, loadModel } from "./llama-runtime.js";
 import { SequencePool } from "./sequence-pool.js";
 
@@ -195,9 +196,7 @@ export class LlamaBackend implements Backend {
         try {
           if (request.grammar !== undefined) return await llama.createGrammar({ grammar: request.grammar });
           // The grammar enforces what it can of the schema; callers validate the rest (see src/structured).
-          return await llama.createGrammarForJsonSchema(
-            translateSchema(request.jsonSchema as JsonSchema).schema as never,
-          );
+          return await jsonSchemaGrammar(llama, request.jsonSchema as JsonSchema);
         } catch (error) {
           throw new UsageError(`cannot build a grammar for this constraint: ${errorMessage(error)}`);
         }
@@ -489,7 +488,7 @@ export function chatFunctions(tools: ToolSpec[], choice: GenerateRequest["toolCh
       let params: GbnfJsonSchema | undefined;
       try {
         params = hasParameters(tool.parameters)
-          ? (translateSchema(tool.parameters).schema as GbnfJsonSchema)
+          ? (translateSchema(tool.parameters, { patterns: false }).schema as GbnfJsonSchema)
           : undefined;
       } catch (error) {
         throw new UsageError(`cannot build a grammar for tool ${tool.name}: ${errorMessage(error)}`);
@@ -530,3 +529,15 @@ function firstStopIndex(text: string, stops: string[], from: number): number | u
 }
 
 export const createLlamaBackend = (options: LlamaBackendOptions): LlamaBackend => new LlamaBackend(options);
+
+/** node-llama-cpp's grammar for the translated schema, with string patterns spliced in as our own GBNF. */
+async function jsonSchemaGrammar(llama: Llama, schema: JsonSchema): Promise<LlamaGrammar> {
+  const translation = translateSchema(schema);
+  const built = await llama.createGrammarForJsonSchema(translation.schema as never);
+  if (translation.patterns.length === 0) return built;
+  return await llama.createGrammar({
+    grammar: withPatternRules(built.grammar, translation.patterns),
+    stopGenerationTriggers: built.stopGenerationTriggers,
+    trimWhitespaceSuffix: built.trimWhitespaceSuffix,
+  });
+}

@@ -24,10 +24,17 @@ describe("patternToGbnf", () => {
     expect(gbnf("^[^a]$")).toContain('"\\\\u00" [01] [0-9a-f]');
   });
 
-  it("leaves an unanchored end open, as a regex search does", () => {
+  it("leaves an unanchored end open, as a regex search does, but starts the string with the match", () => {
     const text = gbnf("^https?://");
     expect(text.startsWith('"\\"" "http" ("s")? "://" ((')).toBe(true);
     expect(text.endsWith(')* "\\""')).toBe(true);
+    expect(patternToGbnf("^https?://").narrowed).toBeUndefined();
+    // Unanchored at the start: no free prefix before the match (a narrowing).
+    const date = patternToGbnf("\\d{4}-\\d{2}$");
+    expect(date).toEqual({
+      gbnf: '"\\"" ([0-9]){4} "-" ([0-9]){2} "\\""',
+      narrowed: expect.stringMatching(/from its start/),
+    });
   });
 
   it("holds length bounds with the pattern: implied, a bounded open end, or split among repeats", () => {

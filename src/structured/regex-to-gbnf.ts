@@ -134,7 +134,7 @@ const cannotCombine = (pattern: string) =>
 
 /**
  * The whole-string node of one alternative under the length bounds. Without bounds an open end is
- * `.*`-like (regex search semantics). With bounds:
+ * `.*`-like (regex search semantics), except that the match starts the string. With bounds:
  * - a fixed-length body with one open end gets that end's filler bounded: exact;
  * - otherwise open ends are dropped (a string that is the body alone still matches the search), and
  *   the body's unbounded repeats share what the bounds leave: every string allowed is valid, but some
@@ -148,7 +148,13 @@ function fitAlternative(option: TopLevelOption, bounds: LengthBounds, pattern: s
     items: [...(anchoredStart ? [] : [filler]), body, ...(anchoredEnd ? [] : [filler])],
   });
   if (bounds.minLength === undefined && bounds.maxLength === undefined) {
-    return { node: withFiller(anyRepeat(0, Infinity)) };
+    // A free prefix before the match lets a small model write on and never reach the match (it cannot
+    // close the string before it), so an open start is narrowed away; an open end stays free.
+    const node: Node = {
+      kind: "sequence",
+      items: [body, ...(anchoredEnd ? [] : [anyRepeat(0, Infinity)])],
+    };
+    return anchoredStart ? { node } : { node, narrowed: "an unanchored pattern is generated from its start" };
   }
   const min = bounds.minLength ?? 0;
   const max = bounds.maxLength ?? Infinity;

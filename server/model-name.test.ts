@@ -19,6 +19,11 @@ describe("parseModelName", () => {
       strategy: "sc-conf",
       n: 16,
     });
+    expect(parseModelName("sc-greedy-8/default", served)).toEqual({
+      model: "default",
+      strategy: "sc-greedy",
+      n: 8,
+    });
     expect(parseModelName("best-of-n-4/default", served)).toEqual({
       model: "default",
       strategy: "best-of-n",

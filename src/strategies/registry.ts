@@ -60,6 +60,14 @@ const registry = new Map<string, RegisteredStrategy>([
     },
   ],
   [
+    "sc-greedy",
+    {
+      usesN: true,
+      description: "self-consistency whose first sample is the greedy answer, which also wins ties",
+      create: ({ format, n }) => selfConsistency({ format, n: n ?? 8, greedyFirst: true }),
+    },
+  ],
+  [
     "asc",
     {
       usesN: true,

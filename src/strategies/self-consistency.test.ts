@@ -35,6 +35,38 @@ describe("self-consistency", () => {
     expect(new Set(backend.requests.map((r) => r.seed)).size).toBe(5);
   });
 
+  it("greedyFirst: sample 0 is greedy, samples 1.. keep their seeds, and the greedy answer wins ties", async () => {
+    // Greedy says 9; the samples say 7, 9, 7: a 2-2 tie. Without a preference "7" would win it, as
+    // answers otherwise tie-break in a fixed order.
+    const respond = ({ request }: ScriptedTurn) =>
+      request.temperature === 0
+        ? "The answer is 9."
+        : bySeed(["-", "7", "9", "7"])({ request } as ScriptedTurn);
+    const backend = createScriptedBackend({ respond });
+    const result = await runStrategy(selfConsistency({ n: 4, greedyFirst: true, temperature: 0.3 }), input, {
+      backend,
+    });
+    expect(result.answer).toBe("9");
+    expect(result.details?.distribution.map((d) => [d.answer, d.votes])).toEqual([
+      ["9", 2],
+      ["7", 2],
+    ]);
+    const asked = backend.requests
+      .map((r) => [r.seed, r.temperature])
+      .sort((a, b) => Number(a[0]) - Number(b[0]));
+    expect(asked).toEqual([
+      [SEED, 0],
+      [SEED + 1, 0.3],
+      [SEED + 2, 0.3],
+      [SEED + 3, 0.3],
+    ]);
+    // The same votes without greedyFirst: the fixed order picks "7".
+    const plain = await runStrategy(selfConsistency({ n: 4, temperature: 0.3 }), input, {
+      backend: createScriptedBackend({ respond: bySeed(["9", "7", "9", "7"]) }),
+    });
+    expect(plain.answer).toBe("7");
+  });
+
   it("stops early when the leader cannot be overtaken", async () => {
     const backend = createScriptedBackend({ respond: bySeed(["4", "4", "4", "4", "4", "5", "5", "5"]) });
     const result = await runStrategy(

@@ -20,6 +20,12 @@ export interface SelfConsistencyOptions {
   stopping?: StoppingRule;
   /** Sampling temperature of each sample. */
   temperature?: number;
+  /**
+   * Decode sample 0 greedily (temperature 0). It votes like any sample and wins ties. For small models
+   * the greedy answer is often better than any one sample, and a flat vote otherwise loses it.
+   * Samples 1.. keep the seeds they have without this option, so both variants share them.
+   */
+  greedyFirst?: boolean;
   /** Confidence weighting and filtering from per-token confidences. */
   confidence?: {
     measure?: ConfidenceMeasure;
@@ -78,8 +84,8 @@ export function sampleConfidence(
   return lowest / window;
 }
 
-/** Tallies counted samples by canonical answer, heaviest first. */
-export function tally(samples: SampleRecord[], weighted: boolean): AnswerShare[] {
+/** Tallies counted samples by canonical answer, heaviest first; `preferred` wins ties. */
+export function tally(samples: SampleRecord[], weighted: boolean, preferred?: string): AnswerShare[] {
   const byAnswer = new Map<string, { votes: number; weight: number }>();
   for (const s of samples) {
     if (!s.counted || s.answer === undefined) continue;
@@ -96,7 +102,13 @@ export function tally(samples: SampleRecord[], weighted: boolean): AnswerShare[]
       weight: e.weight,
       share: total > 0 ? e.weight / total : 0,
     }))
-    .sort((a, b) => b.weight - a.weight || b.votes - a.votes || (a.answer < b.answer ? -1 : 1));
+    .sort(
+      (a, b) =>
+        b.weight - a.weight ||
+        b.votes - a.votes ||
+        Number(b.answer === preferred) - Number(a.answer === preferred) ||
+        (a.answer < b.answer ? -1 : 1),
+    );
 }
 
 /** Marks the lowest-confidence share of samples as not counted (samples without a confidence stay in). */
@@ -137,13 +149,17 @@ export function selfConsistency(
     while (samples.length < n && !budgetExhausted) {
       const first = samples.length;
       const count = Math.min(roundSize, n - first);
-      const round = await drawSamples(ctx, base, input, {
-        first,
-        count,
-        temperature: options.temperature ?? input.params?.temperature ?? 0.7,
-        baseSeed,
-        label: (index) => `sample ${index + 1}`,
-      });
+      const draw = { baseSeed, label: (index: number) => `sample ${index + 1}` };
+      const temperature = options.temperature ?? input.params?.temperature ?? 0.7;
+      const round =
+        options.greedyFirst && first === 0
+          ? joinRounds(
+              await Promise.all([
+                drawSamples(ctx, base, input, { ...draw, first: 0, count: 1, temperature: 0 }),
+                drawSamples(ctx, base, input, { ...draw, first: 1, count: count - 1, temperature }),
+              ]),
+            )
+          : await drawSamples(ctx, base, input, { ...draw, first, count, temperature });
       if (round.budgetExhausted) budgetExhausted = true;
       round.values.forEach((result, j) => {
         if (result === undefined) return;
@@ -158,7 +174,8 @@ export function selfConsistency(
       });
 
       if (filterBottom > 0) applyConfidenceFilter(samples, filterBottom);
-      distribution = tally(samples, weighted);
+      const greedy = options.greedyFirst ? samples.find((s) => s.index === 0)?.answer : undefined;
+      distribution = tally(samples, weighted, greedy);
       const state: VoteState = {
         ranked: distribution,
         drawn: samples.length,
@@ -190,5 +207,16 @@ export function selfConsistency(
         stopReason,
       },
     };
+  };
+}
+
+/** Two rounds drawn side by side, as one. */
+function joinRounds<O>(rounds: Array<{ values: Array<O | undefined>; budgetExhausted: boolean }>): {
+  values: Array<O | undefined>;
+  budgetExhausted: boolean;
+} {
+  return {
+    values: rounds.flatMap((r) => r.values),
+    budgetExhausted: rounds.some((r) => r.budgetExhausted),
   };
 }

@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/sample-accuracy.ts --results bench/results/gsm8k/sc-n16.results.jsonl \
  *     --recording bench/results/gsm8k/sc-n16.calls.jsonl --n 16 [--max-tokens 512] [--temperature T] \
- *     [--dump samples.jsonl]
+ *     [--strategy sc-greedy] [--dump samples.jsonl]
  *
  * `--dump` writes one line per problem (gold, and each sample's canonical answer in seed order) for studying stopping rules offline.
  */
@@ -22,6 +22,8 @@ const flag = (name: string, fallback?: string): string => {
   return value;
 };
 const n = Number(flag("n", "16"));
+// Any self-consistency variant (sc, sc-greedy, asc, sc-conf): each reports its samples.
+const strategyName = flag("strategy", "sc");
 const maxTokens = Number(flag("max-tokens", "512"));
 // As the run was made: `bench --temperature` puts it in every call's parameters.
 const temperature = process.argv.includes("--temperature") ? Number(flag("temperature")) : undefined;
@@ -40,7 +42,7 @@ let right = 0;
 let voted = 0;
 for (const row of rows) {
   const result = await runStrategy(
-    createStrategy({ name: "sc", n }),
+    createStrategy({ name: strategyName, n }),
     {
       messages: [userMessage(row.question)],
       params: { maxTokens, seed: row.seed, ...(temperature !== undefined && { temperature }) },

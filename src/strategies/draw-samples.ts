@@ -22,7 +22,8 @@ export interface DrawOptions {
   /** Index of the first sample of this round. */
   first: number;
   count: number;
-  temperature: number;
+  /** Temperature of every sample, or of sample i (e.g. a greedy sample 0 among sampled ones). */
+  temperature: number | ((index: number) => number);
   /** Sample i is seeded baseSeed + i, so samples differ yet reproduce. */
   baseSeed: number;
   /** Step label of sample i. */
@@ -43,7 +44,14 @@ export async function drawSamples<O extends StrategyResult>(
   const outcomes = await Promise.allSettled(
     Array.from({ length: count }, (_, j) =>
       ctx.step({ kind: "sample", label: label(first + j) }, (sampleCtx) =>
-        base(sampleCtx, { ...input, params: { ...input.params, temperature, seed: baseSeed + first + j } }),
+        base(sampleCtx, {
+          ...input,
+          params: {
+            ...input.params,
+            temperature: typeof temperature === "number" ? temperature : temperature(first + j),
+            seed: baseSeed + first + j,
+          },
+        }),
       ),
     ),
   );

@@ -142,6 +142,7 @@ export function selfConsistency(
     const samples: SampleRecord[] = [];
     const sequence: Array<string | undefined> = [];
     const baseSeed = input.params?.seed ?? Math.floor(Math.random() * 2 ** 31);
+    const temperature = options.temperature ?? input.params?.temperature ?? 0.7;
     let budgetExhausted = false;
     let stopReason: string | undefined;
     let distribution: AnswerShare[] = [];
@@ -149,17 +150,13 @@ export function selfConsistency(
     while (samples.length < n && !budgetExhausted) {
       const first = samples.length;
       const count = Math.min(roundSize, n - first);
-      const draw = { baseSeed, label: (index: number) => `sample ${index + 1}` };
-      const temperature = options.temperature ?? input.params?.temperature ?? 0.7;
-      const round =
-        options.greedyFirst && first === 0
-          ? joinRounds(
-              await Promise.all([
-                drawSamples(ctx, base, input, { ...draw, first: 0, count: 1, temperature: 0 }),
-                drawSamples(ctx, base, input, { ...draw, first: 1, count: count - 1, temperature }),
-              ]),
-            )
-          : await drawSamples(ctx, base, input, { ...draw, first, count, temperature });
+      const round = await drawSamples(ctx, base, input, {
+        first,
+        count,
+        temperature: options.greedyFirst ? (index) => (index === 0 ? 0 : temperature) : temperature,
+        baseSeed,
+        label: (index) => `sample ${index + 1}`,
+      });
       if (round.budgetExhausted) budgetExhausted = true;
       round.values.forEach((result, j) => {
         if (result === undefined) return;
@@ -207,16 +204,5 @@ export function selfConsistency(
         stopReason,
       },
     };
-  };
-}
-
-/** Two rounds drawn side by side, as one. */
-function joinRounds<O>(rounds: Array<{ values: Array<O | undefined>; budgetExhausted: boolean }>): {
-  values: Array<O | undefined>;
-  budgetExhausted: boolean;
-} {
-  return {
-    values: rounds.flatMap((r) => r.values),
-    budgetExhausted: rounds.some((r) => r.budgetExhausted),
   };
 }

@@ -11,13 +11,8 @@
  * the call cot makes).
  */
 import { spawnSync } from "node:child_process";
+import { flag } from "./script-flags.js";
 
-const flag = (name: string, fallback?: string): string => {
-  const at = process.argv.indexOf(`--${name}`);
-  const value = at >= 0 ? process.argv[at + 1] : fallback;
-  if (value === undefined) throw new Error(`--${name} is required`);
-  return value;
-};
 const recording = flag("recording");
 const limit = flag("limit");
 const out = flag("out");

@@ -14,19 +14,15 @@ import { createReplayBackend } from "../src/backends/replay/replay-backend.js";
 import { userMessage } from "../src/core/message.js";
 import { runStrategy } from "../src/runtime/task-context.js";
 import { createStrategy } from "../src/strategies/registry.js";
+import { flag, optionalFlag } from "./script-flags.js";
 
-const flag = (name: string, fallback?: string): string => {
-  const at = process.argv.indexOf(`--${name}`);
-  const value = at >= 0 ? process.argv[at + 1] : fallback;
-  if (value === undefined) throw new Error(`--${name} is required`);
-  return value;
-};
 const n = Number(flag("n", "16"));
 // Any self-consistency variant (sc, sc-greedy, asc, sc-conf): each reports its samples.
 const strategyName = flag("strategy", "sc");
 const maxTokens = Number(flag("max-tokens", "512"));
 // As the run was made: `bench --temperature` puts it in every call's parameters.
-const temperature = process.argv.includes("--temperature") ? Number(flag("temperature")) : undefined;
+const temperatureFlag = optionalFlag("temperature");
+const temperature = temperatureFlag === undefined ? undefined : Number(temperatureFlag);
 const backend = await createReplayBackend({ path: flag("recording") });
 const rows = readFileSync(flag("results"), "utf8")
   .trim()
@@ -35,7 +31,7 @@ const rows = readFileSync(flag("results"), "utf8")
 const same = (a: string | undefined, b: string) =>
   a !== undefined && numericFormat.canonical(a) === numericFormat.canonical(b);
 
-const dumpPath = process.argv.includes("--dump") ? flag("dump") : undefined;
+const dumpPath = optionalFlag("dump");
 const dump: string[] = [];
 let samples = 0;
 let right = 0;

@@ -9,13 +9,8 @@
 import { readFileSync } from "node:fs";
 import { type SampleRecord, tally } from "../src/strategies/self-consistency.js";
 import { type StoppingRule, shouldStop } from "../src/strategies/stopping-rules.js";
+import { flag } from "./script-flags.js";
 
-const flag = (name: string, fallback?: string): string => {
-  const at = process.argv.indexOf(`--${name}`);
-  const value = at >= 0 ? process.argv[at + 1] : fallback;
-  if (value === undefined) throw new Error(`--${name} is required`);
-  return value;
-};
 const n = Number(flag("n", "16"));
 const roundSize = Number(flag("round-size", "2"));
 const problems = readFileSync(flag("dump"), "utf8")

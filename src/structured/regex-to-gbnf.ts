@@ -443,29 +443,11 @@ class PatternParser {
 
 // ---- GBNF output ----------------------------------------------------------------------------
 
-/** The JSON escape of a character that cannot appear raw inside a JSON string. */
-function jsonEscape(code: number): string {
-  switch (code) {
-    case 0x22:
-      return '\\"';
-    case 0x5c:
-      return "\\\\";
-    case 0x08:
-      return "\\b";
-    case 0x09:
-      return "\\t";
-    case 0x0a:
-      return "\\n";
-    case 0x0c:
-      return "\\f";
-    case 0x0d:
-      return "\\r";
-    default:
-      return `\\u${code.toString(16).padStart(4, "0")}`;
-  }
-}
-
 const needsJsonEscape = (code: number) => code < 0x20 || code === 0x22 || code === 0x5c;
+
+/** How a character is written inside a JSON string: raw, or JSON.stringify's escape when it must be. */
+const jsonText = (code: number): string =>
+  needsJsonEscape(code) ? JSON.stringify(String.fromCharCode(code)).slice(1, -1) : String.fromCodePoint(code);
 
 /** A GBNF string literal holding `text` verbatim. */
 function gbnfLiteral(text: string): string {
@@ -511,7 +493,7 @@ function setExpression(set: CharSet): string {
   const controls = escaped.filter((code) => code < 0x20);
   for (const code of escaped) {
     if (code >= 0x20 || NAMED_CONTROLS.includes(code) || controls.length < 32) {
-      options.push(gbnfLiteral(jsonEscape(code)));
+      options.push(gbnfLiteral(jsonText(code)));
     }
   }
   // A set holding every control (a negated class, `.`, \S) spells the unnamed ones as one rule.
@@ -525,7 +507,7 @@ function emit(node: Node): string {
       const [only] = node.set;
       if (node.set.length === 1 && only && only[0] === only[1]) {
         const code = only[0];
-        return gbnfLiteral(needsJsonEscape(code) ? jsonEscape(code) : String.fromCodePoint(code));
+        return gbnfLiteral(jsonText(code));
       }
       if (node.set.length === 0) throw new Error("empty character set");
       return setExpression(node.set);
@@ -541,7 +523,7 @@ function emit(node: Node): string {
       for (const item of node.items) {
         const only = item.kind === "chars" && item.set.length === 1 ? item.set[0] : undefined;
         if (only && only[0] === only[1]) {
-          text += needsJsonEscape(only[0]) ? jsonEscape(only[0]) : String.fromCodePoint(only[0]);
+          text += jsonText(only[0]);
           continue;
         }
         flush();

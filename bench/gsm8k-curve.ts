@@ -3,7 +3,7 @@
  * sc-greedy at several n (and asc) from one recording of seeded samples, so every point is measured on
  * the same problems with the same samples (paired). Writes the usual bench report and plot to --out.
  *
- *   npx tsx bench/gsm8k-curve.ts --recording bench/results/gsm8k/sc-n16-t0.3.calls.jsonl \
+ *   npx tsx bench/gsm8k-curve.ts --recording bench/results/gsm8k/sc-n16-t0.3.calls.jsonl.gz \
  *     --limit 100 --temperature 0.3 --out bench/results/gsm8k-curve [--dataset FILE] [--n 1,2,4,8]
  *
  * Every call a variant makes must be in the recording: run the real `deliberate bench --record` of the

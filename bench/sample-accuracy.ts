@@ -6,7 +6,8 @@
  *     --recording bench/results/gsm8k/sc-n16.calls.jsonl --n 16 [--max-tokens 512] [--temperature T] \
  *     [--strategy sc-greedy] [--dump samples.jsonl]
  *
- * `--dump` writes one line per problem (gold, and each sample's canonical answer in seed order) for studying stopping rules offline.
+ * `--dump` writes one line per problem (gold, and each sample's canonical answer in seed order, with its
+ * confidence when the strategy reads them, e.g. sc-conf) for studying stopping and voting rules offline.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { numericFormat } from "../src/answers/numeric-format.js";
@@ -45,14 +46,18 @@ for (const row of rows) {
     },
     { backend },
   );
-  const answers = (result.details as { samples: Array<{ answer: string | undefined }> }).samples.map(
-    (s) => s.answer,
-  );
+  const recorded = (result.details as { samples: Array<{ answer: string | undefined; confidence?: number }> })
+    .samples;
+  const answers = recorded.map((s) => s.answer);
   dump.push(
     JSON.stringify({
       id: row.id,
       gold: numericFormat.canonical(row.gold),
       answers: answers.map((a) => (a === undefined ? null : numericFormat.canonical(a))),
+      // Only strategies that read token confidences (sc-conf) report them.
+      ...(recorded.some((s) => s.confidence !== undefined) && {
+        confidences: recorded.map((s) => s.confidence ?? null),
+      }),
     }),
   );
   const ok = answers.filter((a) => same(a, row.gold)).length;

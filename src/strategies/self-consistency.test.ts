@@ -36,12 +36,14 @@ describe("self-consistency", () => {
   });
 
   it("greedyFirst: sample 0 is greedy, samples 1.. keep their seeds, and the greedy answer wins ties", async () => {
-    // Greedy says 9; the samples say 7, 9, 7: a 2-2 tie. Without a preference "7" would win it, as
-    // answers otherwise tie-break in a fixed order.
+    // Greedy says 9; the samples say 7, 9, 7: a 2-2 tie. The "7" samples are the more confident, which
+    // would otherwise decide the tie.
+    const sure = [0.99, 0.99];
+    const unsure = [0.4, 0.4];
     const respond = ({ request }: ScriptedTurn) =>
       request.temperature === 0
-        ? "The answer is 9."
-        : bySeed(["-", "7", "9", "7"])({ request } as ScriptedTurn);
+        ? { text: "The answer is 9.", confidences: unsure }
+        : bySeed(["-", "7", "9", "7"], [[], sure, unsure, sure])({ request } as ScriptedTurn);
     const backend = createScriptedBackend({ respond });
     const result = await runStrategy(selfConsistency({ n: 4, greedyFirst: true, temperature: 0.3 }), input, {
       backend,
@@ -60,9 +62,9 @@ describe("self-consistency", () => {
       [SEED + 2, 0.3],
       [SEED + 3, 0.3],
     ]);
-    // The same votes without greedyFirst: the fixed order picks "7".
+    // The same votes and confidences without greedyFirst: the more confident "7" wins the tie.
     const plain = await runStrategy(selfConsistency({ n: 4, temperature: 0.3 }), input, {
-      backend: createScriptedBackend({ respond: bySeed(["9", "7", "9", "7"]) }),
+      backend: createScriptedBackend({ respond: bySeed(["9", "7", "9", "7"], [unsure, sure, unsure, sure]) }),
     });
     expect(plain.answer).toBe("7");
   });
@@ -166,16 +168,26 @@ describe("sample confidence and tally", () => {
     expect(sampleConfidence(undefined, "mean")).toBeUndefined();
   });
 
-  it("ranks by weight, then votes, then answer", () => {
-    const ranked = tally(
-      [
-        { index: 0, answer: "b", confidence: 0.9, counted: true },
-        { index: 1, answer: "a", confidence: 0.9, counted: true },
-        { index: 2, answer: undefined, confidence: 1, counted: true },
-        { index: 3, answer: "c", confidence: 1, counted: false },
-      ],
+  it("ranks by weight, then votes, then summed confidence, then the earliest sample", () => {
+    const record = (index: number, answer: string | undefined, confidence?: number, counted = true) => ({
+      index,
+      answer,
+      confidence,
+      counted,
+    });
+    // Without confidences a tie goes to the answer sampled first, whatever its string.
+    const byFirst = tally(
+      [record(0, "b"), record(1, "a"), record(2, undefined), record(3, "c", 1, false)],
       false,
     );
-    expect(ranked.map((r) => r.answer)).toEqual(["a", "b"]);
+    expect(byFirst.map((r) => r.answer)).toEqual(["b", "a"]);
+    // With them, to the answer whose samples were surer in sum; more votes still come first.
+    const byConfidence = tally(
+      [record(0, "b", 0.5), record(1, "a", 0.9), record(2, "c", 0.3), record(3, "c", 0.3)],
+      false,
+    );
+    expect(byConfidence.map((r) => r.answer)).toEqual(["c", "a", "b"]);
+    // A preferred answer wins a tie over a surer one.
+    expect(tally([record(0, "b", 0.5), record(1, "a", 0.9)], false, "b")[0]?.answer).toBe("b");
   });
 });

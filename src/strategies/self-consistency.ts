@@ -84,31 +84,38 @@ export function sampleConfidence(
   return lowest / window;
 }
 
-/** Tallies counted samples by canonical answer, heaviest first; `preferred` wins ties. */
+/**
+ * Tallies counted samples by canonical answer, heaviest first. Ties go to `preferred`, then to the
+ * answer whose samples were more confident in sum, then to the answer sampled first: never to a fixed
+ * order of the answer strings, which would favour some answers over others for no reason.
+ */
 export function tally(samples: SampleRecord[], weighted: boolean, preferred?: string): AnswerShare[] {
-  const byAnswer = new Map<string, { votes: number; weight: number }>();
+  const byAnswer = new Map<string, { votes: number; weight: number; confidence: number; first: number }>();
   for (const s of samples) {
     if (!s.counted || s.answer === undefined) continue;
-    const entry = byAnswer.get(s.answer) ?? { votes: 0, weight: 0 };
+    const entry = byAnswer.get(s.answer) ?? { votes: 0, weight: 0, confidence: 0, first: s.index };
     entry.votes += 1;
     entry.weight += weighted ? (s.confidence ?? 1) : 1;
+    entry.confidence += s.confidence ?? 0;
+    entry.first = Math.min(entry.first, s.index);
     byAnswer.set(s.answer, entry);
   }
   const total = [...byAnswer.values()].reduce((sum, e) => sum + e.weight, 0);
   return [...byAnswer.entries()]
+    .sort(
+      ([a, x], [b, y]) =>
+        y.weight - x.weight ||
+        y.votes - x.votes ||
+        Number(b === preferred) - Number(a === preferred) ||
+        y.confidence - x.confidence ||
+        x.first - y.first,
+    )
     .map(([answer, e]) => ({
       answer,
       votes: e.votes,
       weight: e.weight,
       share: total > 0 ? e.weight / total : 0,
-    }))
-    .sort(
-      (a, b) =>
-        b.weight - a.weight ||
-        b.votes - a.votes ||
-        Number(b.answer === preferred) - Number(a.answer === preferred) ||
-        (a.answer < b.answer ? -1 : 1),
-    );
+    }));
 }
 
 /** Marks the lowest-confidence share of samples as not counted (samples without a confidence stay in). */
@@ -136,7 +143,6 @@ export function selfConsistency(
   const measure = options.confidence?.measure ?? "lowest-window";
   const weighted = options.confidence?.weight ?? false;
   const filterBottom = Math.min(0.9, Math.max(0, options.confidence?.filterBottom ?? 0));
-  const useConfidence = weighted || filterBottom > 0;
 
   return async (ctx: StrategyContext, input: StrategyInput): Promise<SelfConsistencyResult> => {
     const samples: SampleRecord[] = [];
@@ -163,9 +169,9 @@ export function selfConsistency(
         const details = (result.details ?? {}) as { confidences?: number[]; confidence?: number };
         const raw = answerOf(result, format);
         const answer = raw === undefined ? undefined : format.canonical(raw);
-        const confidence = useConfidence
-          ? (sampleConfidence(details.confidences, measure, options.confidence?.window) ?? details.confidence)
-          : undefined;
+        // Read even when votes are not weighted: it still breaks ties.
+        const confidence =
+          sampleConfidence(details.confidences, measure, options.confidence?.window) ?? details.confidence;
         samples.push({ index: first + j, answer, confidence, counted: true });
         sequence.push(answer);
       });

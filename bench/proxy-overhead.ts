@@ -26,6 +26,7 @@ import { userMessage } from "../src/core/message.js";
 import { runStrategy } from "../src/runtime/task-context.js";
 import { openStore } from "../src/store/open-store.js";
 import { direct } from "../src/strategies/direct.js";
+import { flag, numberFlag } from "./script-flags.js";
 
 interface Histogram {
   average: number;
@@ -64,15 +65,6 @@ const instantBackend: Backend = {
   },
   close: async () => {},
 };
-
-function flag(name: string, fallback: number): number;
-function flag(name: string, fallback: string): string;
-function flag(name: string, fallback: number | string): number | string {
-  const at = process.argv.indexOf(`--${name}`);
-  const value = at >= 0 ? process.argv[at + 1] : undefined;
-  if (value === undefined) return fallback;
-  return typeof fallback === "number" ? Number(value) : value;
-}
 
 interface Stats {
   n: number;
@@ -301,10 +293,10 @@ async function passThrough(duration: number, connections: number, repeats: numbe
 }
 
 async function main(): Promise<void> {
-  const calls = flag("calls", 2000);
-  const duration = flag("duration", 10);
-  const connections = flag("connections", 16);
-  const repeats = flag("repeats", 3);
+  const calls = numberFlag("calls", 2000);
+  const duration = numberFlag("duration", 10);
+  const connections = numberFlag("connections", 16);
+  const repeats = numberFlag("repeats", 3);
   const outDir = flag("out", "bench/results");
   const dir = mkdtempSync(join(tmpdir(), "deliberate-proxy-bench-"));
   const loadBefore = loadavg();

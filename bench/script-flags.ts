@@ -9,3 +9,10 @@ export function flag(name: string, fallback?: string): string {
 /** `--name value` when given, else undefined. */
 export const optionalFlag = (name: string): string | undefined =>
   process.argv.includes(`--${name}`) ? flag(name) : undefined;
+
+/** A numeric `--name value`, else `fallback`; a value that is not a number is an error, not NaN. */
+export function numberFlag(name: string, fallback: number): number {
+  const value = Number(flag(name, String(fallback)));
+  if (!Number.isFinite(value)) throw new Error(`--${name} must be a number`);
+  return value;
+}

@@ -82,6 +82,21 @@ const registry = new Map<string, RegisteredStrategy>([
     },
   ],
   [
+    "asc-greedy",
+    {
+      usesN: true,
+      description: "adaptive self-consistency whose first sample is the greedy answer, which also wins ties",
+      create: ({ format, n }) =>
+        selfConsistency({
+          format,
+          n: n ?? 16,
+          roundSize: 2,
+          greedyFirst: true,
+          stopping: { kind: "beta", confidence: 0.95, minSamples: 3 },
+        }),
+    },
+  ],
+  [
     "sc-conf",
     {
       usesN: true,

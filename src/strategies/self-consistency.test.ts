@@ -3,6 +3,7 @@ import { createScriptedBackend, type ScriptedTurn } from "../backends/scripted/s
 import type { DeliberateEvent } from "../core/event.js";
 import { userMessage } from "../core/message.js";
 import { runStrategy } from "../runtime/task-context.js";
+import { createStrategy } from "./registry.js";
 import { sampleConfidence, selfConsistency, tally } from "./self-consistency.js";
 
 const SEED = 1000;
@@ -157,6 +158,14 @@ describe("self-consistency", () => {
     const votes = events.filter((e) => e.type === "vote");
     expect(votes.map((v) => (v.type === "vote" ? v.tally : {}))).toEqual([{ "1": 2 }, { "1": 3, "2": 1 }]);
     expect(events.filter((e) => e.type === "sample")).toHaveLength(4);
+  });
+
+  it("asc-greedy: the registered strategy decodes sample 0 greedily and stops once the vote is settled", async () => {
+    const backend = createScriptedBackend({ respond: bySeed(Array(16).fill("3")) });
+    const result = await runStrategy(createStrategy({ name: "asc-greedy", n: 16 }), input, { backend });
+    expect(result.answer).toBe("3");
+    expect(backend.requests.filter((r) => r.temperature === 0)).toHaveLength(1);
+    expect(backend.requests.length).toBeLessThan(16);
   });
 });
 

@@ -1,8 +1,9 @@
 /**
  * How early could self-consistency stop on these samples? Reads a `sample-accuracy.ts --dump` file
- * (each problem's canonical sample answers in seed order) and, with no model, reports for each stopping
- * rule the accuracy, mean samples drawn and agreement with the full vote, next to an oracle bound: the
- * fewest samples after which the running winner already is, and stays, the full vote's winner.
+ * (each problem's canonical sample answers in seed order, and their confidences if dumped) and, with
+ * no model, reports for each stopping rule the accuracy, mean samples drawn and agreement with the
+ * full vote, next to an oracle bound: the fewest samples after which the running winner already is,
+ * and stays, the full vote's winner.
  *
  *   npx tsx bench/stopping-analysis.ts --dump samples.jsonl [--n 16] [--round-size 2]
  */
@@ -16,29 +17,38 @@ const roundSize = Number(flag("round-size", "2"));
 const problems = readFileSync(flag("dump"), "utf8")
   .trim()
   .split("\n")
-  .map((line) => JSON.parse(line) as { id: number; gold: string; answers: Array<string | null> })
+  .map(
+    (line) =>
+      JSON.parse(line) as {
+        id: number;
+        gold: string;
+        answers: Array<string | null>;
+        confidences?: Array<number | null>;
+      },
+  )
   .filter((p) => p.answers.length >= n);
+type Problem = (typeof problems)[number];
 
-const records = (answers: Array<string | null>): SampleRecord[] =>
-  answers.map((answer, index) => ({
+// The first `count` samples, with their confidences when the dump has them: they break vote ties.
+const records = (p: Problem, count: number): SampleRecord[] =>
+  p.answers.slice(0, count).map((answer, index) => ({
     index,
     answer: answer ?? undefined,
-    confidence: undefined,
+    confidence: p.confidences?.[index] ?? undefined,
     counted: true,
   }));
-const winner = (answers: Array<string | null>) => tally(records(answers), false)[0]?.answer;
+const winner = (p: Problem, count: number) => tally(records(p, count), false)[0]?.answer;
 
 /** Samples drawn (in rounds, as the strategy does) before `rule` stops, and the winner then. */
-function stopWith(rule: StoppingRule, answers: Array<string | null>): { drawn: number; answer?: string } {
+function stopWith(rule: StoppingRule, p: Problem): { drawn: number; answer?: string } {
   let drawn = 0;
   while (drawn < n) {
     drawn = Math.min(n, drawn + roundSize);
-    const prefix = answers.slice(0, drawn);
-    const ranked = tally(records(prefix), false);
-    const state = { ranked, drawn, remaining: n - drawn, sequence: prefix.map((a) => a ?? undefined) };
-    if (shouldStop(rule, state).stop) break;
+    const ranked = tally(records(p, drawn), false);
+    const sequence = p.answers.slice(0, drawn).map((a) => a ?? undefined);
+    if (shouldStop(rule, { ranked, drawn, remaining: n - drawn, sequence }).stop) break;
   }
-  return { drawn, answer: winner(answers.slice(0, drawn)) };
+  return { drawn, answer: winner(p, drawn) };
 }
 
 const rules: Array<[string, StoppingRule]> = [
@@ -60,10 +70,10 @@ for (const [name, rule] of rules) {
   let drawn = 0;
   let agree = 0;
   for (const p of problems) {
-    const stop = stopWith(rule, p.answers);
+    const stop = stopWith(rule, p);
     drawn += stop.drawn;
     if (stop.answer === p.gold) right++;
-    if (stop.answer === winner(p.answers.slice(0, n))) agree++;
+    if (stop.answer === winner(p, n)) agree++;
   }
   const mean = drawn / problems.length;
   console.log(
@@ -75,9 +85,9 @@ for (const [name, rule] of rules) {
 let oracle = 0;
 let majority = 0;
 for (const p of problems) {
-  const full = winner(p.answers.slice(0, n));
+  const full = winner(p, n);
   let k = n;
-  while (k > 1 && winner(p.answers.slice(0, k - 1)) === full) k--;
+  while (k > 1 && winner(p, k - 1) === full) k--;
   oracle += k;
   const votes = p.answers.slice(0, n).filter((a) => a !== null && a === full).length;
   if (votes * 2 > n) majority++;

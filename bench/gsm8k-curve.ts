@@ -23,13 +23,16 @@ const ns = flag("n", "1,2,4,8")
   .split(",")
   .map((n) => Number(n));
 
+const largest = Math.max(...ns);
 const variants: Array<{ strategy: string; n?: number; label: string }> = [
   { strategy: "cot", label: "cot" },
   ...ns.map((n) => ({ strategy: "sc", n, label: `sc-n${n}` })),
   ...ns.filter((n) => n > 1).map((n) => ({ strategy: "sc-greedy", n, label: `sc-greedy-n${n}` })),
-  { strategy: "asc", n: Math.max(...ns), label: `asc-n${Math.max(...ns)}` },
-  { strategy: "asc-greedy", n: Math.max(...ns), label: `asc-greedy-n${Math.max(...ns)}` },
-  { strategy: "sc-conf", n: Math.max(...ns), label: `sc-conf-n${Math.max(...ns)}` },
+  ...["asc", "asc-greedy", "sc-conf"].map((strategy) => ({
+    strategy,
+    n: largest,
+    label: `${strategy}-n${largest}`,
+  })),
 ];
 
 for (const v of variants) {

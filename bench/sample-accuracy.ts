@@ -7,7 +7,7 @@
  *     [--strategy sc-greedy] [--dump samples.jsonl]
  *
  * `--dump` writes one line per problem (gold, and each sample's canonical answer in seed order, with its
- * confidence when the strategy reads them, e.g. sc-conf) for studying stopping and voting rules offline.
+ * confidence when the recording has token confidences) for studying stopping and voting rules offline.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { numericFormat } from "../src/answers/numeric-format.js";
@@ -15,6 +15,7 @@ import { createReplayBackend } from "../src/backends/replay/replay-backend.js";
 import { userMessage } from "../src/core/message.js";
 import { runStrategy } from "../src/runtime/task-context.js";
 import { createStrategy } from "../src/strategies/registry.js";
+import type { SelfConsistencyResult } from "../src/strategies/self-consistency.js";
 import { flag, optionalFlag } from "./script-flags.js";
 
 const n = Number(flag("n", "16"));
@@ -46,15 +47,14 @@ for (const row of rows) {
     },
     { backend },
   );
-  const recorded = (result.details as { samples: Array<{ answer: string | undefined; confidence?: number }> })
-    .samples;
+  const recorded = (result.details as SelfConsistencyResult["details"]).samples;
   const answers = recorded.map((s) => s.answer);
   dump.push(
     JSON.stringify({
       id: row.id,
       gold: numericFormat.canonical(row.gold),
       answers: answers.map((a) => (a === undefined ? null : numericFormat.canonical(a))),
-      // Only strategies that read token confidences (sc-conf) report them.
+      // Absent when the backend that was recorded gave no token confidences.
       ...(recorded.some((s) => s.confidence !== undefined) && {
         confidences: recorded.map((s) => s.confidence ?? null),
       }),

@@ -13,8 +13,14 @@ import { pal } from "./pal.js";
 import { react } from "./react.js";
 import { refine } from "./refine.js";
 import { rolePipeline } from "./role-pipeline.js";
-import { selfConsistency } from "./self-consistency.js";
+import { type SelfConsistencyOptions, selfConsistency } from "./self-consistency.js";
 import { treeOfThoughts } from "./tree-of-thoughts.js";
+
+/** Adaptive self-consistency (asc, asc-greedy): rounds of 2, stop once a Beta rule is 95% sure. */
+const ADAPTIVE: SelfConsistencyOptions = {
+  roundSize: 2,
+  stopping: { kind: "beta", confidence: 0.95, minSamples: 3 },
+};
 
 /** What the CLI, server and bench can say about a strategy: a name plus a few knobs. */
 export interface StrategySpec {
@@ -72,13 +78,7 @@ const registry = new Map<string, RegisteredStrategy>([
     {
       usesN: true,
       description: "adaptive self-consistency: stop sampling once a Beta rule is 95% sure of the winner",
-      create: ({ format, n }) =>
-        selfConsistency({
-          format,
-          n: n ?? 16,
-          roundSize: 2,
-          stopping: { kind: "beta", confidence: 0.95, minSamples: 3 },
-        }),
+      create: ({ format, n }) => selfConsistency({ ...ADAPTIVE, format, n: n ?? 16 }),
     },
   ],
   [
@@ -86,14 +86,7 @@ const registry = new Map<string, RegisteredStrategy>([
     {
       usesN: true,
       description: "adaptive self-consistency whose first sample is the greedy answer, which also wins ties",
-      create: ({ format, n }) =>
-        selfConsistency({
-          format,
-          n: n ?? 16,
-          roundSize: 2,
-          greedyFirst: true,
-          stopping: { kind: "beta", confidence: 0.95, minSamples: 3 },
-        }),
+      create: ({ format, n }) => selfConsistency({ ...ADAPTIVE, format, n: n ?? 16, greedyFirst: true }),
     },
   ],
   [

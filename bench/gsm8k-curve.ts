@@ -1,6 +1,6 @@
 /**
  * Accuracy against compute on one set of GSM8K problems, at no model cost: replays cot, sc and
- * sc-greedy at several n (and asc, asc-greedy and sc-conf at the largest) from one recording of seeded
+ * sc-greedy at several n (and asc, asc-greedy, asc-futility and sc-conf at the largest) from one recording of seeded
  * samples, so every point is measured on the same problems with the same samples (paired). Writes the
  * usual bench report and plot to --out.
  *
@@ -28,7 +28,7 @@ const variants: Array<{ strategy: string; n?: number; label: string }> = [
   { strategy: "cot", label: "cot" },
   ...ns.map((n) => ({ strategy: "sc", n, label: `sc-n${n}` })),
   ...ns.filter((n) => n > 1).map((n) => ({ strategy: "sc-greedy", n, label: `sc-greedy-n${n}` })),
-  ...["asc", "asc-greedy", "sc-conf"].map((strategy) => ({
+  ...["asc", "asc-greedy", "asc-futility", "sc-conf"].map((strategy) => ({
     strategy,
     n: largest,
     label: `${strategy}-n${largest}`,

@@ -8,6 +8,7 @@
  *   npx tsx bench/stopping-analysis.ts --dump samples.jsonl [--n 16] [--round-size 2]
  */
 import { readFileSync } from "node:fs";
+import { futilityStopping } from "../src/strategies/registry.js";
 import { type SampleRecord, tally } from "../src/strategies/self-consistency.js";
 import { type StoppingRule, shouldStop } from "../src/strategies/stopping-rules.js";
 import { flag } from "./script-flags.js";
@@ -59,6 +60,7 @@ const rules: Array<[string, StoppingRule]> = [
   ["beta 0.80", { kind: "beta", confidence: 0.8, minSamples: 3 }],
   ["window 3", { kind: "window", window: 3 }],
   ["window 4", { kind: "window", window: 4 }],
+  ["asc-futility (beta 0.70, or futile at n/2)", futilityStopping(n)],
 ];
 
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;

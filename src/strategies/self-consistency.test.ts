@@ -167,6 +167,35 @@ describe("self-consistency", () => {
     expect(backend.requests.filter((r) => r.temperature === 0)).toHaveLength(1);
     expect(backend.requests.length).toBeLessThan(16);
   });
+
+  it("asc-futility: gives up with the leader when half of n agrees on nothing, and stops early on a settled vote", async () => {
+    // Eight samples, no answer more than twice: futile at 8 of 16.
+    const scattered = createScriptedBackend({
+      respond: bySeed(["1", "2", "3", "1", "4", "5", "2", "6", "1"]),
+    });
+    const givenUp = await runStrategy(createStrategy({ name: "asc-futility", n: 16 }), input, {
+      backend: scattered,
+    });
+    expect(givenUp.details?.drawn).toBe(8);
+    expect(givenUp.details?.stopReason).toBe("futile: no answer has more than 3 of 8 votes");
+    expect(givenUp.answer).toBe("1");
+    // Three of the first four agree: P(leader) = 0.8125 ≥ 0.7.
+    const settled = createScriptedBackend({ respond: bySeed(["5", "5", "2", "5"]) });
+    const early = await runStrategy(createStrategy({ name: "asc-futility", n: 16 }), input, {
+      backend: settled,
+    });
+    expect(early.details?.drawn).toBe(4);
+    expect(early.answer).toBe("5");
+    // An even split at 8 (4 against 4) is neither settled nor futile: sampling goes on.
+    const close = createScriptedBackend({
+      respond: bySeed(["1", "2", "1", "2", "1", "2", "1", "2", ...Array(8).fill("2")]),
+    });
+    const full = await runStrategy(createStrategy({ name: "asc-futility", n: 16 }), input, {
+      backend: close,
+    });
+    expect(full.details?.drawn).toBeGreaterThan(8);
+    expect(full.answer).toBe("2");
+  });
 });
 
 describe("sample confidence and tally", () => {

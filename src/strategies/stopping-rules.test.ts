@@ -54,6 +54,30 @@ describe("shouldStop", () => {
     expect(shouldStop(rule, state({ a: 3, b: 1 }, 4, 4, ["a", "a", "b", "a"])).stop).toBe(false);
   });
 
+  it("futility rule gives up once enough samples are in and no answer leads clearly", () => {
+    const rule = { kind: "futility" as const, after: 8, maxLeaderVotes: 3 };
+    expect(shouldStop(rule, state({ a: 3, b: 2, c: 2 }, 6, 10)).stop).toBe(false); // too early
+    expect(shouldStop(rule, state({ a: 3, b: 2, c: 2, d: 1 }, 8, 8))).toEqual({
+      stop: true,
+      reason: "futile: no answer has more than 3 of 8 votes",
+    });
+    expect(shouldStop(rule, state({ a: 4, b: 2, c: 2 }, 8, 8)).stop).toBe(false); // a clear leader
+    expect(shouldStop(rule, state({}, 8, 8)).stop).toBe(true); // no sample gave an answer
+  });
+
+  it("'any' stops on the first inner rule that fires and reports it", () => {
+    const rule = {
+      kind: "any" as const,
+      rules: [
+        { kind: "beta" as const, confidence: 0.95, minSamples: 3 },
+        { kind: "futility" as const, after: 6, maxLeaderVotes: 2 },
+      ],
+    };
+    expect(shouldStop(rule, state({ a: 5 }, 5, 11)).reason).toMatch(/^P\(leader\)/);
+    expect(shouldStop(rule, state({ a: 2, b: 2, c: 2 }, 6, 10)).reason).toMatch(/^futile/);
+    expect(shouldStop(rule, state({ a: 3, b: 2, c: 1 }, 6, 10)).stop).toBe(false);
+  });
+
   it("always stops when nothing remains and never stops under 'none' otherwise", () => {
     expect(shouldStop({ kind: "none" }, state({ a: 1 }, 1, 0))).toEqual({
       stop: true,

@@ -23,7 +23,15 @@ export type StoppingRule =
    */
   | { kind: "beta"; confidence: number; minSamples?: number }
   /** Early-Stopping SC (Li et al., 2024): stop when the last `window` samples all agree. */
-  | { kind: "window"; window: number };
+  | { kind: "window"; window: number }
+  /**
+   * Stop for futility, as a clinical trial does: once `after` samples are in and no answer holds more
+   * than `maxLeaderVotes` of them, the model is guessing, and more samples rarely turn that into a right
+   * majority. The leader so far is returned.
+   */
+  | { kind: "futility"; after: number; maxLeaderVotes: number }
+  /** Stop as soon as any of these rules would (e.g. beta for a settled vote, futility for a hopeless one). */
+  | { kind: "any"; rules: StoppingRule[] };
 
 /** P(X > 1/2) for X ~ Beta(a + 1, b + 1) with whole a, b: a binomial tail, exact. */
 export function betaLeaderProbability(a: number, b: number): number {
@@ -43,17 +51,17 @@ export function betaLeaderProbability(a: number, b: number): number {
 export function shouldStop(rule: StoppingRule, state: VoteState): { stop: boolean; reason?: string } {
   if (state.remaining <= 0) return { stop: true, reason: "all samples drawn" };
   const [leader, runnerUp] = state.ranked;
-  if (!leader) return { stop: false };
   switch (rule.kind) {
     case "none":
       return { stop: false };
     case "leader": {
+      if (!leader) return { stop: false };
       // A sample weighs at most 1, so the runner-up gains at most `remaining` on the leader.
       const gap = leader.weight - (runnerUp?.weight ?? 0);
       return gap > state.remaining ? { stop: true, reason: "leader cannot be overtaken" } : { stop: false };
     }
     case "beta": {
-      if (state.drawn < (rule.minSamples ?? 3)) return { stop: false };
+      if (!leader || state.drawn < (rule.minSamples ?? 3)) return { stop: false };
       const p = betaLeaderProbability(leader.votes, runnerUp?.votes ?? 0);
       return p >= rule.confidence
         ? { stop: true, reason: `P(leader) = ${p.toFixed(3)} ≥ ${rule.confidence}` }
@@ -63,6 +71,23 @@ export function shouldStop(rule: StoppingRule, state: VoteState): { stop: boolea
       const last = state.sequence.slice(-rule.window);
       const agreed = last.length === rule.window && last[0] !== undefined && last.every((a) => a === last[0]);
       return agreed ? { stop: true, reason: `last ${rule.window} samples agree` } : { stop: false };
+    }
+    case "futility": {
+      // The leader's votes never fall, so this fires at the first check past `after` or never. No
+      // answer at all after `after` samples is futile too.
+      return state.drawn >= rule.after && (leader?.votes ?? 0) <= rule.maxLeaderVotes
+        ? {
+            stop: true,
+            reason: `futile: no answer has more than ${rule.maxLeaderVotes} of ${state.drawn} votes`,
+          }
+        : { stop: false };
+    }
+    case "any": {
+      for (const inner of rule.rules) {
+        const decision = shouldStop(inner, state);
+        if (decision.stop) return decision;
+      }
+      return { stop: false };
     }
   }
 }

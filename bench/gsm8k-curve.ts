@@ -1,8 +1,8 @@
 /**
  * Accuracy against compute on one set of GSM8K problems, at no model cost: replays cot, sc and
- * sc-greedy at several n (and asc, asc-greedy, asc-futility and sc-conf at the largest) from one recording of seeded
- * samples, so every point is measured on the same problems with the same samples (paired). Writes the
- * usual bench report and plot to --out.
+ * sc-greedy at several n (and asc, asc-greedy, asc-futility and sc-conf at the largest) from one
+ * recording of seeded samples, so every point is measured on the same problems with the same samples
+ * (paired). Writes the usual bench report and plot to --out.
  *
  *   npx tsx bench/gsm8k-curve.ts --recording bench/results/gsm8k/sc-n16-t0.3.calls.jsonl.gz \
  *     --limit 100 --temperature 0.3 --out bench/results/gsm8k-curve [--dataset FILE] [--n 1,2,4,8]

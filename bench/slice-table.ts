@@ -4,8 +4,10 @@
  *
  *   npx tsx bench/slice-table.ts --dir bench/results/gsm8k-curve --slices 0-62,63-199
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { RESULTS_SUFFIX, readBenchResults } from "../src/bench/bench-report.js";
+import { type ProblemResult, summarize } from "../src/bench/bench-runner.js";
 import { flag } from "./script-flags.js";
 
 const dir = flag("dir");
@@ -18,29 +20,19 @@ const slices = flag("slices")
     return { label: range, lo, hi };
   });
 
-interface Row {
-  id: number | string;
-  correct: boolean;
-  usage: { promptTokens: number; completionTokens: number };
-}
-
-const files = readdirSync(dir)
-  .filter((f) => f.endsWith(".results.jsonl"))
-  .sort();
-const cell = (rows: Row[]) => {
-  const right = rows.filter((r) => r.correct).length;
-  const tokens = rows.reduce((sum, r) => sum + r.usage.promptTokens + r.usage.completionTokens, 0);
-  return rows.length === 0 ? "—" : `${right}/${rows.length} · ${Math.round(tokens / rows.length)} tok`;
+const cell = (results: ProblemResult[]) => {
+  if (results.length === 0) return "—";
+  const { accuracy, problems, meanTokens } = summarize(results);
+  return `${Math.round(accuracy * problems)}/${problems} · ${Math.round(meanTokens)} tok`;
 };
 console.log(`| run | ${slices.map((s) => s.label).join(" | ")} | all |`);
 console.log(`| --- | ${slices.map(() => "---").join(" | ")} | --- |`);
-for (const file of files) {
-  const rows = readFileSync(join(dir, file), "utf8")
-    .trim()
-    .split("\n")
-    .map((line) => JSON.parse(line) as Row);
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith(RESULTS_SUFFIX))
+  .sort()) {
+  const results = await readBenchResults(join(dir, file));
   const inSlice = (s: { lo: number; hi: number }) =>
-    rows.filter((r) => Number(r.id) >= s.lo && Number(r.id) <= s.hi);
-  const label = file.replace(/\.results\.jsonl$/, "");
-  console.log(`| ${label} | ${slices.map((s) => cell(inSlice(s))).join(" | ")} | ${cell(rows)} |`);
+    results.filter((r) => Number(r.id) >= s.lo && Number(r.id) <= s.hi);
+  const label = file.slice(0, -RESULTS_SUFFIX.length);
+  console.log(`| ${label} | ${slices.map((s) => cell(inSlice(s))).join(" | ")} | ${cell(results)} |`);
 }

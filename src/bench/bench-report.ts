@@ -50,7 +50,7 @@ export interface BenchRun {
 
 export const REPORT_FILE = "report.md";
 export const CHART_FILE = "accuracy-vs-tokens.svg";
-const RESULTS_SUFFIX = ".results.jsonl";
+export const RESULTS_SUFFIX = ".results.jsonl";
 const META_SUFFIX = ".meta.json";
 
 /** Labels become file names, so they are kept to characters that are safe everywhere. */

@@ -17,7 +17,7 @@ import { type SelfConsistencyOptions, selfConsistency } from "./self-consistency
 import type { StoppingRule } from "./stopping-rules.js";
 import { treeOfThoughts } from "./tree-of-thoughts.js";
 
-/** Adaptive self-consistency (asc, asc-greedy): rounds of 2, stop once a Beta rule is 95% sure. */
+/** Adaptive self-consistency (asc, asc-greedy): rounds of 2, stop once a Beta rule is 95% sure. asc-futility swaps the rule. */
 const ADAPTIVE: SelfConsistencyOptions = {
   roundSize: 2,
   stopping: { kind: "beta", confidence: 0.95, minSamples: 3 },
@@ -113,7 +113,7 @@ const registry = new Map<string, RegisteredStrategy>([
       description:
         "adaptive self-consistency that stops sooner: at 70% confidence, or gives up with the leader when half the samples agree on nothing",
       create: ({ format, n = 16 }) =>
-        selfConsistency({ format, n, roundSize: 2, stopping: futilityStopping(n) }),
+        selfConsistency({ ...ADAPTIVE, format, n, stopping: futilityStopping(n) }),
     },
   ],
   [

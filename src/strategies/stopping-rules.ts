@@ -73,9 +73,10 @@ export function shouldStop(rule: StoppingRule, state: VoteState): { stop: boolea
       return agreed ? { stop: true, reason: `last ${rule.window} samples agree` } : { stop: false };
     }
     case "futility": {
-      // The leader's votes never fall, so this fires at the first check past `after` or never. No
+      // Counted in votes, not weight, so confidence weighting cannot hide a repeated answer. No
       // answer at all after `after` samples is futile too.
-      return state.drawn >= rule.after && (leader?.votes ?? 0) <= rule.maxLeaderVotes
+      const mostVotes = Math.max(0, ...state.ranked.map((r) => r.votes));
+      return state.drawn >= rule.after && mostVotes <= rule.maxLeaderVotes
         ? {
             stop: true,
             reason: `futile: no answer has more than ${rule.maxLeaderVotes} of ${state.drawn} votes`,

@@ -46,7 +46,8 @@ describe("deliberate ask --schema", { timeout: 60_000 }, () => {
     const out = JSON.parse(json.stdout);
     expect(out.object).toEqual({ answer: 42 });
     expect(out.answer).toBe('{"answer":42}');
-    expect(out.strategy).toBe("structured");
+    // The strategy asked for (direct by default), as `trace list` names the run.
+    expect(out.strategy).toBe("direct");
   });
 
   it("exits 2 with one line for a missing file, bad JSON, an invalid schema or an unsupported strategy", async () => {
@@ -63,6 +64,33 @@ describe("deliberate ask --schema", { timeout: 60_000 }, () => {
       const r = await runCli(["ask", "hi", "--backend", "openai", "--base-url", server.url, ...args]);
       expect(r.code).toBe(2);
       expect(r.stderr.trim()).toMatch(message);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stdout).toBe("");
+    }
+  });
+
+  it("exits 2 with one line for a schema that refers to itself without end", async () => {
+    for (const [name, schema] of [
+      ["self.json", { $ref: "#" }],
+      ["any-self.json", { anyOf: [{ $ref: "#" }] }],
+    ] as const) {
+      await writeFile(join(dir, name), JSON.stringify(schema));
+      const r = await runCli([
+        "ask",
+        "hi",
+        "--backend",
+        "openai",
+        "--base-url",
+        server.url,
+        "--schema",
+        join(dir, name),
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toMatch(
+        new RegExp(
+          `^deliberate: .*${name.replace(".", "\\.")}: invalid JSON Schema: it refers to itself without going into the value`,
+        ),
+      );
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
       expect(r.stdout).toBe("");
     }

@@ -239,7 +239,7 @@ describe("deliberate ask --tools: search, web-fetch, limits and protocols", { ti
       expect.objectContaining({
         url: "http://docs.example.org/launch",
         status: 200,
-        text: "The launch code is 7741 .",
+        text: "The launch code is 7741.",
       }),
     ]);
     // Only the allowed fetch reached the server.

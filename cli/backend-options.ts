@@ -1,7 +1,11 @@
+import { basename } from "node:path";
 import type { Command } from "commander";
 import { BACKEND_KINDS, type BackendKind, createBackend } from "../src/backends/create-backend.js";
+import { LlamaBackend } from "../src/backends/llama/llama-backend.js";
 import type { Backend } from "../src/core/backend.js";
 import { UsageError } from "../src/core/errors.js";
+import { findModel } from "../src/models/catalog.js";
+import { createLoadingStatus } from "./loading-status.js";
 import { createFetchProgressBar } from "./progress-bar.js";
 
 /** The flags every command that talks to a model shares. */
@@ -22,22 +26,51 @@ export function addBackendOptions(command: Command): Command {
     .option("--api-key <key>", "API key for --base-url (default: $OPENAI_API_KEY)");
 }
 
-/** Opens the backend the flags name, showing a progress bar on stderr if the model must be fetched first. */
-export async function loadBackend(flags: BackendFlags): Promise<Backend> {
+/** The name a person knows the model by: the catalog name for a name or alias, else the file's name. */
+const modelLabel = (nameOrPath: string): string =>
+  findModel(nameOrPath)?.name ?? basename(nameOrPath).replace(/\.gguf$/i, "");
+
+/**
+ * Opens the backend the flags name, showing a progress bar on stderr if the model must be fetched first.
+ * `loadModel` also loads an embedded model now rather than on the first call. Meanwhile a terminal
+ * shows a labelled spinner ("loading qwen2.5-coder-0.5b-instruct…"), so the wait is never silent.
+ */
+export async function loadBackend(
+  flags: BackendFlags,
+  options: { loadModel?: boolean } = {},
+): Promise<Backend> {
   const kind = backendKindOf(flags);
   if (flags.nativeTools === false && kind !== "openai") {
     throw new UsageError("--no-native-tools works with --backend openai");
   }
+  const status = createLoadingStatus(process.stderr);
   const progress = createFetchProgressBar(process.stderr);
   const apiKey = flags.apiKey ?? process.env.OPENAI_API_KEY;
-  return createBackend({
-    kind,
-    ...(flags.model !== undefined && { model: flags.model }),
-    ...(flags.baseUrl !== undefined && { baseUrl: flags.baseUrl }),
-    ...(apiKey !== undefined && { apiKey }),
-    ...(flags.nativeTools === false && { nativeTools: false }),
-    onFetchProgress: progress.update,
-  }).finally(() => progress.stop());
+  try {
+    if (kind === "llama") status.show(`loading ${modelLabel(flags.model ?? "default")}…`);
+    const backend = await createBackend({
+      kind,
+      ...(flags.model !== undefined && { model: flags.model }),
+      ...(flags.baseUrl !== undefined && { baseUrl: flags.baseUrl }),
+      ...(apiKey !== undefined && { apiKey }),
+      ...(flags.nativeTools === false && { nativeTools: false }),
+      onFetchProgress: (fetched) => {
+        // A download has its own progress bar; two live lines would garble each other.
+        status.stop();
+        progress.update(fetched);
+      },
+    }).finally(() => progress.stop());
+    if (options.loadModel && backend instanceof LlamaBackend) {
+      status.show(`loading ${backend.model}…`);
+      await backend.load().catch(async (error: unknown) => {
+        await backend.close();
+        throw error;
+      });
+    }
+    return backend;
+  } finally {
+    status.stop();
+  }
 }
 
 /** The backend kind the flags ask for; a clear usage error for anything else. */

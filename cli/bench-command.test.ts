@@ -10,6 +10,7 @@ import {
   startOpenAICompatibleServer,
 } from "../src/testing/openai-compatible-server.js";
 import { runCli } from "../test/run-cli.js";
+import { runCliInProcess } from "../test/run-cli-in-process.js";
 
 const cli = (args: string[]) => runCli(args);
 
@@ -88,7 +89,7 @@ describe("deliberate bench", { timeout: 120_000 }, () => {
       [3, "120", "120", true],
     ]);
     expect(
-      results.every((r) => r.strategy === "cot" && r.usage.calls === 1 && r.traceId.startsWith("task_")),
+      results.every((r) => r.strategy === "cot" && r.usage.calls === 1 && r.traceId?.startsWith("task_")),
     ).toBe(true);
     const scResults = (await readFile(join(out, "sc-n3.results.jsonl"), "utf8")).trimEnd().split("\n");
     expect(scResults.map((line) => (JSON.parse(line) as ProblemResult).usage.calls)).toEqual([3, 3, 3, 3]);
@@ -238,6 +239,144 @@ describe("deliberate bench", { timeout: 120_000 }, () => {
     expect(withModel.code).toBe(2);
   });
 
+  it("will not overwrite an earlier run's results unless told to resume it or replace it", async () => {
+    const out = join(dir, "report-overwrite");
+    const base = ["bench", "--dataset", dataset, "--strategy", "cot", "--out", out, ...endpoint()];
+    expect((await runCliInProcess([...base, "--limit", "2"])).code).toBe(0);
+    const results = join(out, "cot.results.jsonl");
+    const before = await readFile(results, "utf8");
+    const requests = server.requests;
+
+    const again = await runCliInProcess(base);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toBe(
+      `deliberate: ${out} already has results for cot: pass --resume to go on with that run, or --force to replace it\n`,
+    );
+    expect(server.requests).toBe(requests);
+    expect(await readFile(results, "utf8")).toBe(before);
+
+    const both = await runCliInProcess([...base, "--resume", "--force"]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/^deliberate: --resume keeps .* and --force replaces them: give one\n$/);
+
+    const replaced = await runCliInProcess([...base, "--force"]);
+    expect(replaced.code).toBe(0);
+    expect((await readFile(results, "utf8")).trimEnd().split("\n")).toHaveLength(4);
+  });
+
+  it("will not overwrite an earlier jsonschemabench run without --force", async () => {
+    const schemas = join(dir, "schemas.jsonl");
+    await writeFile(schemas, `${JSON.stringify({ id: "s1", schema: { type: "string" } })}\n`);
+    const out = join(dir, "report-jsonschema");
+    const args = [
+      "bench",
+      "--format",
+      "jsonschemabench",
+      "--dataset",
+      schemas,
+      "--coverage-only",
+      "--out",
+      out,
+    ];
+    expect((await runCliInProcess([...args, ...endpoint()])).code).toBe(0);
+    const again = await runCliInProcess([...args, ...endpoint()]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toBe(
+      `deliberate: ${out} already holds a jsonschemabench run: pass --force to replace it, or choose another --out\n`,
+    );
+    expect((await runCliInProcess([...args, "--force", ...endpoint()])).code).toBe(0);
+  });
+
+  it("refuses a --record that is a directory before any problem runs", async () => {
+    const out = join(dir, "report-record-dir");
+    const requests = server.requests;
+    const r = await runCliInProcess([
+      "bench",
+      "--dataset",
+      dataset,
+      "--strategy",
+      "cot",
+      "--out",
+      out,
+      "--record",
+      dir,
+      ...endpoint(),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(
+      `deliberate: --record ${dir} is a directory; name a file, e.g. ${join(dir, "calls.jsonl")}\n`,
+    );
+    expect(server.requests).toBe(requests);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  // Node's mkdir(dir, { recursive: true }) spins forever on a path under /proc.
+  it.runIf(existsSync("/proc/self"))(
+    "fails in one line when --out cannot be made, before any problem runs",
+    async () => {
+      const requests = server.requests;
+      const r = await runCliInProcess([
+        "bench",
+        "--dataset",
+        dataset,
+        "--strategy",
+        "cot",
+        "--out",
+        "/proc/deliberate-bench/out",
+        ...endpoint(),
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(
+        /^deliberate: cannot use --out \/proc\/deliberate-bench\/out: ENOENT[^\n]*\n$/,
+      );
+      expect(server.requests).toBe(requests);
+    },
+  );
+
+  it("records n only for strategies that read it", async () => {
+    const out = join(dir, "report-n");
+    const r = await runCliInProcess([
+      "bench",
+      "--dataset",
+      dataset,
+      "--strategy",
+      "cot,sc",
+      "--n",
+      "2",
+      "--limit",
+      "1",
+      "--out",
+      out,
+      ...endpoint(),
+    ]);
+    expect(r.code).toBe(0);
+    const cot = JSON.parse(await readFile(join(out, "cot.meta.json"), "utf8"));
+    expect(cot.strategy).toBe("cot");
+    expect(cot).not.toHaveProperty("n");
+    expect(JSON.parse(await readFile(join(out, "sc-n2.meta.json"), "utf8"))).toMatchObject({
+      strategy: "sc",
+      n: 2,
+    });
+    // A resumed cot run made before this (n recorded) still resumes: n never changed what cot did.
+    await writeFile(join(out, "cot.meta.json"), JSON.stringify({ ...cot, n: 8 }));
+    const resumed = await runCliInProcess([
+      "bench",
+      "--dataset",
+      dataset,
+      "--strategy",
+      "cot",
+      "--limit",
+      "1",
+      "--out",
+      out,
+      "--resume",
+      ...endpoint(),
+    ]);
+    expect(resumed.stderr).not.toMatch(/deliberate:/);
+    expect(resumed.code).toBe(0);
+  });
+
   const usageCases: Array<[string, string[], RegExp]> = [
     [
       "a missing --dataset",
@@ -248,6 +387,11 @@ describe("deliberate bench", { timeout: 120_000 }, () => {
       "an unknown strategy",
       ["--dataset", "DATA", "--strategy", "cot,magic", "--out", "OUT"],
       /^deliberate: unknown strategy "magic" \(have: .*\bsc\b.*\)$/,
+    ],
+    [
+      "a misspelt strategy",
+      ["--dataset", "DATA", "--strategy", "cot,scc", "--out", "OUT"],
+      /^deliberate: unknown strategy "scc" \(did you mean "sc"\?\)$/,
     ],
     [
       "an unknown format",
@@ -262,7 +406,7 @@ describe("deliberate bench", { timeout: 120_000 }, () => {
     [
       "a malformed number",
       ["--dataset", "DATA", "--strategy", "sc", "--n", "many", "--out", "OUT"],
-      /^deliberate: --n must be a whole number$/,
+      /^deliberate: --n must be a whole number, not "many"$/,
     ],
   ];
   for (const [what, args, message] of usageCases) {

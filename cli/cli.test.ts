@@ -1,3 +1,7 @@
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScriptedBackend } from "../src/backends/scripted/scripted-backend.js";
 import {
@@ -5,6 +9,7 @@ import {
   startOpenAICompatibleServer,
 } from "../src/testing/openai-compatible-server.js";
 import { runCli } from "../test/run-cli.js";
+import { runCliInProcess } from "../test/run-cli-in-process.js";
 import { testModelPath } from "../test/test-model.js";
 
 const cli = (args: string[]) => runCli(args);
@@ -53,6 +58,30 @@ describe("deliberate CLI", { timeout: 120_000 }, () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^deliberate: cannot reach http:\/\/127\.0\.0\.1:9\/v1/);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("takes the longest deadline a timer can wait, and refuses a longer one instead of running with 1 ms", async () => {
+    const endpoint = ["--backend", "openai", "--base-url", server.url];
+    const longest = await runCliInProcess([
+      "ask",
+      "What is six times seven?",
+      ...endpoint,
+      "--deadline-ms",
+      "2147483647",
+    ]);
+    expect(longest.code).toBe(0);
+    expect(longest.stdout).toBe("forty-two\n");
+    // Node fires a timer set past 2^31 - 1 ms after 1 ms, so this would have run out of time at once.
+    const longer = await runCliInProcess([
+      "ask",
+      "What is six times seven?",
+      ...endpoint,
+      "--deadline-ms",
+      "2147483648",
+    ]);
+    expect(longer.code).toBe(2);
+    expect(longer.stdout).toBe("");
+    expect(longer.stderr).toBe("deliberate: --deadline-ms must be at most 2147483647\n");
   });
 
   it("asks an OpenAI-compatible endpoint and prints JSON", async () => {
@@ -113,5 +142,66 @@ describe("deliberate CLI", { timeout: 120_000 }, () => {
     expect(out.answer).toBe(plain.stdout.trim());
     expect(out.usage.completionTokens).toBeGreaterThan(0);
     expect(out.usage.completionTokens).toBeLessThanOrEqual(12);
+  });
+});
+
+describe("deliberate CLI: usage errors, in process", () => {
+  const parserErrors: Array<[string, string[], string]> = [
+    ["an unknown option", ["ask", "hi", "--bogus"], "unknown option '--bogus' (run with --help for usage)"],
+    [
+      "a misspelt option",
+      ["ask", "hi", "--strategi", "sc"],
+      "unknown option '--strategi' (did you mean --strategy?)",
+    ],
+    ["a missing argument", ["ask"], "missing required argument 'question' (run with --help for usage)"],
+    ["an unknown command", ["nope"], "unknown command 'nope' (run with --help for usage)"],
+    ["a bad number", ["ask", "hi", "--temperature", "warm"], '--temperature must be a number, not "warm"'],
+    ["a fractional count", ["ask", "hi", "--n", "1.5"], '--n must be a whole number, not "1.5"'],
+  ];
+  for (const [what, args, message] of parserErrors) {
+    it(`reports ${what} in one line like every other error, exit 2`, async () => {
+      const r = await runCliInProcess(args);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toBe(`deliberate: ${message}\n`);
+    });
+  }
+
+  it("suggests the strategy a typo was meant to be, and lists them all when none is close", async () => {
+    const typo = await runCliInProcess(["ask", "hi", "--strategy", "scc"]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toBe('deliberate: unknown strategy "scc" (did you mean "sc"?)\n');
+    const far = await runCliInProcess(["ask", "hi", "--strategy", "magic"]);
+    expect(far.code).toBe(2);
+    expect(far.stderr).toMatch(/^deliberate: unknown strategy "magic" \(have: direct, cot, sc, .*\)\n$/);
+  });
+
+  // Node's mkdirSync(dir, { recursive: true }) never returns for a path under /proc.
+  it.runIf(existsSync("/proc/self"))(
+    "fails in one line when --trace-db's folder cannot be made",
+    async () => {
+      const r = await runCliInProcess(["ask", "hi", "--trace-db", "/proc/deliberate-test/t.db"]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/^deliberate: ENOENT[^\n]*\/proc\/deliberate-test[^\n]*\n$/);
+    },
+  );
+
+  it("says in one line that a GGUF file cut short is incomplete", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cli-gguf-"));
+    try {
+      const model = await readFile(await testModelPath());
+      for (const length of [24, 100, 2_000_000]) {
+        const cut = join(dir, `cut-${length}.gguf`);
+        await writeFile(cut, model.subarray(0, length));
+        const r = await runCliInProcess(["models", "info", cut]);
+        expect(r.code, `cut at ${length}`).toBe(1);
+        expect(r.stdout).toBe("");
+        expect(r.stderr).toMatch(
+          new RegExp(`^deliberate: \\S*cut-${length}\\.gguf is not a complete GGUF file: [^\\n]+\\n$`),
+        );
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

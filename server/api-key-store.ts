@@ -15,6 +15,39 @@ export interface KeyAccount {
   /** Start times of requests in the last minute, oldest first. */
   readonly recent: number[];
   tokensSpent: number;
+  /** Tokens held for requests still running (see `reserve`), not yet spent. */
+  tokensReserved: number;
+}
+
+/**
+ * Tokens of a key's budget held for one request while it runs. Its runs are given at most `tokens`
+ * between them; what they spend is charged here, and `settle` gives back what they did not use.
+ */
+export class TokenReservation {
+  private held: number;
+
+  constructor(
+    private readonly account: KeyAccount | undefined,
+    /** Tokens held; undefined when the key has no budget (or there is no key). */
+    readonly tokens: number | undefined,
+  ) {
+    this.held = tokens ?? 0;
+  }
+
+  /** Counts tokens spent against the key; they come out of the hold first, so nothing is counted twice. */
+  charge(tokens: number): void {
+    if (!this.account) return;
+    this.account.tokensSpent += tokens;
+    const fromHold = Math.min(this.held, tokens);
+    this.held -= fromHold;
+    this.account.tokensReserved -= fromHold;
+  }
+
+  /** Gives back the unspent rest of the hold; later calls do nothing. */
+  settle(): void {
+    if (this.account) this.account.tokensReserved -= this.held;
+    this.held = 0;
+  }
 }
 
 const digest = (key: string): string => createHash("sha256").update(key).digest("hex");
@@ -41,6 +74,7 @@ export class ApiKeyStore {
         tokenBudget: key.tokenBudget,
         recent: [],
         tokensSpent: 0,
+        tokensReserved: 0,
       });
     }
   }
@@ -62,17 +96,14 @@ export class ApiKeyStore {
   }
 
   /**
-   * Counts one request against the key's rate limit and checks its token budget: 429
-   * `rate_limit_exceeded` (with Retry-After) or 429 `insufficient_quota`.
+   * Counts one request against the key's rate limit and checks that its token budget is not used up:
+   * 429 `rate_limit_exceeded` (with Retry-After) or 429 `insufficient_quota`. Tokens held by running
+   * requests do not count here (a task submitted now may start after they are given back); `reserve`
+   * checks them when the request is about to run.
    */
   admit(account: KeyAccount): void {
     if (account.tokenBudget !== undefined && account.tokensSpent >= account.tokenBudget) {
-      throw new ApiError(
-        429,
-        "insufficient_quota",
-        `API key "${account.name}" has used its token budget of ${account.tokenBudget} tokens`,
-        { type: "insufficient_quota" },
-      );
+      throw quotaError(account);
     }
     const limit = account.rateLimitPerMinute;
     if (limit === undefined) return;
@@ -98,13 +129,38 @@ export class ApiKeyStore {
     return undefined;
   }
 
-  /** Tokens the key may still spend, or undefined when it has no budget. */
-  remainingTokens(account: KeyAccount | undefined): number | undefined {
-    if (account?.tokenBudget === undefined) return undefined;
-    return Math.max(0, account.tokenBudget - account.tokensSpent);
+  /**
+   * Holds `wanted` tokens of the key's budget for one request (all it has left when `wanted` is
+   * undefined, or when less is left), so concurrent requests cannot each plan on the same balance;
+   * 429 `insufficient_quota` when less than `minimum` is free. Without a key or a budget nothing is
+   * held, but spending is still counted. The caller must `settle` it however the request ends.
+   *
+   * What this guarantees: the holds of a key's running requests never add up to more than it has left,
+   * and each run's budget lies within its request's hold. The runtime stops a run only between model
+   * calls (capping each call's completion at what the run has left when the call starts, and counting
+   * its prompt once it ends), so a key can spend past its budget by what each run's last calls overshoot:
+   * for a run making one call at a time, that call's prompt tokens (such runs' completions stay within
+   * the budget); calls a run makes in parallel are each cut at what it had left when they started.
+   */
+  reserve(account: KeyAccount | undefined, wanted: number | undefined, minimum = 1): TokenReservation {
+    if (account?.tokenBudget === undefined) return new TokenReservation(account, undefined);
+    const free = account.tokenBudget - account.tokensSpent - account.tokensReserved;
+    if (free < Math.max(1, minimum)) throw quotaError(account, minimum);
+    const tokens = Math.min(free, wanted ?? free);
+    account.tokensReserved += tokens;
+    return new TokenReservation(account, tokens);
   }
+}
 
-  charge(account: KeyAccount | undefined, tokens: number): void {
-    if (account) account.tokensSpent += tokens;
-  }
+/** 429 `insufficient_quota`, saying whether the budget is spent, held by running requests, or too low. */
+function quotaError(account: KeyAccount, minimum = 1): ApiError {
+  const budget = account.tokenBudget ?? 0;
+  const free = budget - account.tokensSpent - account.tokensReserved;
+  const message =
+    account.tokensSpent >= budget
+      ? `API key "${account.name}" has used its token budget of ${budget} tokens`
+      : free <= 0
+        ? `API key "${account.name}" has the rest of its token budget of ${budget} tokens held by its requests still running; retry when they finish, or ask for fewer (deliberate.budget.tokens)`
+        : `API key "${account.name}" has ${free} tokens of its budget free, fewer than the ${minimum} its ${minimum} choices need`;
+  return new ApiError(429, "insufficient_quota", message, { type: "insufficient_quota" });
 }

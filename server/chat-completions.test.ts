@@ -326,3 +326,104 @@ describe("a client that leaves mid-stream", () => {
     }
   });
 });
+
+describe("a streamed request answered from the cache", () => {
+  it("replays the reasoning the client saw live, then the same answer", async () => {
+    const backend = createScriptedBackend(testBackendOptions);
+    const app = await startTestApp({ models: { default: backend }, cache: { maxEntries: 10 } });
+    try {
+      const client = app.client();
+      const reasoningOf = (chunks: ChatCompletionChunk[]): string =>
+        chunks
+          .flatMap((c) => c.choices)
+          .map((c) => (c.delta as { reasoning_content?: string }).reasoning_content ?? "")
+          .join("");
+      // Greedy, so the call is deterministic and cached.
+      const body = { model: "cot/default", temperature: 0 };
+      const live = await streamChunks(client, body);
+      const cached = await streamChunks(client, body);
+      expect(backend.requests).toHaveLength(1);
+      expect(reasoningOf(live)).toBe("Two and two make four. The answer is 4.");
+      expect(reasoningOf(cached)).toBe(reasoningOf(live));
+      expect(contentOf(cached)).toBe("4");
+      expect(cached.flatMap((c) => c.choices).find((c) => c.finish_reason)?.finish_reason).toBe("stop");
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe("a choice without an answer says why", () => {
+  let app: TestApp;
+  let client: OpenAI;
+  const RAMBLE = "Let us think about this slowly and carefully, one small step at a time. The answer is 4.";
+
+  beforeAll(async () => {
+    const backend = createScriptedBackend({
+      // "ramble" questions get a long worked answer (cut by a small max_tokens); sc's samples alternate
+      // between that and a reply with no answer in it; "unsure" ones never name an answer.
+      respond: ({ prompt, call }) =>
+        prompt.includes("unsure") || (prompt.includes("alternate") && call % 2 === 1)
+          ? "I do not know what that comes to."
+          : RAMBLE,
+    });
+    app = await startTestApp({ models: { default: backend }, cache: false });
+    client = app.client();
+  });
+  afterAll(() => app?.close());
+
+  const ask = (content: string) => [{ role: "user" as const, content }];
+  type NoAnswerJson = { reason: string; message: string } | null;
+  const noAnswerOf = (completion: { deliberate: unknown }) =>
+    (completion.deliberate as { no_answer: NoAnswerJson }).no_answer;
+
+  it("answers cut by max_tokens: finish_reason length and no_answer truncated, streamed or not", async () => {
+    // Every sample is cut before its answer line, so there is nothing to vote on.
+    const body = { model: "sc-2/default", messages: ask("ramble: what is 2 + 2?"), max_tokens: 6 };
+    const completion = await complete(client, body);
+    expect(completion.choices[0]?.message.content).toBe("");
+    expect(completion.choices[0]?.finish_reason).toBe("length");
+    expect(noAnswerOf(completion)).toEqual({
+      reason: "truncated",
+      message: expect.stringMatching(/6 tokens/),
+    });
+    expect((completion.deliberate as unknown as { no_answers: NoAnswerJson[] }).no_answers).toEqual([
+      noAnswerOf(completion),
+    ]);
+
+    const chunks = await streamChunks(client, body);
+    const finish = chunks.find((c) => c.choices[0]?.finish_reason);
+    expect(finish?.choices[0]?.finish_reason).toBe("length");
+    // Where the choice ends, and again in the final summary.
+    expect((finish as unknown as { deliberate: unknown }).deliberate).toEqual({
+      choice: 0,
+      no_answer: noAnswerOf(completion),
+    });
+    expect(summaryOf(chunks)).toMatchObject({ no_answer: noAnswerOf(completion) });
+  });
+
+  it("no answer in the model's text: finish_reason stop, with the reason beside it", async () => {
+    const completion = await complete(client, { model: "sc-2/default", messages: ask("unsure: 2 + 2?") });
+    expect(completion.choices[0]?.message.content).toBe("");
+    expect(completion.choices[0]?.finish_reason).toBe("stop");
+    expect(noAnswerOf(completion)?.reason).toBe("no_extractable_answer");
+  });
+
+  it("samples cut short leave sc without an answer: finish_reason length", async () => {
+    const completion = await complete(client, {
+      model: "sc-2/default",
+      messages: ask("alternate: 2 + 2?"),
+      max_tokens: 6,
+    });
+    expect(completion.choices[0]?.message.content).toBe("");
+    expect(completion.choices[0]?.finish_reason).toBe("length");
+    expect(noAnswerOf(completion)).not.toBeNull();
+  });
+
+  it("an answered choice carries no_answer null", async () => {
+    const completion = await complete(client, { model: "cot/default", messages: ask("ramble: 2 + 2?") });
+    expect(completion.choices[0]?.message.content).toBe("4");
+    expect(completion.choices[0]?.finish_reason).toBe("stop");
+    expect(noAnswerOf(completion)).toBeNull();
+  });
+});

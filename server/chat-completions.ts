@@ -1,11 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { observeBackend } from "../src/backends/observe-backend.js";
-import type { FinishReason } from "../src/core/backend.js";
+import type { FinishReason, GenerateResult } from "../src/core/backend.js";
 import type { Budget } from "../src/core/budget.js";
 import type { GenerationCache } from "../src/core/cache.js";
 import type { DeliberateEvent } from "../src/core/event.js";
 import type { ToolCall } from "../src/core/message.js";
+import type { NoAnswer } from "../src/core/strategy.js";
 import { emptyUsage, totalTokens, type Usage } from "../src/core/usage.js";
+import { noAnswerOf } from "../src/runtime/no-answer.js";
 import {
   type ObservableBackend,
   observedBy,
@@ -15,13 +17,14 @@ import { runStrategy, type TaskResult } from "../src/runtime/task-context.js";
 import type { TraceSink } from "../src/store/trace-sink.js";
 import { isSingleCallStrategy } from "../src/strategies/registry.js";
 import { AnswerStream } from "./answer-stream.js";
-import type { ApiKeyStore, KeyAccount } from "./api-key-store.js";
+import type { ApiKeyStore, KeyAccount, TokenReservation } from "./api-key-store.js";
 import { type CompletionPlan, planCompletion } from "./completion-plan.js";
 import type { ConcurrencyGate } from "./concurrency-gate.js";
 import { parseChatRequest } from "./openai-types.js";
 import type { PassThroughResult } from "./pass-through.js";
 import { readJsonBody } from "./read-body.js";
 import { incidentOf, ReliabilityReport } from "./reliability-report.js";
+import { boundCalls, tokensToHold, withinReservation } from "./request-budget.js";
 import type { ServerSettings } from "./server-config.js";
 import type { ServerTools } from "./server-tools.js";
 import { type SseSink, sseResponse } from "./sse.js";
@@ -52,6 +55,8 @@ interface ChoiceRun {
   finishReason: FinishReason;
   /** The client's functions the model called (pass-through only). */
   toolCalls: ToolCall[];
+  /** Why the run has no answer; unset when it answered (or only called the client's functions). */
+  noAnswer: NoAnswer | undefined;
 }
 
 /** Everything a request's runs report as they go, beside their results. */
@@ -73,7 +78,7 @@ const completionId = (): string => `chatcmpl-${randomUUID().replaceAll("-", "")}
 async function runChoices(
   plan: CompletionPlan,
   deps: CompletionDeps,
-  account: KeyAccount | undefined,
+  tokens: TokenReservation,
   signal: AbortSignal,
   budget: Budget,
   report: ReliabilityReport,
@@ -83,20 +88,31 @@ async function runChoices(
   const cancel = plan.choices > 1 ? new AbortController() : undefined;
   const runSignal = cancel ? AbortSignal.any([signal, cancel.signal]) : signal;
   const single = isSingleCallStrategy(plan.strategyName);
-  const cache = plan.useCache && deps.cache ? report.cacheFor(deps.cache) : undefined;
+  const shared = plan.useCache && deps.cache ? report.cacheFor(deps.cache) : undefined;
   const traces = deps.traces;
   const runOne = async (choice: number): Promise<ChoiceRun> => {
     const steps = new StepBreakdown(choice);
     let used: Usage = emptyUsage();
     let charged = false;
-    const last: { finish: FinishReason } = { finish: "stop" };
+    // How the run's calls ended, live or replayed from the cache: the last one, and whether any was cut.
+    const ends: { last: FinishReason; cut: boolean } = { last: "stop", cut: false };
+    const noteEnd = (result: GenerateResult) => {
+      ends.last = result.completions[0]?.finishReason ?? "stop";
+      ends.cut ||= result.completions.some((completion) => completion.finishReason === "length");
+    };
     const observed = observedBy(plan.backend, (event) => {
       report.observe(event);
       if (event.type !== "served") listeners.onReliability(choice, event);
     });
-    const backend = observeBackend(observed, (_request, result) => {
-      last.finish = result.completions[0]?.finishReason ?? "stop";
-    });
+    const backend = observeBackend(observed, (_request, result) => noteEnd(result));
+    const cache: GenerationCache | undefined = shared && {
+      get: async (key) => {
+        const hit = await shared.get(key);
+        if (hit) noteEnd(hit);
+        return hit;
+      },
+      set: (key, value) => shared.set(key, value),
+    };
     const seed = plan.input.params?.seed;
     const params =
       seed !== undefined && choice > 0
@@ -124,19 +140,23 @@ async function runChoices(
       deps.inflight.add(running);
       running.then(forget, forget);
       const result = await running;
-      deps.keys.charge(account, totalTokens(result.usage));
+      tokens.charge(totalTokens(result.usage));
       charged = true;
       const passed = plan.passThrough ? (result as TaskResult & PassThroughResult).details : undefined;
-      // Only a single call's own end says how it ended (the pass-through reads it off the result, so
-      // cached calls count too); any run cut by the budget was cut at its length.
-      const finishReason: FinishReason = result.budgetExhausted
-        ? "length"
-        : (passed?.finishReason ?? (single && last.finish === "length" ? "length" : "stop"));
-      const run = { result, steps: steps.steps, finishReason, toolCalls: passed?.toolCalls ?? [] };
+      const toolCalls = passed?.toolCalls ?? [];
+      // A turn that only calls the client's functions answers with them, not with text.
+      const noAnswer = toolCalls.length > 0 ? undefined : noAnswerOf(result);
+      // Only a single call's own end says how an answer ended (the pass-through reads it off the
+      // result); a run cut by the budget, or left without an answer by a cut call, ended at its length.
+      const finishReason: FinishReason =
+        result.budgetExhausted || noAnswer?.reason === "truncated" || (noAnswer && ends.cut)
+          ? "length"
+          : (passed?.finishReason ?? (single && ends.last === "length" ? "length" : "stop"));
+      const run = { result, steps: steps.steps, finishReason, toolCalls, noAnswer };
       listeners.onDone(choice, run);
       return run;
     } catch (error) {
-      if (!charged) deps.keys.charge(account, totalTokens(used));
+      if (!charged) tokens.charge(totalTokens(used));
       cancel?.abort();
       throw error;
     }
@@ -155,19 +175,31 @@ function usageOf(runs: readonly ChoiceRun[]): {
 }
 
 /** The `deliberate` extension of a finished response: what the strategy spent and where. */
-function summaryOf(plan: CompletionPlan, runs: readonly ChoiceRun[], report: ReliabilityReport) {
+function summaryOf(
+  plan: CompletionPlan,
+  runs: readonly ChoiceRun[],
+  report: ReliabilityReport,
+  traced: boolean,
+) {
   return {
     strategy: plan.strategyName,
     n: plan.strategyN ?? null,
     calls: runs.reduce((sum, run) => sum + run.result.usage.calls, 0),
     wall_ms: Math.max(0, ...runs.map((run) => run.result.usage.wallMs)),
     budget_exhausted: runs.some((run) => run.result.budgetExhausted),
-    trace_id: runs[0]?.result.traceId ?? null,
-    trace_ids: runs.map((run) => run.result.traceId),
+    // An id is printed only where it resolves: with tracing off, nothing was stored under it.
+    trace_id: (traced && runs[0]?.result.traceId) || null,
+    trace_ids: traced ? runs.map((run) => run.result.traceId) : [],
+    // Why a choice has no answer ({reason, message}), null where it has one: choice 0, then each.
+    no_answer: noAnswerJson(runs[0]?.noAnswer),
+    no_answers: runs.map((run) => noAnswerJson(run.noAnswer)),
     steps: runs.flatMap((run) => run.steps),
     reliability: report.toJSON(),
   };
 }
+
+const noAnswerJson = (noAnswer: NoAnswer | undefined) =>
+  noAnswer ? { reason: noAnswer.reason, message: noAnswer.message } : null;
 
 /** A call of the client's function, as OpenAI writes it in a message (`index` only in stream deltas). */
 const wireToolCall = (call: ToolCall, index?: number) => ({
@@ -188,18 +220,6 @@ function messageOf(run: ChoiceRun) {
   };
 }
 
-/** The per-run budget: the request's, held within what the key has left (split across choices). */
-export function budgetFor(
-  plan: CompletionPlan,
-  deps: CompletionDeps,
-  account: KeyAccount | undefined,
-): Budget {
-  const remaining = deps.keys.remainingTokens(account);
-  if (remaining === undefined) return plan.budget;
-  const share = Math.max(1, Math.floor(remaining / plan.choices));
-  return { ...plan.budget, maxTokens: Math.min(plan.budget.maxTokens ?? share, share) };
-}
-
 /**
  * POST /v1/chat/completions: reads and checks the request, waits for a slot, runs the strategy once per
  * choice and answers with a `chat.completion` or, with `stream: true`, a stream of chunks.
@@ -212,23 +232,34 @@ export async function handleChatCompletion(
   if (account) deps.keys.admit(account);
   const body = await readJsonBody(request, deps.settings.bodyLimitBytes);
   const plan = planCompletion(parseChatRequest(body), deps);
-  const budget = budgetFor(plan, deps, account);
-  const release = await deps.gate.acquire(request.signal);
+  const calls = boundCalls(plan, deps.settings.maxCallsPerRequest);
+  // Held until the request ends, so concurrent requests cannot all spend the balance each one saw.
+  const tokens = deps.keys.reserve(account, tokensToHold(plan), plan.choices);
+  const budget = withinReservation(calls, plan.choices, tokens);
+  let release: () => void;
+  try {
+    release = await deps.gate.acquire(request.signal);
+  } catch (error) {
+    tokens.settle();
+    throw error;
+  }
   if (plan.stream) {
     return sseResponse(async (sink, gone) => {
       try {
-        await streamCompletion(plan, deps, account, budget, sink, AbortSignal.any([request.signal, gone]));
+        await streamCompletion(plan, deps, tokens, budget, sink, AbortSignal.any([request.signal, gone]));
       } finally {
         release();
+        tokens.settle();
       }
     });
   }
   const report = new ReliabilityReport();
   let runs: ChoiceRun[];
   try {
-    runs = await runChoices(plan, deps, account, request.signal, budget, report, quiet);
+    runs = await runChoices(plan, deps, tokens, request.signal, budget, report, quiet);
   } finally {
     release();
+    tokens.settle();
   }
   return Response.json({
     id: completionId(),
@@ -243,7 +274,7 @@ export async function handleChatCompletion(
       finish_reason: run.finishReason,
     })),
     usage: usageOf(runs),
-    deliberate: summaryOf(plan, runs, report),
+    deliberate: summaryOf(plan, runs, report, deps.traces !== undefined),
   });
 }
 
@@ -254,7 +285,7 @@ export async function handleChatCompletion(
 async function streamCompletion(
   plan: CompletionPlan,
   deps: CompletionDeps,
-  account: KeyAccount | undefined,
+  tokens: TokenReservation,
   budget: Budget,
   sink: SseSink,
   signal: AbortSignal,
@@ -278,7 +309,7 @@ async function streamCompletion(
   for (let index = 0; index < plan.choices; index++) delta(index, { role: "assistant", content: "" });
 
   const report = new ReliabilityReport();
-  const runs = await runChoices(plan, deps, account, signal, budget, report, {
+  const runs = await runChoices(plan, deps, tokens, signal, budget, report, {
     onEvent: (choice, event) => {
       if (event.type === "token" && plan.liveText === "content") {
         const text = answers[choice]?.push(event.text);
@@ -302,9 +333,17 @@ async function streamCompletion(
       if (run.toolCalls.length > 0) {
         delta(choice, { tool_calls: run.toolCalls.map((call, index) => wireToolCall(call, index)) });
       }
-      delta(choice, {}, run.finishReason);
+      sink.send(
+        chunk({
+          choices: [{ index: choice, delta: {}, logprobs: null, finish_reason: run.finishReason }],
+          // Said where the choice ends, so a client reading only choice chunks still learns why it is empty.
+          ...(run.noAnswer && { deliberate: { choice, no_answer: noAnswerJson(run.noAnswer) } }),
+        }),
+      );
     },
   });
-  sink.send(chunk({ choices: [], deliberate: { result: summaryOf(plan, runs, report) } }));
+  sink.send(
+    chunk({ choices: [], deliberate: { result: summaryOf(plan, runs, report, deps.traces !== undefined) } }),
+  );
   if (plan.includeUsage) sink.send(chunk({ choices: [], usage: usageOf(runs) }));
 }

@@ -233,7 +233,8 @@ export function planCompletion(request: ChatCompletionRequest, context: PlanCont
       try {
         schema = prepareSchema(schemaInput);
       } catch (error) {
-        throw bad("response_format.json_schema.schema", `invalid JSON Schema: ${errorMessage(error)}`);
+        // Its messages already begin "invalid JSON Schema: ".
+        throw bad("response_format.json_schema.schema", errorMessage(error));
       }
       strategy = createStructuredStrategy(strategyName, schema, {
         ...(strategyN !== undefined && { n: strategyN }),

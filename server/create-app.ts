@@ -171,6 +171,7 @@ export function createApp(config: AppConfig): DeliberateApp {
     store,
     resolve: createServerTaskResolver(deps),
     maxConcurrent: settings.tasks.maxConcurrent,
+    maxQueue: settings.tasks.maxQueue,
     onError: report,
   });
   const servedStrategies = () => strategyNames().filter((name) => tools.allowsStrategy(name));

@@ -112,6 +112,11 @@ export function reliabilityFor(
 const tasksConfigSchema = z.strictObject({
   /** Tasks (POST /v1/tasks) running at once; more wait queued, in the database. */
   maxConcurrent: positiveInt.default(2),
+  /**
+   * Tasks waiting to start; beyond it POST /v1/tasks answers 503. Each queued task is work promised,
+   * so an unbounded queue lets anyone who can submit pile up hours of it.
+   */
+  maxQueue: z.int().min(0).default(64),
 });
 
 /** How the server behaves, apart from where it listens and which models it serves. */
@@ -136,6 +141,12 @@ const serverSettingsSchema = z.strictObject({
   maxChoices: positiveInt.default(8),
   /** Largest strategy n (samples, candidates) a request may ask for. */
   maxStrategyN: positiveInt.default(64),
+  /**
+   * Model calls one request (a chat completion, all its choices together, or a task) may make. The
+   * default matches maxStrategyN, so `sc-64` runs in full, while n choices share it instead of
+   * multiplying it (`sc-64` with `n: 8` would be 512 calls).
+   */
+  maxCallsPerRequest: positiveInt.default(64),
   budget: budgetCapsSchema.default({}),
   /** Reuse deterministic model calls (greedy or seeded) across requests and restarts. */
   cache: cacheConfigSchema.default({ enabled: true }),
@@ -150,7 +161,7 @@ const serverSettingsSchema = z.strictObject({
    * event-loop turn.
    */
   traceFlushMs: z.int().min(0).max(1_000).default(20),
-  tasks: tasksConfigSchema.default({ maxConcurrent: 2 }),
+  tasks: tasksConfigSchema.default({ maxConcurrent: 2, maxQueue: 64 }),
   reliability: reliabilitySchema.default({
     timeoutMs: 600_000,
     retries: 2,

@@ -129,3 +129,22 @@ describe("the server's database: traces and the generation cache", () => {
     }
   });
 });
+
+describe("a server with tracing off", () => {
+  it("prints no trace id, since nothing was stored under it", async () => {
+    const app = await startTestApp({
+      models: { default: createScriptedBackend(testBackendOptions) },
+      trace: false,
+      cache: false,
+    });
+    try {
+      const answer = (await complete(app.client(), {})) as unknown as {
+        deliberate: { trace_id: string | null; trace_ids: string[] };
+      };
+      expect(answer.deliberate.trace_id).toBeNull();
+      expect(answer.deliberate.trace_ids).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -1,17 +1,23 @@
 import { observeBackend } from "../src/backends/observe-backend.js";
+import type { Budget } from "../src/core/budget.js";
 import { DeliberateError, ModelNotFoundError } from "../src/core/errors.js";
 import { totalTokens } from "../src/core/usage.js";
 import { observedBy } from "../src/runtime/observable-backend.js";
 import type { TaskRequest } from "../src/tasks/task-request.js";
 import { resolvedTask, type TaskResolver } from "../src/tasks/task-resolver.js";
+import type { TokenReservation } from "./api-key-store.js";
 import type { CompletionDeps } from "./chat-completions.js";
 import { buildStrategy, capBudget } from "./completion-plan.js";
+import { ApiError } from "./openai-errors.js";
 import { ReliabilityReport } from "./reliability-report.js";
+import { boundCalls, tokensToHold, withinReservation } from "./request-budget.js";
 
 /**
  * How the server runs a stored task, also one queued before a restart: against today's config. The
  * model and strategy must still be served (else the task fails), the budget is held within today's
  * caps, calls go through the model's reliability layer, and the submitting key is charged per call.
+ * The key's tokens are held when the task starts, not when it was submitted, so a task queued behind
+ * others runs on what they left (and fails with `insufficient_quota` when nothing is left).
  */
 export function createServerTaskResolver(deps: CompletionDeps): TaskResolver {
   const served = Object.keys(deps.backends);
@@ -30,15 +36,26 @@ export function createServerTaskResolver(deps: CompletionDeps): TaskResolver {
       { formatName: request.format ?? deps.settings.defaultFormat, n: request.n },
       deps.tools,
     );
-    const report = new ReliabilityReport();
-    const account = deps.keys.byId(request.owner);
-    const backend = observeBackend(observedBy(chain, report.observe), (_call, result) =>
-      deps.keys.charge(account, totalTokens(result.usage)),
-    );
     const { maxTokens, maxCalls, deadlineMs } = request.budget ?? {};
-    const budget = capBudget({ tokens: maxTokens, calls: maxCalls, deadlineMs }, deps.settings.budget);
+    const capped = capBudget({ tokens: maxTokens, calls: maxCalls, deadlineMs }, deps.settings.budget);
+    const plan = { budget: capped, choices: 1, strategyN: request.n };
+    let calls: Budget;
+    let tokens: TokenReservation;
+    try {
+      calls = boundCalls(plan, deps.settings.maxCallsPerRequest);
+      tokens = deps.keys.reserve(deps.keys.byId(request.owner), tokensToHold(plan));
+    } catch (error) {
+      // The task fails with the code a chat completion would get (insufficient_quota, invalid_value).
+      if (error instanceof ApiError) throw new DeliberateError(error.code, error.message);
+      throw error;
+    }
+    const report = new ReliabilityReport();
+    const backend = observeBackend(observedBy(chain, report.observe), (_call, result) =>
+      tokens.charge(totalTokens(result.usage)),
+    );
+    const budget = withinReservation(calls, 1, tokens);
     // A fallback's answer must not be cached as the requested model's: the report keeps it out.
     const cache = deps.cache && report.cacheFor(deps.cache);
-    return resolvedTask(request, { strategy, backend, budget, cache });
+    return { ...resolvedTask(request, { strategy, backend, budget, cache }), release: () => tokens.settle() };
   };
 }

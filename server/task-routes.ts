@@ -1,14 +1,15 @@
 import type { Hono } from "hono";
 import type { Usage } from "../src/core/usage.js";
 import { TASK_STATUSES, type TaskStatus } from "../src/store/task-store.js";
-import type { TaskManager, TaskView } from "../src/tasks/task-manager.js";
+import { type TaskManager, TaskQueueFullError, type TaskView } from "../src/tasks/task-manager.js";
 import type { TaskRequest } from "../src/tasks/task-request.js";
 import type { KeyAccount } from "./api-key-store.js";
-import { budgetFor, type CompletionDeps } from "./chat-completions.js";
+import type { CompletionDeps } from "./chat-completions.js";
 import { planCompletion } from "./completion-plan.js";
 import { ApiError } from "./openai-errors.js";
 import { type ChatCompletionRequest, parseChatRequest } from "./openai-types.js";
 import { readJsonBody } from "./read-body.js";
+import { boundCalls } from "./request-budget.js";
 import { eventStreamResponse } from "./sse.js";
 
 export interface TaskDeps extends CompletionDeps {
@@ -105,18 +106,26 @@ export function registerTaskRoutes(app: Hono<TaskEnv>, deps: TaskDeps): void {
     const request = parseChatRequest(await readJsonBody(c.req.raw, deps.settings.bodyLimitBytes));
     checkTaskable(request);
     const plan = planCompletion(request, deps);
+    // The key's tokens are not held here but when the task starts (see task-resolver.ts): by then
+    // the tasks ahead of it may have spent them.
     const task: TaskRequest = {
       strategy: plan.strategyName,
       ...(plan.strategyN !== undefined && { n: plan.strategyN }),
       messages: plan.input.messages,
       ...(plan.input.params && { params: plan.input.params }),
-      budget: budgetFor(plan, deps, account),
+      budget: boundCalls(plan, deps.settings.maxCallsPerRequest),
       model: plan.modelName,
       format: plan.formatName,
       ...(!plan.useCache && { cache: false }),
       ...(account && { owner: account.id }),
     };
-    const id = tasks.submit(task);
+    let id: string;
+    try {
+      id = tasks.submit(task);
+    } catch (error) {
+      if (!(error instanceof TaskQueueFullError)) throw error;
+      throw new ApiError(503, "server_overloaded", error.message, { headers: { "retry-after": "1" } });
+    }
     return c.json(taskObject(owned(id, account)), 202, { location: `/v1/tasks/${id}` });
   });
   // Newest first; with API keys on, only the caller's own. `?status=` filters, `?limit=` (1–100, 20).

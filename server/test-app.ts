@@ -36,6 +36,16 @@ export async function startTestApp(config: AppConfig): Promise<TestApp> {
   };
 }
 
+/** A client function for tool-calling tests. */
+export const weatherTool: OpenAI.Chat.ChatCompletionFunctionTool = {
+  type: "function",
+  function: {
+    name: "get_weather",
+    description: "Current weather in a city",
+    parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+  },
+};
+
 export const DIRECT_TEXT = "  Paris is the capital of France, and it sits on the Seine.  ";
 
 /**

@@ -10,16 +10,8 @@ import {
   type OpenAICompatibleServer,
   startOpenAICompatibleServer,
 } from "../src/testing/openai-compatible-server.js";
-import { startTestApp, type TestApp } from "./test-app.js";
+import { startTestApp, type TestApp, weatherTool } from "./test-app.js";
 
-const weatherTool: OpenAI.Chat.ChatCompletionTool = {
-  type: "function",
-  function: {
-    name: "get_weather",
-    description: "Current weather in a city",
-    parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
-  },
-};
 const question: OpenAI.Chat.ChatCompletionMessageParam[] = [
   { role: "user", content: "How warm is it in Paris?" },
 ];

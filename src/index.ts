@@ -26,6 +26,7 @@ export {
 export { EventBus, type EventListener } from "./runtime/event-bus.js";
 export { createFallbackBackend } from "./runtime/fallback-backend.js";
 export { MemoryGenerationCache } from "./runtime/memory-cache.js";
+export { noAnswerOf } from "./runtime/no-answer.js";
 export {
   type ObservableBackend,
   observedBy,

@@ -1,10 +1,12 @@
 import type { Command } from "commander";
+import { answerFormats } from "../../src/answers/index.js";
 import type { GenerationParams } from "../../src/core/backend.js";
-import type { Budget } from "../../src/core/budget.js";
-import { UsageError } from "../../src/core/errors.js";
+import type { Budget, BudgetLimit } from "../../src/core/budget.js";
+import { NoAnswerError, UsageError } from "../../src/core/errors.js";
 import { userMessage } from "../../src/core/message.js";
+import type { NoAnswer } from "../../src/core/strategy.js";
+import { noAnswerOf } from "../../src/runtime/no-answer.js";
 import { runStrategy } from "../../src/runtime/task-context.js";
-import { openDatabase } from "../../src/store/sqlite-database.js";
 import { TraceStore } from "../../src/store/trace-store.js";
 import { TraceWriter } from "../../src/store/trace-writer.js";
 import { createStrategy, isSingleCallStrategy, strategyNames } from "../../src/strategies/registry.js";
@@ -13,10 +15,11 @@ import { readSchemaFile } from "../../src/structured/structured-schema.js";
 import { createStructuredStrategy } from "../../src/structured/structured-strategies.js";
 import { addBackendOptions, type BackendFlags, loadBackend } from "../backend-options.js";
 import { createLiveView } from "../live-view.js";
-import { parseInteger, parseNumber } from "../options.js";
+import { MAX_TIMER_MS, parseInteger, parseNumber } from "../options.js";
 import { addToolOptions, type ToolFlags, toolSettingsOf } from "../tool-options.js";
+import { addTraceOptions, openTraceDatabase, type TraceFlags } from "../trace-options.js";
 
-interface AskOptions extends BackendFlags, ToolFlags {
+interface AskOptions extends BackendFlags, ToolFlags, TraceFlags {
   strategy: string;
   n?: number;
   budgetTokens?: number;
@@ -28,7 +31,27 @@ interface AskOptions extends BackendFlags, ToolFlags {
   json?: boolean;
   system?: string;
   schema?: string;
-  traceDb?: string;
+  format?: string;
+}
+
+/** The answer format `--format` names, as the server's `deliberate.format` takes them. */
+function answerFormatFlag(name: string) {
+  const format = Object.hasOwn(answerFormats, name) ? answerFormats[name] : undefined;
+  if (!format) throw new UsageError(`--format must be one of: ${Object.keys(answerFormats).join(", ")}`);
+  return format;
+}
+
+const BUDGET_FLAGS: Partial<Record<BudgetLimit, string>> = {
+  tokens: "--budget-tokens",
+  calls: "--budget-calls",
+  deadline: "--deadline-ms",
+};
+
+/** The flag that would have let the run find an answer, where one would. */
+function noAnswerHint(noAnswer: NoAnswer, limit: BudgetLimit | undefined): string {
+  if (noAnswer.reason === "truncated") return "; raise --max-tokens";
+  const flag = noAnswer.reason === "budget_exhausted" && limit ? BUDGET_FLAGS[limit] : undefined;
+  return flag ? `; raise ${flag}` : "";
 }
 
 async function readQuestion(question: string): Promise<string> {
@@ -61,7 +84,7 @@ export function registerAskCommand(program: Command): void {
     .option(
       "--deadline-ms <ms>",
       "stop after this long; the best answer so far is returned",
-      parseInteger("--deadline-ms", { min: 1 }),
+      parseInteger("--deadline-ms", { min: 1, max: MAX_TIMER_MS }),
     )
     .option("--max-tokens <n>", "most tokens to generate", parseInteger("--max-tokens", { min: 1 }))
     .option(
@@ -71,11 +94,14 @@ export function registerAskCommand(program: Command): void {
     )
     .option("--seed <s>", "sampling seed, for reproducible answers", parseInteger("--seed", { min: 0 }))
     .option("--system <text>", "system prompt")
-    .option("--schema <file>", "answer with JSON valid under this JSON Schema (direct, sc, asc, sc-conf)");
-  addToolOptions(ask)
+    .option("--schema <file>", "answer with JSON valid under this JSON Schema (direct, sc, asc, sc-conf)")
+    .option(
+      "--format <name>",
+      `how answers are extracted and compared: ${Object.keys(answerFormats).join(", ")} (default numeric)`,
+    );
+  addTraceOptions(addToolOptions(ask))
     .option("--no-native-tools", "openai: the server has no function calling; tools go by a text protocol")
-    .option("--json", "print one JSON object: answer, strategy, usage, traceId")
-    .option("--trace-db <file>", "also store the trace in this database (see: deliberate trace ID --db FILE)")
+    .option("--json", "print one JSON object: answer, strategy, usage, traceId (unless --no-trace)")
     .action(async (questionArg: string, options: AskOptions, command: Command) => {
       // Tools need a strategy that calls them: react unless another was asked for, which must use tools.
       if (options.tools !== undefined) {
@@ -83,6 +109,10 @@ export function registerAskCommand(program: Command): void {
         if (options.schema !== undefined) throw new UsageError("--tools cannot be combined with --schema");
       }
       const toolSettings = await toolSettingsOf(options, options.strategy);
+      const format = options.format !== undefined ? answerFormatFlag(options.format) : undefined;
+      if (format && options.schema !== undefined) {
+        throw new UsageError("--format cannot be combined with --schema, which decides the answer's form");
+      }
       // A schema is checked before anything is loaded, so a bad file costs nothing.
       const schema = options.schema !== undefined ? await readSchemaFile(options.schema) : undefined;
       const strategy = schema
@@ -92,6 +122,7 @@ export function registerAskCommand(program: Command): void {
         : createStrategy({
             name: options.strategy,
             ...(options.n !== undefined && { n: options.n }),
+            ...(format && { format }),
             ...(options.tools !== undefined && { tools: options.tools }),
             ...(options.maxToolCalls !== undefined && { maxToolCalls: options.maxToolCalls }),
             toolSettings,
@@ -104,13 +135,17 @@ export function registerAskCommand(program: Command): void {
       const question = (await readQuestion(questionArg)).trim();
       if (!question) throw new UsageError("the question is empty");
 
-      // Opened before the model loads, so a bad path fails fast.
-      const traceDb = options.traceDb !== undefined ? openDatabase(options.traceDb) : undefined;
+      const traceDb = openTraceDatabase(options);
       let traceError: unknown;
       const traceWriter = traceDb
         ? new TraceWriter(new TraceStore(traceDb), { onError: (error) => (traceError ??= error) })
         : undefined;
-      const backend = await loadBackend(options).catch((error) => {
+      // Whether the whole trace is stored: only then is its id printed, so a printed id always resolves.
+      const traceStored = (): boolean => {
+        traceWriter?.flush();
+        return traceWriter !== undefined && traceError === undefined;
+      };
+      const backend = await loadBackend(options, { loadModel: true }).catch((error) => {
         traceDb?.close();
         throw error;
       });
@@ -131,6 +166,9 @@ export function registerAskCommand(program: Command): void {
       const streamTokens = watching && !schema && isSingleCallStrategy(options.strategy);
       const view = watching && !streamTokens ? createLiveView(process.stderr) : undefined;
       let streamedAny = false;
+      // The limit a budget cut hit, to name the flag that raises it.
+      let exhausted: BudgetLimit | undefined;
+      let noAnswer: NoAnswer | undefined;
       try {
         const result = await runStrategy(
           strategy,
@@ -142,6 +180,7 @@ export function registerAskCommand(program: Command): void {
             onEvent: (event) => {
               traceWriter?.write(event);
               view?.onEvent(event);
+              if (event.type === "budget" && event.exhausted) exhausted = event.exhausted;
               if (streamTokens && event.type === "token" && event.index === 0) {
                 streamedAny = true;
                 process.stdout.write(event.text);
@@ -150,7 +189,8 @@ export function registerAskCommand(program: Command): void {
           },
         );
         view?.stop();
-        if (schema) {
+        noAnswer = noAnswerOf(result);
+        if (schema && !noAnswer) {
           // Whatever the strategy did (a budget cut included), nothing invalid is printed.
           const outcome = schema.check(result.answer);
           if (!outcome.valid) {
@@ -165,16 +205,17 @@ export function registerAskCommand(program: Command): void {
           const { promptTokens, completionTokens, calls, wallMs } = result.usage;
           process.stdout.write(
             `${JSON.stringify({
-              answer: result.answer,
-              ...(schema && { object: JSON.parse(result.answer) }),
+              answer: noAnswer ? null : result.answer,
+              ...(noAnswer && { noAnswer: { reason: noAnswer.reason, message: noAnswer.message } }),
+              ...(schema && !noAnswer && { object: JSON.parse(result.answer) }),
               strategy: result.strategy,
               usage: { promptTokens, completionTokens, calls, wallMs },
-              traceId: result.traceId,
+              ...(traceStored() && { traceId: result.traceId }),
             })}\n`,
           );
         } else if (streamedAny) {
           process.stdout.write("\n");
-        } else {
+        } else if (!noAnswer) {
           process.stdout.write(`${result.answer}\n`);
         }
       } finally {
@@ -184,5 +225,8 @@ export function registerAskCommand(program: Command): void {
         await backend.close();
       }
       if (traceError !== undefined) throw traceError;
+      // Nothing on stdout (or answer: null in --json) and exit 3, so no script takes "" for an answer.
+      if (noAnswer)
+        throw new NoAnswerError(noAnswer, `${noAnswer.message}${noAnswerHint(noAnswer, exhausted)}`);
     });
 }

@@ -1,4 +1,6 @@
 import { existsSync } from "node:fs";
+import { open, stat } from "node:fs/promises";
+import { join } from "node:path";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import type { AnswerFormat } from "../../src/answers/answer-format.js";
@@ -12,6 +14,7 @@ import {
   type BenchRunMeta,
   isValidLabel,
   readBenchRun,
+  resultsPath,
   startBenchResults,
   writeBenchMeta,
   writeBenchReport,
@@ -20,12 +23,19 @@ import {
 import { type BenchProblem, type ProblemResult, runBench, summarize } from "../../src/bench/bench-runner.js";
 import { readGame24 } from "../../src/bench/game24-dataset.js";
 import { readGsm8k } from "../../src/bench/gsm8k-dataset.js";
-import { UsageError } from "../../src/core/errors.js";
+import { errorMessage, UsageError } from "../../src/core/errors.js";
 import { game24Format } from "../../src/search/game24-format.js";
-import { createStrategy, strategyNames, strategyUsesN } from "../../src/strategies/registry.js";
+import { BackgroundTraceWriter } from "../../src/store/background-trace-writer.js";
+import {
+  createStrategy,
+  strategyNames,
+  strategyUsesN,
+  unknownStrategyError,
+} from "../../src/strategies/registry.js";
 import { addBackendOptions, type BackendFlags, backendKindOf, loadBackend } from "../backend-options.js";
-import { integerFlag, parseNumber, requireFile } from "../options.js";
+import { integerFlag, parseNumber, requireDirectory, requireFile } from "../options.js";
 import { formatDuration } from "../progress-bar.js";
+import { addTraceOptions, openTraceDatabase, type TraceFlags } from "../trace-options.js";
 import { type JsonSchemaBenchFlags, runJsonSchemaBenchCommand } from "./bench-jsonschema.js";
 
 /** A dataset format: how to read its file and how its answers are compared. */
@@ -44,7 +54,7 @@ const DATASET_FORMATS: Readonly<Record<string, DatasetFormat>> = {
 const BENCH_FORMATS = [...Object.keys(DATASET_FORMATS), "jsonschemabench"];
 
 /** Flags as commander hands them over: numbers stay strings so that bad ones become UsageErrors. */
-interface BenchFlags extends BackendFlags, JsonSchemaBenchFlags {
+interface BenchFlags extends BackendFlags, JsonSchemaBenchFlags, TraceFlags {
   dataset?: string;
   format: string;
   strategy?: string;
@@ -58,6 +68,7 @@ interface BenchFlags extends BackendFlags, JsonSchemaBenchFlags {
   out?: string;
   label?: string;
   resume?: boolean;
+  force?: boolean;
   record?: string;
   replay?: string;
 }
@@ -95,6 +106,23 @@ interface ValidatedBench {
   replay: string | undefined;
 }
 
+/**
+ * Checks that `--record` names a file the run can append to: otherwise every model call would fail
+ * and the run would end with every problem an error.
+ */
+async function checkRecordingFile(path: string): Promise<void> {
+  const existing = await stat(path).catch(() => undefined);
+  if (existing?.isDirectory()) {
+    throw new UsageError(`--record ${path} is a directory; name a file, e.g. ${join(path, "calls.jsonl")}`);
+  }
+  if (existing && !existing.isFile()) throw new UsageError(`--record ${path} is not a regular file`);
+  try {
+    await (await open(path, "a")).close();
+  } catch (error) {
+    throw new UsageError(`cannot write the --record file: ${errorMessage(error)}`);
+  }
+}
+
 /** Checks every flag before any model is loaded, so mistakes cost nothing. */
 async function validate(flags: BenchFlags): Promise<ValidatedBench> {
   if (flags.dataset === undefined) throw new UsageError("--dataset <file> is required");
@@ -108,9 +136,7 @@ async function validate(flags: BenchFlags): Promise<ValidatedBench> {
   if (flags.out === undefined) throw new UsageError("--out <dir> is required");
   const strategies = flags.strategy.split(",").map((s) => s.trim());
   for (const strategy of strategies) {
-    if (!strategyNames().includes(strategy)) {
-      throw new UsageError(`unknown strategy "${strategy}" (have: ${strategyNames().join(", ")})`);
-    }
+    if (!strategyNames().includes(strategy)) throw unknownStrategyError(strategy);
   }
   const n = integerFlag("--n", flags.n, 1);
   if (flags.label !== undefined && strategies.length > 1) {
@@ -141,6 +167,9 @@ async function validate(flags: BenchFlags): Promise<ValidatedBench> {
     throw new UsageError("--replay answers from the recording's model; leave out --model and --base-url");
   }
   if (flags.replay !== undefined) await requireFile(flags.replay, "recording");
+  if (flags.resume && flags.force) {
+    throw new UsageError("--resume keeps an earlier run's results and --force replaces them: give one");
+  }
   const validated: ValidatedBench = {
     dataset: flags.dataset,
     formatName: flags.format,
@@ -160,6 +189,17 @@ async function validate(flags: BenchFlags): Promise<ValidatedBench> {
     replay: flags.replay,
   };
   await requireFile(flags.dataset, "dataset file");
+  // Results of an earlier run are a measurement: replacing them takes --force, continuing them --resume.
+  if (!validated.resume && flags.force !== true) {
+    const earlier = runs.find(({ label }) => existsSync(resultsPath(validated.out, label)));
+    if (earlier) {
+      throw new UsageError(
+        `${validated.out} already has results for ${earlier.label}: pass --resume to go on with that run, or --force to replace it`,
+      );
+    }
+  }
+  if (validated.record !== undefined) await checkRecordingFile(validated.record);
+  await requireDirectory(validated.out, "--out");
   return validated;
 }
 
@@ -198,6 +238,8 @@ async function resumableResults(
     return undefined;
   }
   for (const key of RESUME_KEYS) {
+    // Older runs recorded n for strategies that ignore it.
+    if (key === "n" && !strategyUsesN(meta.strategy)) continue;
     if (earlier.meta[key] !== meta[key]) {
       throw new UsageError(
         `cannot resume ${meta.label}: it ran with ${key} ${JSON.stringify(earlier.meta[key])}, not ${JSON.stringify(meta[key])}`,
@@ -291,7 +333,7 @@ function createBenchProgress(stream: NodeJS.WriteStream, label: string, total: n
 }
 
 export function registerBenchCommand(program: Command): void {
-  addBackendOptions(program.command("bench"))
+  addTraceOptions(addBackendOptions(program.command("bench")))
     .description("measure accuracy and compute of strategies on a dataset; writes results and a report")
     .option("--dataset <file>", "dataset file (JSONL; CSV for game24)")
     .option("--format <name>", `dataset format: ${BENCH_FORMATS.join(", ")}`, "gsm8k")
@@ -319,6 +361,7 @@ export function registerBenchCommand(program: Command): void {
       "--resume",
       "keep the problems an earlier, interrupted run of the same label finished; run the rest",
     )
+    .option("--force", "replace the results an earlier run of the same label left in --out")
     .option(
       "--record <file>",
       "append every model call (request key and full result) to this JSONL recording",
@@ -340,6 +383,9 @@ export function registerBenchCommand(program: Command): void {
         ...(bench.limit !== undefined && { limit: bench.limit }),
       });
       if (problems.length === 0) throw new UsageError(`no problems in ${bench.dataset}`);
+      // Checked before the model loads, so a bad path fails fast; the worker opens its own connection.
+      const traceDb = openTraceDatabase(flags);
+      traceDb?.close();
 
       const loaded =
         bench.replay !== undefined
@@ -358,6 +404,12 @@ export function registerBenchCommand(program: Command): void {
         (_request, result) => answeringModels.add(result.model),
       );
 
+      // Every problem's trace is stored, so each traceId in the results resolves. From a worker
+      // thread, so storing costs the problems in flight nothing.
+      let traceError: unknown;
+      const traces = traceDb
+        ? new BackgroundTraceWriter(traceDb.name, { onError: (error) => (traceError ??= error) })
+        : undefined;
       // Ctrl-C stops the run; results of strategies that already finished stay in the report.
       const controller = new AbortController();
       const onInterrupt = (): void => controller.abort();
@@ -374,7 +426,8 @@ export function registerBenchCommand(program: Command): void {
           const meta: BenchRunMeta = {
             label: run.label,
             strategy: run.strategy,
-            ...(bench.n !== undefined && { n: bench.n }),
+            // Only where it changes the run: cot with --n 8 is cot.
+            ...(bench.n !== undefined && strategyUsesN(run.strategy) && { n: bench.n }),
             dataset: bench.dataset,
             format: bench.formatName,
             model: backend.model,
@@ -427,6 +480,7 @@ export function registerBenchCommand(program: Command): void {
                 file.append(result);
                 progress.update(result);
               },
+              ...(traces && { traces }),
               signal: controller.signal,
             });
           } catch (error) {
@@ -461,8 +515,10 @@ export function registerBenchCommand(program: Command): void {
         }
       } finally {
         process.off("SIGINT", onInterrupt);
+        await traces?.close();
         await backend.close();
       }
       if (reportPath !== undefined) process.stdout.write(`${reportPath}\n`);
+      if (traceError !== undefined) throw new Error(`storing traces failed: ${errorMessage(traceError)}`);
     });
 }

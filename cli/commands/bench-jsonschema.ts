@@ -1,4 +1,7 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import {
+  JSONSCHEMA_RESULTS_FILE,
   readJsonSchemaBench,
   runJsonSchemaBench,
   summarizeJsonSchemaBench,
@@ -6,7 +9,7 @@ import {
 } from "../../src/bench/jsonschema-bench.js";
 import { UsageError } from "../../src/core/errors.js";
 import { type BackendFlags, backendKindOf, loadBackend } from "../backend-options.js";
-import { integerFlag, requireFile } from "../options.js";
+import { integerFlag, requireDirectory, requireFile } from "../options.js";
 
 const percent = (share: number | undefined): string =>
   share === undefined ? "–" : `${(share * 100).toFixed(1)}%`;
@@ -20,6 +23,7 @@ export interface JsonSchemaBenchFlags extends BackendFlags {
   maxTokens: string;
   maxAttempts?: string;
   out?: string;
+  force?: boolean;
   compare?: boolean;
   coverageOnly?: boolean;
 }
@@ -42,6 +46,12 @@ export async function runJsonSchemaBenchCommand(
   const maxAttempts = integerFlag("--max-attempts", flags.maxAttempts, 1) ?? 3;
   backendKindOf(flags);
   await requireFile(flags.dataset, "dataset file");
+  if (flags.force !== true && existsSync(join(flags.out, JSONSCHEMA_RESULTS_FILE))) {
+    throw new UsageError(
+      `${flags.out} already holds a jsonschemabench run: pass --force to replace it, or choose another --out`,
+    );
+  }
+  await requireDirectory(flags.out, "--out");
   const items = await readJsonSchemaBench(flags.dataset, { ...(limit !== undefined && { limit }) });
   if (items.length === 0) throw new UsageError(`no schemas in ${flags.dataset}`);
 

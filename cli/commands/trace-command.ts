@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { DeliberateError } from "../../src/core/errors.js";
 import type { Usage } from "../../src/core/usage.js";
-import { defaultDatabasePath, openDatabase } from "../../src/store/sqlite-database.js";
+import { defaultDatabasePath, openDatabaseReadOnly } from "../../src/store/sqlite-database.js";
 import { TraceStore, type TraceSummary } from "../../src/store/trace-store.js";
 import {
   buildTraceTree,
@@ -18,10 +18,13 @@ interface TraceFlags {
   limit?: number;
 }
 
-/** Opens the trace store read side; undefined when the file does not exist (reading never creates it). */
+/**
+ * Reads the trace store; undefined when the file does not exist. Read-only, so reading never creates,
+ * migrates or re-modes a file, and a file that is not Deliberate's is refused untouched.
+ */
 function withTraces<T>(file: string, read: (traces: TraceStore) => T): T | undefined {
   if (!existsSync(file)) return undefined;
-  const db = openDatabase(file);
+  const db = openDatabaseReadOnly(file);
   try {
     return read(new TraceStore(db));
   } finally {

@@ -5,6 +5,7 @@ import {
   NUMERIC_ANSWER_WRITTEN,
   normalizeNumber,
 } from "./numeric-answer.js";
+import { numericFormat } from "./numeric-format.js";
 
 describe("numeric answers", () => {
   it("normalises separators, currency and trailing zeros", () => {
@@ -13,6 +14,43 @@ describe("numeric answers", () => {
     expect(normalizeNumber("$18")).toBe("18");
     expect(normalizeNumber("-4.0")).toBe("-4");
     expect(normalizeNumber("abc")).toBeUndefined();
+  });
+
+  it("keeps every digit: no float in between", () => {
+    // Through a float these came back as 121932631112635000 and 0.1.
+    expect(normalizeNumber("121932631112635269")).toBe("121932631112635269");
+    expect(normalizeNumber("1,000,000,000,000,000,000,001.50")).toBe("1000000000000000000001.5");
+    expect(normalizeNumber("0.1000000000000000000001")).toBe("0.1000000000000000000001");
+    expect(extractNumericAnswer("123456789 * 987654321 = ...\nThe answer is 121932631112635269.")).toBe(
+      "121932631112635269",
+    );
+  });
+
+  it("drops leading zeros, a bare point and the sign of zero", () => {
+    expect(normalizeNumber("007")).toBe("7");
+    expect(normalizeNumber("00.50")).toBe("0.5");
+    expect(normalizeNumber("3.")).toBe("3");
+    expect(normalizeNumber("-0")).toBe("0");
+    expect(normalizeNumber("-$0.00")).toBe("0");
+    expect(normalizeNumber("-$3")).toBe("-3");
+    // Exponents were never numbers here, and still are not.
+    expect(normalizeNumber("1e3")).toBeUndefined();
+  });
+
+  it("gives equal numbers one canonical key", () => {
+    expect(numericFormat.canonical("3.50")).toBe(numericFormat.canonical("3.5"));
+    expect(numericFormat.canonical("$1,000")).toBe(numericFormat.canonical("1000.0"));
+    expect(numericFormat.canonical("121932631112635269")).not.toBe(
+      numericFormat.canonical("121932631112635260"),
+    );
+  });
+
+  it("reads long runs of spaces in linear time", () => {
+    // The old patterns let adjacent \s* share the spaces: seconds on 150 spaces (n^3), and on 20,000 (n^2).
+    const started = performance.now();
+    expect(extractNumericAnswer(`The answer${" ".repeat(150)}is unclear`)).toBeUndefined();
+    expect(new RegExp(NUMERIC_ANSWER_WRITTEN, "i").test(`the answer is${" ".repeat(20_000)}x`)).toBe(false);
+    expect(performance.now() - started).toBeLessThan(500);
   });
 
   it("prefers explicit markers over the last number", () => {
@@ -31,6 +69,7 @@ describe("numeric answers", () => {
     expect(gsm8kGoldAnswer("Natalia sold 48/2 = <<48/2=24>>24 clips in May.\n#### 72")).toBe("72");
     expect(gsm8kGoldAnswer("... #### 1,000")).toBe("1000");
     expect(gsm8kGoldAnswer("no marker")).toBeUndefined();
+    expect(gsm8kGoldAnswer("#### 7\nand then more text")).toBeUndefined();
   });
 });
 

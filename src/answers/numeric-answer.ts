@@ -4,25 +4,48 @@
  */
 const NUMBER = String.raw`-?\$?\s?\d[\d,]*(?:\.\d+)?`;
 
+// No two adjacent parts may both match a run of spaces: "answer" followed by a few hundred spaces and no
+// number would otherwise backtrack for seconds. Each optional part therefore owns the spaces after it.
 const MARKERS = [
   new RegExp(String.raw`####\s*(${NUMBER})`, "i"),
   new RegExp(String.raw`\\boxed\{\s*(${NUMBER})\s*\}`, "i"),
-  new RegExp(String.raw`answer\s*(?:is|:)?\s*[:=]?\s*\**\s*(${NUMBER})`, "i"),
+  new RegExp(String.raw`answer\s*(?:(?:is|:)\s*)?(?:[:=]\s*)?(?:\*+\s*)?(${NUMBER})`, "i"),
 ];
 
 /**
  * Matches a finished "The answer is N" line: the number must be followed by something that cannot
  * continue it (a space, a newline, a sentence-ending "." or ","), so "3." does not cut "3.5" short.
  */
-export const NUMERIC_ANSWER_WRITTEN = String.raw`the answer is[\s:=*$(\\]*(?:\\boxed\{)?\s*-?\$?\s?\d(?:,?\d)*(?:\.\d+)?(?=[^\d.,]|[.,][^\d])`;
+export const NUMERIC_ANSWER_WRITTEN = String.raw`the answer is[\s:=*$(\\]*(?:\\boxed\{\s*)?-?\$?\s?\d(?:,?\d)*(?:\.\d+)?(?=[^\d.,]|[.,][^\d])`;
 
-/** Canonical form: no currency sign, no thousands separators, no trailing zeros ("3.50" → "3.5"). */
+const PLAIN_DECIMAL = /^(-?)(\d+)(?:\.(\d*))?$/;
+
+/**
+ * Canonical form, exact: no currency sign, thousands separators or spaces, no leading zeros, no
+ * trailing fractional zeros ("3.50" → "3.5", "3." → "3"), and "-0" → "0". Digits are kept as a string,
+ * never passed through a float, so 121932631112635269 stays 121932631112635269.
+ */
 export function normalizeNumber(raw: string): string | undefined {
-  const cleaned = raw.replace(/[$,\s]/g, "");
-  if (!/^-?\d+(\.\d+)?$/.test(cleaned)) return undefined;
-  const value = Number(cleaned);
-  if (!Number.isFinite(value)) return undefined;
-  return String(Number(value.toPrecision(15)));
+  const match = PLAIN_DECIMAL.exec(raw.replace(/[$,\s]/g, ""));
+  if (match === null) return undefined;
+  const [, sign = "", whole = "", fraction = ""] = match;
+  const integer = whole.slice(Math.min(leadingZeros(whole), whole.length - 1));
+  const decimals = fraction.slice(0, fraction.length - trailingZeros(fraction));
+  const magnitude = decimals === "" ? integer : `${integer}.${decimals}`;
+  return magnitude === "0" ? "0" : `${sign}${magnitude}`;
+}
+
+// Counted by hand: /0+$/ rescans the zeros from every start position, quadratic on long inputs.
+function leadingZeros(digits: string): number {
+  let count = 0;
+  while (digits[count] === "0") count++;
+  return count;
+}
+
+function trailingZeros(digits: string): number {
+  let count = 0;
+  while (digits[digits.length - 1 - count] === "0") count++;
+  return count;
 }
 
 /** The numeric answer of a piece of text, normalised, or undefined when it has none. */
@@ -42,6 +65,9 @@ export function extractNumericAnswer(text: string): string | undefined {
 
 /** The gold answer of a GSM8K record: the number after the final `####`. */
 export function gsm8kGoldAnswer(answerField: string): string | undefined {
-  const match = answerField.match(/####\s*(.+)\s*$/);
-  return match?.[1] === undefined ? undefined : normalizeNumber(match[1]);
+  const marker = answerField.lastIndexOf("####");
+  if (marker === -1) return undefined;
+  const rest = answerField.slice(marker + 4).trim();
+  // The marker must be on the last line: text after it means it was not the final answer.
+  return rest.includes("\n") ? undefined : normalizeNumber(rest);
 }

@@ -1,7 +1,8 @@
 import { appendFileSync } from "node:fs";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { UsageError } from "../core/errors.js";
+import { makeDirectory } from "../core/make-directory.js";
 import { type BenchSummary, type ProblemResult, summarize } from "./bench-runner.js";
 import { renderLineChart } from "./svg-line-chart.js";
 
@@ -73,7 +74,7 @@ export async function writeBenchRun(
   meta: BenchRunMeta,
 ): Promise<void> {
   checkLabel(label);
-  await mkdir(dir, { recursive: true });
+  await makeDirectory(dir);
   await writeFile(resultsPath(dir, label), results.map((r) => `${JSON.stringify(r)}\n`).join(""));
   await writeFile(metaPath(dir, label), `${JSON.stringify(meta, null, 2)}\n`);
 }
@@ -89,7 +90,7 @@ export async function startBenchResults(
   kept: ProblemResult[],
 ): Promise<{ append: (result: ProblemResult) => void }> {
   checkLabel(label);
-  await mkdir(dir, { recursive: true });
+  await makeDirectory(dir);
   const path = resultsPath(dir, label);
   await writeFile(path, kept.map((r) => `${JSON.stringify(r)}\n`).join(""));
   return { append: (result) => appendFileSync(path, `${JSON.stringify(result)}\n`) };
@@ -98,7 +99,7 @@ export async function startBenchResults(
 /** Writes a run's meta on its own, e.g. marked partial when the run starts. */
 export async function writeBenchMeta(dir: string, label: string, meta: BenchRunMeta): Promise<void> {
   checkLabel(label);
-  await mkdir(dir, { recursive: true });
+  await makeDirectory(dir);
   await writeFile(metaPath(dir, label), `${JSON.stringify(meta, null, 2)}\n`);
 }
 

@@ -4,6 +4,8 @@ import { numericFormat } from "../answers/numeric-format.js";
 import { createScriptedBackend, type ScriptedResponder } from "../backends/scripted/scripted-backend.js";
 import type { Backend, GenerateRequest } from "../core/backend.js";
 import { AbortedError } from "../core/errors.js";
+import { openStore } from "../store/open-store.js";
+import { TraceWriter } from "../store/trace-writer.js";
 import { cot } from "../strategies/cot.js";
 import { direct } from "../strategies/direct.js";
 import { selfConsistency } from "../strategies/self-consistency.js";
@@ -53,19 +55,29 @@ describe("runBench", () => {
   it("scores answers by canonical form and summarises accuracy and cost", async () => {
     const backend = createScriptedBackend({ respond: replies });
     const seen: ProblemResult[] = [];
+    const store = openStore(":memory:");
+    const traces = new TraceWriter(store.traces);
     const results = await runBench({
       ...base,
       problems,
       strategy: cot({ format: numericFormat }),
       backend,
       onResult: (r) => seen.push(r),
+      traces,
     });
+    await traces.close();
     expect(results.map((r) => r.id)).toEqual([0, 1, 2, 3]);
     expect(results.map((r) => r.correct)).toEqual([true, false, true, false]);
     expect(results.map((r) => r.answer)).toEqual(["5", "8", "1000", "I am not sure."]);
     expect(results.every((r) => r.strategy === "cot" && r.error === undefined)).toBe(true);
     expect(new Set(results.map((r) => r.traceId)).size).toBe(4);
     expect(results[0]?.traceId).toMatch(/^task_/);
+    // Each id names its problem's stored trace.
+    expect(results.map((r) => store.traces.get(r.traceId ?? "")?.input)).toEqual(
+      problems.map((p) => p.question),
+    );
+    expect(results.every((r) => store.traces.get(r.traceId ?? "")?.state === "ended")).toBe(true);
+    store.close();
     expect(results.every((r) => r.usage.calls === 1 && r.usage.completionTokens > 0)).toBe(true);
     expect(seen).toHaveLength(4);
 
@@ -92,11 +104,24 @@ describe("runBench", () => {
     });
   });
 
+  it("gives no traceId when no trace is stored, since it would name nothing", async () => {
+    const results = await runBench({
+      ...base,
+      problems: problems.slice(0, 2),
+      strategy: cot({ format: numericFormat }),
+      backend: createScriptedBackend({ respond: replies }),
+    });
+    expect(results).toHaveLength(2);
+    expect(results.some((r) => "traceId" in r)).toBe(false);
+  });
+
   it("records a failing problem as an incorrect error and carries on", async () => {
     const backend = createScriptedBackend({
       respond: (turn) => (turn.prompt.startsWith("A week") ? new Error("model fell over") : replies(turn)),
     });
     const seen: ProblemResult[] = [];
+    const store = openStore(":memory:");
+    const traces = new TraceWriter(store.traces);
     const results = await runBench({
       ...base,
       problems,
@@ -104,10 +129,14 @@ describe("runBench", () => {
       backend,
       concurrency: 2,
       onResult: (r) => seen.push(r),
+      traces,
     });
+    await traces.close();
     expect(results.map((r) => r.correct)).toEqual([true, false, true, false]);
     expect(results[1]).toMatchObject({ answer: "", correct: false, error: "model fell over" });
-    expect(results[1]?.traceId).toMatch(/^task_/);
+    // A failed problem's trace is stored too, with its error.
+    expect(store.traces.get(results[1]?.traceId ?? "")?.error?.message).toBe("model fell over");
+    store.close();
     expect(results.filter((r) => r.error !== undefined)).toHaveLength(1);
     expect(seen).toHaveLength(4);
     expect(summarize(results).errors).toBe(1);

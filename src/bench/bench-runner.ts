@@ -7,6 +7,7 @@ import { userMessage } from "../core/message.js";
 import type { Strategy } from "../core/strategy.js";
 import { emptyUsage, type Usage } from "../core/usage.js";
 import { newTaskId, runStrategy } from "../runtime/task-context.js";
+import type { TraceSink } from "../store/trace-sink.js";
 
 /** One question with a known answer, in any dataset's format. */
 export interface BenchProblem {
@@ -30,7 +31,8 @@ export interface ProblemResult {
   gold: string;
   correct: boolean;
   usage: ProblemUsage;
-  traceId: string;
+  /** The stored trace of the problem (`deliberate trace ID`); absent when traces were not stored. */
+  traceId?: string;
   /** The run's label, e.g. "sc-n8". */
   strategy: string;
   budgetExhausted: boolean;
@@ -59,6 +61,8 @@ export interface RunBenchOptions {
   budget?: Budget;
   /** Called as each problem finishes, in completion order. */
   onResult?: (result: ProblemResult) => void;
+  /** Where each problem's events are stored; without it results carry no traceId, which would dangle. */
+  traces?: TraceSink;
   signal?: AbortSignal;
 }
 
@@ -127,7 +131,7 @@ async function runProblem(problem: BenchProblem, options: RunBenchOptions): Prom
     correct:
       outcome.error === undefined && format.canonical(outcome.answer) === format.canonical(problem.gold),
     usage: usageOf(outcome.usage),
-    traceId: taskId,
+    ...(options.traces && { traceId: taskId }),
     strategy: strategyLabel,
     budgetExhausted: outcome.budgetExhausted,
     seed,
@@ -145,6 +149,7 @@ async function runProblem(problem: BenchProblem, options: RunBenchOptions): Prom
         ...(options.budget && { budget: options.budget }),
         ...(options.signal && { signal: options.signal }),
         onEvent: (event: DeliberateEvent) => {
+          options.traces?.write(event);
           if (event.type === "budget") lastUsed = event.used;
         },
       },

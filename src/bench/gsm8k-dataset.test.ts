@@ -27,6 +27,11 @@ describe("readGsm8k", () => {
     ]);
   });
 
+  it("reads a file saved with a UTF-8 byte-order mark", async () => {
+    const path = await file(`\uFEFF${JSON.stringify({ question: "1+1?", answer: "#### 2" })}\n`);
+    expect(await readGsm8k(path)).toEqual([{ id: 0, question: "1+1?", gold: "2" }]);
+  });
+
   it("names the line of a malformed record", async () => {
     const path = await file(`${JSON.stringify({ question: "q", answer: "no marker" })}\n`);
     await expect(readGsm8k(path)).rejects.toThrow(/data\.jsonl:1: answer does not end/);

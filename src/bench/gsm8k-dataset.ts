@@ -16,7 +16,11 @@ export async function readGsm8k(path: string, options: { limit?: number } = {}):
     throw new UsageError(`cannot read dataset ${path}: ${(error as Error).message}`);
   });
   const problems: Gsm8kProblem[] = [];
-  for (const [id, line] of text.split("\n").entries()) {
+  // Editors on Windows often save UTF-8 with a byte-order mark, which JSON.parse refuses.
+  for (const [id, line] of text
+    .replace(/^\uFEFF/, "")
+    .split("\n")
+    .entries()) {
     if (!line.trim()) continue;
     let record: { question?: unknown; answer?: unknown };
     try {

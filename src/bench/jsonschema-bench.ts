@@ -1,8 +1,9 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Backend, JsonSchema } from "../core/backend.js";
 import { errorMessage, UsageError } from "../core/errors.js";
 import type { DeliberateEvent } from "../core/event.js";
+import { makeDirectory } from "../core/make-directory.js";
 import { userMessage } from "../core/message.js";
 import type { Strategy } from "../core/strategy.js";
 import { runStrategy } from "../runtime/task-context.js";
@@ -81,6 +82,8 @@ export async function readJsonSchemaBench(
   } catch {
     throw new UsageError(`dataset file not found: ${path}`);
   }
+  // Editors on Windows often save UTF-8 with a byte-order mark, which JSON.parse refuses.
+  text = text.replace(/^\uFEFF/, "");
   const items: BenchSchema[] = [];
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
@@ -411,16 +414,19 @@ export function renderJsonSchemaBenchChart(summary: JsonSchemaBenchSummary): str
   ].join("\n");
 }
 
+/** The file whose presence says a directory already holds a run. */
+export const JSONSCHEMA_RESULTS_FILE = "results.jsonl";
+
 /** Writes results.jsonl, summary.json, report.md and the chart; returns the report's path. */
 export async function writeJsonSchemaBench(
   dir: string,
   results: JsonSchemaBenchResult[],
   meta: JsonSchemaBenchMeta,
 ): Promise<string> {
-  await mkdir(dir, { recursive: true });
+  await makeDirectory(dir);
   const summary = summarizeJsonSchemaBench(results);
   await writeFile(
-    join(dir, "results.jsonl"),
+    join(dir, JSONSCHEMA_RESULTS_FILE),
     results.map((r) => JSON.stringify(r)).join("\n") + (results.length ? "\n" : ""),
   );
   await writeFile(join(dir, "summary.json"), `${JSON.stringify({ meta, summary }, null, 2)}\n`);

@@ -1,4 +1,5 @@
 import type { BudgetLimit } from "./budget.js";
+import type { NoAnswer } from "./strategy.js";
 
 /** Base class of every error Deliberate raises on purpose: carries a stable machine-readable code. */
 export class DeliberateError extends Error {
@@ -59,6 +60,15 @@ export class BudgetExhaustedError extends DeliberateError {
   constructor(limit: BudgetLimit) {
     super("budget_exhausted", `budget exhausted: ${limit}`);
     this.limit = limit;
+  }
+}
+
+/** A run that ended without an answer (see NoAnswer); the CLI exits 3 on it, apart from failures. */
+export class NoAnswerError extends DeliberateError {
+  readonly noAnswer: NoAnswer;
+  constructor(noAnswer: NoAnswer, message = noAnswer.message) {
+    super("no_answer", message);
+    this.noAnswer = noAnswer;
   }
 }
 

@@ -1,5 +1,6 @@
 import type { BackendIncident, FinishReason } from "./backend.js";
 import type { BudgetLimit } from "./budget.js";
+import type { NoAnswer } from "./strategy.js";
 import type { Usage } from "./usage.js";
 
 /**
@@ -46,6 +47,8 @@ export interface TaskEndEvent extends EventBase {
   answer: string;
   usage: Usage;
   budgetExhausted: boolean;
+  /** Set when `answer` is empty: why (see NoAnswer). */
+  noAnswer?: NoAnswer;
 }
 
 export interface StepStartEvent extends EventBase {

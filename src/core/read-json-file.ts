@@ -13,7 +13,8 @@ export async function readJsonFile(path: string, what: string): Promise<unknown>
     throw new UsageError(`${what} not found: ${path}`);
   }
   try {
-    return JSON.parse(text);
+    // A byte-order mark (some editors add one) is not JSON.
+    return JSON.parse(text.replace(/^\uFEFF/, ""));
   } catch (error) {
     throw new UsageError(`${what} ${path} is not valid JSON: ${errorMessage(error)}`);
   }

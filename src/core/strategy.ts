@@ -49,8 +49,33 @@ export interface StrategyInput {
   params?: GenerationParams;
 }
 
+/**
+ * Why a run has no answer. An empty answer always carries one of these, so no caller ever shows a
+ * silent "" as if it were an answer.
+ */
+export type NoAnswerReason =
+  /** A budget limit (tokens, calls, deadline) cut the run short before any answer was found. */
+  | "budget_exhausted"
+  /** Output was cut by the max-tokens limit before an answer was written. */
+  | "truncated"
+  /** The model wrote text, but no answer in the expected format could be extracted. */
+  | "no_extractable_answer"
+  /** A search (tree of thoughts, MCTS, Game of 24) finished without finding a solution. */
+  | "unsolved"
+  /** The model generated nothing. */
+  | "empty_output";
+
+export interface NoAnswer {
+  reason: NoAnswerReason;
+  /** One line for a person, e.g. "no answer: output was cut at max tokens (512)". */
+  message: string;
+}
+
 export interface StrategyResult {
+  /** The answer; "" only together with `noAnswer`. */
   answer: string;
+  /** Set when `answer` is empty: why. A strategy may set it; the runtime fills it in otherwise. */
+  noAnswer?: NoAnswer;
   /** Name of the strategy that produced the answer. */
   strategy: string;
   /** True when a limit cut the strategy short and `answer` is its best so far. */

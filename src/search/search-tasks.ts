@@ -1,5 +1,5 @@
 import type { AnswerFormat } from "../answers/answer-format.js";
-import type { StrategyContext } from "../core/strategy.js";
+import type { NoAnswer, StrategyContext } from "../core/strategy.js";
 import { parseGame24Question } from "./game24-puzzle.js";
 import { type Game24SearchOptions, game24SearchConfig, game24Task } from "./game24-task.js";
 import { gsm8kStepSearchConfig, gsm8kStepTask } from "./gsm8k-step-task.js";
@@ -52,6 +52,19 @@ async function run<State, O extends SearchOptions>(
     score: result.best?.score,
     stats: result.stats,
     budgetExhausted: result.budgetExhausted,
+  };
+}
+
+/**
+ * Why a search gave no answer, or undefined when it gave one. A budget cut is left to the runtime,
+ * which names the limit; otherwise the search ran its course and found nothing.
+ */
+export function searchNoAnswer(summary: SearchSummary): NoAnswer | undefined {
+  if (summary.answer?.trim() || summary.budgetExhausted) return undefined;
+  const what = summary.task === "game24" ? "no way to make 24" : "no finished solution";
+  return {
+    reason: "unsolved",
+    message: `no answer: the search found ${what} (${summary.stats.nodes} nodes, depth ${summary.stats.maxDepth})`,
   };
 }
 

@@ -4,6 +4,7 @@ export {
   defaultDatabasePath,
   type OpenDatabaseOptions,
   openDatabase,
+  openDatabaseReadOnly,
   SCHEMA_VERSION,
   type SqliteDatabase,
 } from "./sqlite-database.js";

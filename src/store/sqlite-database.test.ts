@@ -1,9 +1,14 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { defaultDatabasePath, openDatabase, SCHEMA_VERSION } from "./sqlite-database.js";
+import {
+  defaultDatabasePath,
+  openDatabase,
+  openDatabaseReadOnly,
+  SCHEMA_VERSION,
+} from "./sqlite-database.js";
 
 describe("openDatabase", () => {
   let dir: string;
@@ -62,6 +67,49 @@ describe("openDatabase", () => {
     raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     raw.close();
     expect(() => openDatabase(file)).toThrow(/newer than this deliberate understands/);
+  });
+
+  it("refuses another application's database before changing a byte of it", () => {
+    const file = join(dir, "theirs.db");
+    const raw = new Database(file);
+    raw.exec("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine');");
+    raw.close();
+    const before = readFileSync(file);
+    expect(() => openDatabase(file)).toThrow(
+      `${file} is not a Deliberate database: it holds another application's tables`,
+    );
+    // Still in its own journal mode, with no tables or version added.
+    expect(readFileSync(file).equals(before)).toBe(true);
+    const notSqlite = join(dir, "notes.txt");
+    writeFileSync(notSqlite, "plain text, not a database\n".repeat(20));
+    expect(() => openDatabase(notSqlite)).toThrow(
+      /is not a Deliberate database: it is not an SQLite database$/,
+    );
+  });
+
+  it("opens for reading without creating, migrating or changing anything", () => {
+    const missing = join(dir, "missing.db");
+    expect(() => openDatabaseReadOnly(missing)).toThrow(/^cannot open database .*missing\.db/);
+    const file = join(dir, "deliberate.db");
+    const writer = openDatabase(file);
+    writer
+      .prepare("INSERT INTO tasks (id, status, request, created_at) VALUES ('t', 'queued', '{}', 1)")
+      .run();
+    // Reads while another connection holds the file open, as `deliberate trace` beside a server.
+    const reader = openDatabaseReadOnly(file);
+    expect(reader.prepare("SELECT id FROM tasks").pluck().all()).toEqual(["t"]);
+    expect(() => reader.prepare("DELETE FROM tasks").run()).toThrow(/readonly/);
+    reader.close();
+    writer.close();
+
+    const empty = join(dir, "empty.db");
+    new Database(empty).close();
+    expect(() => openDatabaseReadOnly(empty)).toThrow(`${empty} is not a Deliberate database: it is empty`);
+    const future = join(dir, "future.db");
+    const raw = new Database(future);
+    raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    raw.close();
+    expect(() => openDatabaseReadOnly(future)).toThrow(/newer than this deliberate understands/);
   });
 
   it("defaults to ~/.cache/deliberate/deliberate.db, honouring DELIBERATE_DB and XDG_CACHE_HOME", () => {

@@ -1,8 +1,8 @@
-import { mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
-import { DeliberateError } from "../core/errors.js";
+import { DeliberateError, errorMessage, UsageError } from "../core/errors.js";
+import { makeDirectorySync } from "../core/make-directory.js";
 
 export type SqliteDatabase = Database.Database;
 
@@ -102,12 +102,19 @@ export interface OpenDatabaseOptions {
 /**
  * Opens (creating if needed) a Deliberate database: WAL so readers never block the writer, a busy
  * timeout so the CLI and server can share the file, and the schema migrated to the current version.
+ * Someone else's database is refused before anything in it changes.
  */
 export function openDatabase(file: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
   const inMemory = file === ":memory:" || file === "";
-  if (!inMemory) mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
+  // Not mkdirSync(…, { recursive: true }): on Node 20 it never returns for a path under /proc.
+  if (!inMemory) makeDirectorySync(dirname(file));
+  const db = connect(file, { timeout: options.busyTimeoutMs ?? 5000 });
   try {
+    // Checked before the WAL switch, which would rewrite a foreign file's header. One read
+    // transaction, so a migration committed by another process in between cannot look foreign.
+    db.transaction(() => {
+      if (schemaVersionOf(db, file) === 0 && hasTables(db)) throw notOurs(file, FOREIGN_TABLES);
+    })();
     if (!inMemory) db.pragma("journal_mode = WAL");
     // In WAL mode NORMAL loses at most the last commits on power loss, never consistency.
     db.pragma("synchronous = NORMAL");
@@ -119,18 +126,79 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): S
   }
 }
 
+/**
+ * Opens an existing Deliberate database for reading only: creates nothing, migrates nothing, sets no
+ * pragma, so reading commands leave any file they are pointed at as it was. A file that is not
+ * SQLite, or not Deliberate's at the current schema, is refused.
+ */
+export function openDatabaseReadOnly(file: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
+  const db = connect(file, { readonly: true, fileMustExist: true, timeout: options.busyTimeoutMs ?? 5000 });
+  try {
+    const version = schemaVersionOf(db, file);
+    if (version === 0) {
+      throw notOurs(file, hasTables(db) ? FOREIGN_TABLES : "it is empty");
+    }
+    if (version > SCHEMA_VERSION) throw newerSchema(file, version);
+    if (version < SCHEMA_VERSION) {
+      throw new DeliberateError(
+        "store_version",
+        `${file} has schema version ${version}, older than this deliberate's (${SCHEMA_VERSION}); run deliberate ask or serve on it once to upgrade it`,
+      );
+    }
+    // A foreign application may use user_version too: the tables must be there as well.
+    const missing = ["traces", "trace_events", "tasks"].filter(
+      (name) =>
+        db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) === undefined,
+    );
+    if (missing.length > 0) throw notOurs(file, `it has no ${missing.join(", ")} table`);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** Opens a connection with one clear line for a path SQLite cannot open. */
+function connect(file: string, options: Database.Options): SqliteDatabase {
+  try {
+    return new Database(file, options);
+  } catch (error) {
+    throw new UsageError(`cannot open database ${file}: ${errorMessage(error)}`);
+  }
+}
+
+/** The schema version; reading it is the first read, so a file that is not SQLite fails here. */
+function schemaVersionOf(db: SqliteDatabase, file: string): number {
+  try {
+    return db.pragma("user_version", { simple: true }) as number;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === "SQLITE_NOTADB") throw notOurs(file, "it is not an SQLite database");
+    throw new UsageError(`cannot read database ${file}: ${errorMessage(error)}`);
+  }
+}
+
+const hasTables = (db: SqliteDatabase): boolean =>
+  db.prepare("SELECT 1 FROM sqlite_master LIMIT 1").get() !== undefined;
+
+const FOREIGN_TABLES = "it holds another application's tables";
+
+const notOurs = (file: string, why: string): UsageError =>
+  new UsageError(`${file} is not a Deliberate database: ${why}`);
+
+const newerSchema = (file: string, version: number): DeliberateError =>
+  new DeliberateError(
+    "store_version",
+    `${file} has schema version ${version}, newer than this deliberate understands (${SCHEMA_VERSION})`,
+  );
+
 function migrate(db: SqliteDatabase, file: string): void {
   const versionOf = () => db.pragma("user_version", { simple: true }) as number;
   if (versionOf() === SCHEMA_VERSION) return;
   // IMMEDIATE takes the write lock first, so two processes opening a fresh file cannot both migrate.
   db.transaction(() => {
     const version = versionOf();
-    if (version > SCHEMA_VERSION) {
-      throw new DeliberateError(
-        "store_version",
-        `${file} has schema version ${version}, newer than this deliberate understands (${SCHEMA_VERSION})`,
-      );
-    }
+    if (version > SCHEMA_VERSION) throw newerSchema(file, version);
     for (let next = version; next < SCHEMA_VERSION; next++) db.exec(MIGRATIONS[next] as string);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();

@@ -22,6 +22,20 @@ describe("chain-of-thought", () => {
     expect(result.details?.extracted).toBeUndefined();
   });
 
+  it("gives no answer, saying it was cut, when the text stops at max tokens before any answer", async () => {
+    const backend = createScriptedBackend({
+      respond: ["Let us think about the question slowly and carefully first"],
+    });
+    const result = await runStrategy(
+      cot(),
+      { messages: [userMessage("Why?")], params: { maxTokens: 4 } },
+      { backend },
+    );
+    expect(result.answer).toBe("");
+    expect(result.noAnswer?.reason).toBe("truncated");
+    expect(result.details?.reasoning).not.toBe("");
+  });
+
   it("puts few-shot examples after the system prompt and before the question", () => {
     const messages = cotMessages(
       { messages: [{ role: "system", content: "Be brief." }, userMessage("Q?")] },

@@ -74,8 +74,11 @@ export function cot(options: CotOptions = {}): Strategy<StrategyInput, CotResult
       completionTokens: completion?.completionTokens ?? 0,
       ...(confidence !== undefined && { confidence }),
     });
+    // Free text stands as the answer only when the model finished it: a cut-off draft is no answer,
+    // and the runtime says it was cut.
+    const cut = completion?.finishReason === "length";
     return {
-      answer: extracted ?? reasoning.trim(),
+      answer: extracted ?? (cut ? "" : reasoning.trim()),
       strategy: options.examples?.length ? "cot-few-shot" : "cot",
       budgetExhausted: false,
       details: {

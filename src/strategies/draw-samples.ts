@@ -31,6 +31,25 @@ export interface DrawOptions {
 }
 
 /**
+ * The context of sample `index`. The sampled strategy (cot, pal, ...) runs once and reports its
+ * completion as sample 0; here it is one of many, so its sample event takes the index it was drawn as.
+ * Only events it emits itself are renumbered: a sampler nested inside it numbers its own samples.
+ */
+function numberedSample(ctx: StrategyContext, index: number): StrategyContext {
+  return {
+    taskId: ctx.taskId,
+    backend: ctx.backend,
+    backends: ctx.backends,
+    budget: ctx.budget,
+    cache: ctx.cache,
+    signal: ctx.signal,
+    emit: (event) => ctx.emit(event.type === "sample" ? { ...event, index } : event),
+    generate: (request, options) => ctx.generate(request, options),
+    step: (options, fn) => ctx.step(options, fn),
+  };
+}
+
+/**
  * Runs one round of `count` samples of `base` at once, so the backend batches them. Samples the budget
  * refused come back undefined; every finished sample is kept.
  */
@@ -44,7 +63,7 @@ export async function drawSamples<O extends StrategyResult>(
   const outcomes = await Promise.allSettled(
     Array.from({ length: count }, (_, j) =>
       ctx.step({ kind: "sample", label: label(first + j) }, (sampleCtx) =>
-        base(sampleCtx, {
+        base(numberedSample(sampleCtx, first + j), {
           ...input,
           params: {
             ...input.params,

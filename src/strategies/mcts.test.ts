@@ -34,4 +34,18 @@ describe("mcts strategy", () => {
     );
     expect(rootUpdates.map((e) => e.visits)).toEqual(rootUpdates.map((_, i) => i + 1));
   });
+
+  it("says the puzzle is unsolved when no iteration finds 24", async () => {
+    const deadEnds = ({ prompt }: ScriptedTurn): string =>
+      prompt.includes("Possible next steps") ? "1 + 1 = 2 (left: 1 1 2)" : "impossible";
+    const result = await runStrategy(
+      mcts({ iterations: 4 }),
+      { messages: [userMessage("1 1 1 1")], params: { seed: 1 } },
+      { backend: createScriptedBackend({ respond: deadEnds }) },
+    );
+    expect(result.answer).toBe("");
+    expect(result.details).toMatchObject({ task: "game24", solved: false });
+    expect(result.noAnswer?.reason).toBe("unsolved");
+    expect(result.noAnswer?.message).toMatch(/^no answer: the search found no way to make 24/);
+  });
 });

@@ -8,6 +8,7 @@ import {
   runSearchTask,
   type SearchSummary,
   type SearchTaskName,
+  searchNoAnswer,
   TASK_DEFAULTS,
 } from "../search/search-tasks.js";
 
@@ -57,8 +58,10 @@ export function mcts(options: MctsOptions = {}): Strategy<StrategyInput, MctsRes
       },
       modelSearchOptionsOf(input.params),
     );
+    const noAnswer = searchNoAnswer(summary);
     return {
       answer: summary.answer ?? "",
+      ...(noAnswer && { noAnswer }),
       strategy: "mcts",
       budgetExhausted: summary.budgetExhausted,
       details: { ...summary, iterations },

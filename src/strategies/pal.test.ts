@@ -96,6 +96,73 @@ describe("pal", () => {
   });
 });
 
+describe("pal with numbers past 2^53", () => {
+  const question = {
+    messages: [
+      userMessage(
+        "A warehouse holds 123456789 boxes and each box holds 987654321 beads. How many beads are there in total?",
+      ),
+    ],
+  };
+
+  it("teaches BigInt, sends a program that multiplied JavaScript numbers back, and answers the exact product", async () => {
+    const backend = createScriptedBackend({
+      respond: [
+        block("const boxes = 123456789;\nconst beads = 987654321;\nconsole.log(boxes * beads);"),
+        block("const boxes = 123456789n;\nconst beads = 987654321n;\nconsole.log(boxes * beads);"),
+      ],
+    });
+    const result = await runStrategy(pal(), question, { backend });
+    expect(backend.requests[0]?.messages?.at(-1)?.content).toMatch(/BigInt/);
+    // As a float the product is 121932631112635260: refused, not rounded further into the answer.
+    expect(result.details.attempts[0]).toMatchObject({
+      answer: undefined,
+      roundedNumber: "121932631112635260",
+    });
+    expect(backend.requests[1]?.messages?.at(-1)?.content).toMatch(
+      /^The program printed 121932631112635260, .*2\^53.*BigInt/,
+    );
+    expect(result.answer).toBe("121932631112635269");
+    expect(result.noAnswer).toBeUndefined();
+  });
+
+  it("reads a BigInt printed through String or left as the completion value", async () => {
+    for (const program of [
+      "console.log(String(123456789n * 987654321n));",
+      "const total = BigInt(123456789) * BigInt(987654321);\ntotal",
+    ]) {
+      const backend = createScriptedBackend({ respond: [block(program)] });
+      const result = await runStrategy(pal(), question, { backend });
+      expect({ program, answer: result.answer }).toEqual({ program, answer: "121932631112635269" });
+      expect(backend.requests).toHaveLength(1);
+    }
+  });
+
+  it("gives no answer, with the reason, when every repair still prints a rounded number", async () => {
+    // Printed with an exponent, "…e+23", whose last digits would otherwise read as the answer "23".
+    const printed = String(123456789012 * 987654321098);
+    const backend = createScriptedBackend({ respond: [block("console.log(123456789012 * 987654321098)")] });
+    const result = await runStrategy(pal({ maxRepairs: 1 }), question, { backend });
+    expect(backend.requests).toHaveLength(2);
+    expect(result.answer).toBe("");
+    expect(result.details.extracted).toBeUndefined();
+    expect(result.noAnswer).toMatchObject({
+      reason: "no_extractable_answer",
+      message: expect.stringContaining(printed),
+    });
+  });
+
+  it("keeps small results as printed, less a float's binary noise", async () => {
+    const backend = createScriptedBackend({ respond: [block("console.log(0.1 + 0.2)")] });
+    const result = await runStrategy(pal(), { messages: [userMessage("?")] }, { backend });
+    expect(result.answer).toBe("0.3");
+    const safe = createScriptedBackend({ respond: [block("console.log(2 ** 53 - 1)")] });
+    expect((await runStrategy(pal(), { messages: [userMessage("?")] }, { backend: safe })).answer).toBe(
+      "9007199254740991",
+    );
+  });
+});
+
 describe("pal-sc", () => {
   it("samples programs, runs each, and votes on their outputs", async () => {
     const backend = createScriptedBackend({

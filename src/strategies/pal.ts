@@ -1,7 +1,7 @@
 import type { AnswerFormat } from "../answers/answer-format.js";
 import { numericFormat } from "../answers/numeric-format.js";
 import type { ChatMessage } from "../core/message.js";
-import type { Strategy, StrategyInput, StrategyResult } from "../core/strategy.js";
+import type { NoAnswer, Strategy, StrategyInput, StrategyResult } from "../core/strategy.js";
 import type { SandboxLimits } from "../tools/code/code-sandbox.js";
 import { type CodeToolOutput, createCodeTool } from "../tools/code/code-tool.js";
 import { callTool } from "../tools/tool-runner.js";
@@ -31,6 +31,8 @@ export interface PalAttempt {
   stdout: string;
   error: string | undefined;
   answer: string | undefined;
+  /** A number it printed past 2^53 as a JavaScript number, digits lost; its answer was refused. */
+  roundedNumber?: string;
 }
 
 export interface PalResult extends StrategyResult {
@@ -45,8 +47,9 @@ export interface PalResult extends StrategyResult {
 
 export const PAL_INSTRUCTION =
   "Write a JavaScript program that computes the answer to this question. Use clear variable names, " +
-  "and print only the final answer with console.log, as a number. Reply with the program in one " +
-  "```javascript code block.";
+  "and print only the final answer with console.log, as a number. JavaScript numbers lose digits " +
+  "above 2^53 (about 9e15): if a value can get that large, compute it with BigInt (123n * 456n). " +
+  "Reply with the program in one ```javascript code block.";
 
 const DEFAULT_EXAMPLES: PalExample[] = [
   {
@@ -81,18 +84,58 @@ export function palMessages(input: StrategyInput, examples: PalExample[]): ChatM
   return instructedMessages(input.messages, PAL_INSTRUCTION, shots);
 }
 
-/** The answer a run printed (its last printed line), else its completion value. */
-function answerOfRun(output: CodeToolOutput, format: AnswerFormat): string | undefined {
-  const lines = output.stdout.split("\n").filter((line) => line.trim() !== "");
-  const printed = lines.at(-1);
-  if (printed !== undefined) {
-    const answer = format.extract(printed);
-    if (answer !== undefined) return answer;
+/** Digits as JavaScript prints a number, exponent included; a BigInt prints with a trailing "n". */
+const PRINTED_NUMBER = /-?\d+(?:\.\d+)?(?:e[+-]?\d+)?n?/gi;
+
+/**
+ * The first number in `text` that a JavaScript number printed past 2^53, where it no longer holds every
+ * digit (121932631112635269 computes as 121932631112635260). A number prints the shortest digits that
+ * read back as itself, so digits that do not read back came from a BigInt (or a string) and are exact.
+ */
+function roundedNumber(text: string): string | undefined {
+  for (const [token] of text.matchAll(PRINTED_NUMBER)) {
+    if (token.endsWith("n")) continue;
+    const value = Number(token);
+    if (Math.abs(value) > Number.MAX_SAFE_INTEGER && String(value) === token) return token;
   }
-  return output.result === undefined ? undefined : format.extract(output.result);
+  return undefined;
+}
+
+/**
+ * A fraction as a JavaScript number printed it, cut to 15 significant digits: 0.1 + 0.2 prints
+ * 0.30000000000000004, which is binary rounding, not an answer. Other answers are returned as they are.
+ */
+function withoutFloatNoise(answer: string): string {
+  if (!/^-?\d+\.\d+$/.test(answer) || String(Number(answer)) !== answer) return answer;
+  const significantDigits = answer.replace(/^-?[0.]*/, "").replace(".", "").length;
+  if (significantDigits <= 15) return answer;
+  const tidied = String(Number(Number(answer).toPrecision(15)));
+  return /e/i.test(tidied) ? answer : tidied;
+}
+
+/** What a run gave: the answer on its last printed line, else in its completion value. */
+function readRun(output: CodeToolOutput, format: AnswerFormat): Pick<PalAttempt, "answer" | "roundedNumber"> {
+  const lines = output.stdout.split("\n").filter((line) => line.trim() !== "");
+  for (const text of [lines.at(-1), output.result]) {
+    const answer = text === undefined ? undefined : format.extract(text);
+    if (text === undefined || answer === undefined) continue;
+    const rounded = roundedNumber(text);
+    return rounded === undefined
+      ? { answer: withoutFloatNoise(answer) }
+      : { answer: undefined, roundedNumber: rounded };
+  }
+  return { answer: undefined };
 }
 
 function repairRequest(attempt: PalAttempt): string {
+  if (attempt.roundedNumber !== undefined) {
+    return (
+      `The program printed ${attempt.roundedNumber}, but JavaScript numbers lose digits above 2^53 ` +
+      "(9007199254740992), so that is not exact. Redo the arithmetic with BigInt (write whole numbers as " +
+      "123n, or convert with BigInt(x)) and print the BigInt itself with console.log. Reply with the " +
+      "whole corrected program in one ```javascript code block."
+    );
+  }
   const problem =
     attempt.error !== undefined
       ? `Running the program failed with:\n${attempt.error}`
@@ -100,6 +143,15 @@ function repairRequest(attempt: PalAttempt): string {
         ? "The program printed nothing."
         : `The program printed:\n${attempt.stdout.trim().slice(-500)}\nbut that is not a single number.`;
   return `${problem}\nFix the program so that it prints only the final answer with console.log. Reply with the whole corrected program in one \`\`\`javascript code block.`;
+}
+
+/** Why the last attempt gave no answer, when the reason is one a person could not guess from "". */
+function refusedRounded(attempt: PalAttempt): NoAnswer | undefined {
+  if (attempt.roundedNumber === undefined) return undefined;
+  return {
+    reason: "no_extractable_answer",
+    message: `no answer: the program's result ${attempt.roundedNumber} is past 2^53, where JavaScript numbers lose digits, and no exact BigInt result came back`,
+  };
 }
 
 /**
@@ -139,10 +191,10 @@ export function pal(options: PalOptions = {}): Strategy<StrategyInput, PalResult
       const output: CodeToolOutput = outcome.ok
         ? (outcome.output as CodeToolOutput)
         : { stdout: "", error: outcome.error, outputTruncated: false };
-      const answer = output.error === undefined ? answerOfRun(output, format) : undefined;
-      const attempt: PalAttempt = { program, stdout: output.stdout, error: output.error, answer };
+      const read = output.error === undefined ? readRun(output, format) : { answer: undefined };
+      const attempt: PalAttempt = { program, stdout: output.stdout, error: output.error, ...read };
       attempts.push(attempt);
-      if (answer !== undefined) break;
+      if (attempt.answer !== undefined) break;
       messages.push(
         { role: "assistant", content: lastReply },
         { role: "user", content: repairRequest(attempt) },
@@ -150,6 +202,7 @@ export function pal(options: PalOptions = {}): Strategy<StrategyInput, PalResult
     }
 
     const last = attempts.at(-1) as PalAttempt;
+    const noAnswer = refusedRounded(last);
     ctx.emit({
       type: "sample",
       index: 0,
@@ -159,7 +212,9 @@ export function pal(options: PalOptions = {}): Strategy<StrategyInput, PalResult
       completionTokens,
     });
     return {
-      answer: last.answer ?? last.stdout.trim(),
+      // A rounded number is not shown as the answer: it looks exact and is not.
+      answer: last.answer ?? (noAnswer ? "" : last.stdout.trim()),
+      ...(noAnswer && { noAnswer }),
       strategy: "pal",
       budgetExhausted: false,
       details: { reasoning: last.program, extracted: last.answer, attempts, completionTokens },

@@ -1,5 +1,6 @@
 import type { AnswerFormat } from "../answers/answer-format.js";
 import { numericFormat } from "../answers/numeric-format.js";
+import { closestName } from "../core/closest-name.js";
 import { UsageError } from "../core/errors.js";
 import type { Strategy } from "../core/strategy.js";
 import { builtInTools, type ToolSettings } from "../tools/built-in-tools.js";
@@ -9,6 +10,7 @@ import { cot } from "./cot.js";
 import { decompose } from "./decompose.js";
 import { direct } from "./direct.js";
 import { mcts } from "./mcts.js";
+import { namedStrategy } from "./named-strategy.js";
 import { pal } from "./pal.js";
 import { react } from "./react.js";
 import { refine } from "./refine.js";
@@ -235,6 +237,16 @@ const registry = new Map<string, RegisteredStrategy>([
 
 export const strategyNames = (): string[] => [...registry.keys()];
 
+/** The usage error for a strategy name that is not registered: the likely one meant, else every name. */
+export function unknownStrategyError(name: string): UsageError {
+  const meant = closestName(name, strategyNames());
+  return new UsageError(
+    meant !== undefined
+      ? `unknown strategy "${name}" (did you mean "${meant}"?)`
+      : `unknown strategy "${name}" (have: ${strategyNames().join(", ")})`,
+  );
+}
+
 /** Whether the named strategy reads `n`, so runs with different n measure different things. */
 export const strategyUsesN = (name: string): boolean => registry.get(name)?.usesN === true;
 
@@ -257,10 +269,10 @@ export function registerStrategy(
   registry.set(name, { ...traits, description, create });
 }
 
-/** Builds a configured strategy from its name and knobs. */
+/** Builds a configured strategy from its name and knobs; its results carry that name. */
 export function createStrategy(spec: StrategySpec): Strategy {
   const entry = registry.get(spec.name);
-  if (!entry) throw new UsageError(`unknown strategy "${spec.name}" (have: ${strategyNames().join(", ")})`);
+  if (!entry) throw unknownStrategyError(spec.name);
   if (spec.n !== undefined && (!Number.isInteger(spec.n) || spec.n < 1)) {
     throw new UsageError(`n must be a whole number ≥ 1, got ${spec.n}`);
   }
@@ -271,5 +283,5 @@ export function createStrategy(spec: StrategySpec): Strategy {
   if (spec.maxToolCalls !== undefined && (!Number.isInteger(spec.maxToolCalls) || spec.maxToolCalls < 1)) {
     throw new UsageError(`maxToolCalls must be a whole number ≥ 1, got ${spec.maxToolCalls}`);
   }
-  return entry.create({ ...spec, format: spec.format ?? numericFormat });
+  return namedStrategy(spec.name, entry.create({ ...spec, format: spec.format ?? numericFormat }));
 }

@@ -160,6 +160,30 @@ describe("self-consistency", () => {
     expect(events.filter((e) => e.type === "sample")).toHaveLength(4);
   });
 
+  it("numbers its sample events 0..n-1, across rounds, each inside its own sample step", async () => {
+    /** [index, label of the step it was emitted in] of every sample event, by index. */
+    const samplesOf = async (name: string, n: number, answers: string[]) => {
+      const events: DeliberateEvent[] = [];
+      await runStrategy(createStrategy({ name, n }), input, {
+        backend: createScriptedBackend({ respond: bySeed(answers) }),
+        onEvent: (e) => events.push(e),
+      });
+      const labels = new Map(events.flatMap((e) => (e.type === "step.start" ? [[e.stepId, e.label]] : [])));
+      return events
+        .flatMap((e) => (e.type === "sample" ? [[e.index, labels.get(e.stepId ?? "")]] : []))
+        .sort(([a], [b]) => Number(a) - Number(b));
+    };
+    expect(await samplesOf("sc", 4, ["1", "2", "1", "2"])).toEqual([
+      [0, "sample 1"],
+      [1, "sample 2"],
+      [2, "sample 3"],
+      [3, "sample 4"],
+    ]);
+    // asc draws in rounds of 2; scattered answers keep it sampling, and later rounds go on counting.
+    const adaptive = await samplesOf("asc", 6, ["1", "2", "3", "4", "5", "6"]);
+    expect(adaptive.map(([index]) => index)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
   it("asc-greedy: the registered strategy decodes sample 0 greedily and stops once the vote is settled", async () => {
     const backend = createScriptedBackend({ respond: bySeed(Array(16).fill("3")) });
     const result = await runStrategy(createStrategy({ name: "asc-greedy", n: 16 }), input, { backend });

@@ -120,6 +120,23 @@ describe("tree of thoughts on Game of 24", () => {
   });
 });
 
+describe("tree of thoughts without a solution", () => {
+  // Only dead ends: 1 1 1 1 cannot make 24, and every state is valued impossible.
+  const deadEnds = ({ prompt }: ScriptedTurn): string =>
+    prompt.includes("Possible next steps")
+      ? "1 + 1 = 2 (left: 1 1 2)\n1 * 1 = 1 (left: 1 1 1)"
+      : "impossible";
+
+  it.each(["tot", "tot-dfs"])("%s says the puzzle is unsolved instead of answering nothing", async (name) => {
+    const { result } = await run(name, "1 1 1 1", deadEnds);
+    expect(result.answer).toBe("");
+    expect(result.budgetExhausted).toBe(false);
+    expect(result.details).toMatchObject({ task: "game24", solved: false });
+    expect(result.noAnswer?.reason).toBe("unsolved");
+    expect(result.noAnswer?.message).toMatch(/^no answer: the search found no way to make 24 \(\d+ nodes/);
+  });
+});
+
 describe("tree of thoughts on word problems", () => {
   it("grows a solution step by step until a step states the answer", async () => {
     const respond = ({ prompt }: ScriptedTurn): string => {

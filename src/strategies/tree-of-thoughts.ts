@@ -9,6 +9,7 @@ import {
   runSearchTask,
   type SearchSummary,
   type SearchTaskName,
+  searchNoAnswer,
   TASK_DEFAULTS,
 } from "../search/search-tasks.js";
 
@@ -81,8 +82,10 @@ export function treeOfThoughts(
             { input: question, depth, proposals, breadth: options.breadth ?? 5 },
             model,
           );
+    const noAnswer = searchNoAnswer(summary);
     return {
       answer: summary.answer ?? "",
+      ...(noAnswer && { noAnswer }),
       strategy: algorithm === "dfs" ? "tot-dfs" : "tot",
       budgetExhausted: summary.budgetExhausted,
       details: { ...summary, algorithm },

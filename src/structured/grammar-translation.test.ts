@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadLlama } from "../backends/llama/llama-runtime.js";
 import type { JsonSchema } from "../core/backend.js";
+import { UsageError } from "../core/errors.js";
 import { translateSchema, withPatternRules } from "./grammar-translation.js";
 
 const keywords = (schema: JsonSchema) =>
@@ -171,6 +172,44 @@ describe("translateSchema", () => {
     const node = (recursive.schema.$defs as Record<string, JsonSchema>).d0 as JsonSchema;
     expect(node.properties).toEqual({ name: { type: "string" } });
     expect(recursive.narrowed.map((n) => n.path)).toContain("#/definitions/node/properties/children");
+  });
+
+  it("refuses $ref cycles that never go into the value, before recursing over them", () => {
+    for (const schema of [
+      { $ref: "#" },
+      { anyOf: [{ $ref: "#" }] },
+      { properties: { a: { $ref: "#/properties/a" } } },
+    ]) {
+      expect(() => translateSchema(schema), JSON.stringify(schema)).toThrow(UsageError);
+      // Tool parameters are translated without pattern rules; the same guard applies.
+      expect(() => translateSchema(schema, { patterns: false })).toThrow(/refers to itself/);
+    }
+  });
+
+  it("bounds the work on schemas that merge a shared part at every level", () => {
+    // Each level merges the level below into two properties: 2^30 merged copies unbounded.
+    const levels = 30;
+    const $defs: Record<string, JsonSchema> = { y0: { type: "string" } };
+    for (let i = 1; i <= levels; i++) {
+      const below = { allOf: [{ $ref: `#/$defs/y${i - 1}` }, { minProperties: 0 }] };
+      $defs[`y${i}`] = { type: "object", properties: { a: below, b: below }, required: ["a", "b"] };
+    }
+    const started = performance.now();
+    const t = translateSchema({ $defs, $ref: `#/$defs/y${levels}` });
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(t.loosened.map((l) => l.keyword)).toContain("size");
+  });
+
+  it("matches required names against patternProperties without backtracking", () => {
+    const started = performance.now();
+    const t = translateSchema({
+      type: "object",
+      patternProperties: { "^(a+)+$": { type: "integer" } },
+      required: [`${"a".repeat(31)}!`, "aaa"],
+    });
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(Object.keys(t.schema.properties as object)).toEqual([`${"a".repeat(31)}!`, "aaa"]);
+    expect((t.schema.properties as Record<string, JsonSchema>).aaa).toEqual({ type: "integer" });
   });
 
   it("spells any JSON value explicitly (the grammar builder reads {} as null)", () => {

@@ -1,5 +1,7 @@
 import type { JsonSchema } from "../core/backend.js";
 import { type PatternGrammar, patternToGbnf, UnsupportedPatternError } from "./regex-to-gbnf.js";
+import { compileSafePattern, type PatternTester, PatternTimeBudget } from "./safe-pattern.js";
+import { assertSafeSchema } from "./schema-guard.js";
 
 /** A part of the schema the grammar does not enforce or enforces differently. */
 export interface SchemaDeviation {
@@ -66,6 +68,11 @@ const GRAMMAR_FORMATS = new Set(["date-time", "date", "time"]);
 /** An integer range at most this wide becomes an enum, so bounds are enforced exactly. */
 const MAX_ENUM_RANGE = 256;
 const MAX_DEPTH = 48;
+/**
+ * Schemas translated in all. allOf parts are merged inline, so a schema that reuses a merged part at
+ * every level doubles the work per level; past this many, the rest is left to validation.
+ */
+const MAX_TRANSLATIONS = 5000;
 /** llama.cpp refuses grammars whose repetition counts pass about 1000 ("exceeds sane defaults"). */
 const MAX_REPETITION = 1000;
 
@@ -148,6 +155,8 @@ export function translateSchema(
   schema: JsonSchema | boolean,
   options: TranslateOptions = {},
 ): GrammarTranslation {
+  // Limits and endless $ref cycles first: the translation recurses over the schema.
+  assertSafeSchema(schema);
   return new Translator(schema, options.patterns ?? true).run();
 }
 
@@ -173,6 +182,11 @@ class Translator {
   private readonly recursion = new Map<string, boolean>();
   private readonly rootId: string | undefined;
   private readonly patterns: PatternRule[] = [];
+  private readonly refsAtPointer = new Map<string, Set<string>>();
+  private translations = 0;
+  /** For matching required names against patternProperties while translating. */
+  private readonly patternBudget = new PatternTimeBudget(100);
+  private readonly patternTesters = new Map<string, PatternTester | null>();
 
   constructor(
     private readonly root: JsonSchema | boolean,
@@ -252,6 +266,16 @@ class Translator {
     return out;
   }
 
+  /** {@link refsIn} of the schema at `ptr`, computed once (recursion checks ask for the same targets often). */
+  private refsAt(ptr: string): Set<string> {
+    let refs = this.refsAtPointer.get(ptr);
+    if (refs === undefined) {
+      refs = this.refsIn(this.resolvePointer(ptr));
+      this.refsAtPointer.set(ptr, refs);
+    }
+    return refs;
+  }
+
   /** Whether following refs from `node` can reach a target that refers back to itself. */
   private reachesRecursion(node: unknown): boolean {
     const seen = new Set<string>();
@@ -261,7 +285,7 @@ class Translator {
       if (seen.has(ptr)) continue;
       seen.add(ptr);
       if (this.isRecursive(ptr)) return true;
-      stack.push(...this.refsIn(this.resolvePointer(ptr)));
+      stack.push(...this.refsAt(ptr));
     }
     return false;
   }
@@ -270,14 +294,14 @@ class Translator {
     const known = this.recursion.get(ptr);
     if (known !== undefined) return known;
     const seen = new Set<string>();
-    const stack = [...this.refsIn(this.resolvePointer(ptr))];
+    const stack = [...this.refsAt(ptr)];
     let recursive = false;
     while (stack.length > 0 && !recursive) {
       const next = stack.pop() as string;
       if (next === ptr || next === "#" || ptr.startsWith(`${next}/`)) recursive = true;
       if (seen.has(next)) continue;
       seen.add(next);
-      stack.push(...this.refsIn(this.resolvePointer(next)));
+      stack.push(...this.refsAt(next));
     }
     this.recursion.set(ptr, recursive);
     return recursive;
@@ -317,9 +341,29 @@ class Translator {
     return Object.keys(siblings).length === 0 ? resolved : { allOf: [resolved, siblings] };
   }
 
+  /** Whether `name` matches a patternProperties key: linear-time or time-bounded (see safe-pattern). */
+  private patternMatches(pattern: string, name: string): boolean {
+    let tester = this.patternTesters.get(pattern);
+    if (tester === undefined) {
+      try {
+        tester = compileSafePattern(pattern, this.patternBudget);
+      } catch {
+        tester = null; // not a valid regex: the validator refuses the schema anyway
+      }
+      this.patternTesters.set(pattern, tester);
+    }
+    return tester?.test(name) ?? false;
+  }
+
   // ---- translation ------------------------------------------------------------------------
 
   private translate(node: Schema | boolean, path: string, depth: number): Schema {
+    if (++this.translations > MAX_TRANSLATIONS) {
+      if (this.translations === MAX_TRANSLATIONS + 1) {
+        this.loosen(path, "size", "schema too large for a grammar; any JSON value is generated from here on");
+      }
+      return anyJson();
+    }
     if (depth > MAX_DEPTH) {
       this.loosen(path, "depth", "schema nests too deeply; any JSON value is generated below here");
       return anyJson();
@@ -508,7 +552,7 @@ class Translator {
         continue;
       }
       const matching = patternProperties
-        ? Object.entries(patternProperties).find(([pattern]) => safeTest(pattern, name))
+        ? Object.entries(patternProperties).find(([pattern]) => this.patternMatches(pattern, name))
         : undefined;
       if (matching) {
         generated[name] = this.translate(
@@ -845,12 +889,4 @@ function hasConstraints(node: Schema): boolean {
 
 function stripAnnotations(node: Schema): Schema {
   return Object.fromEntries(Object.entries(node).filter(([key]) => !ANNOTATIONS.has(key)));
-}
-
-function safeTest(pattern: string, text: string): boolean {
-  try {
-    return new RegExp(pattern).test(text);
-  } catch {
-    return false;
-  }
 }

@@ -78,6 +78,19 @@ describe("patternToGbnf", () => {
     expect(() => patternToGbnf("^[a-z]{5}$", { maxLength: 3 })).toThrow(/length bounds cannot be combined/);
   });
 
+  it("parses huge patterns in linear time, and refuses deep nesting instead of exhausting the stack", () => {
+    // Every "{" asks whether a quantifier follows: that look-ahead must not re-read the rest of the pattern.
+    const braces = "{1".repeat(100_000);
+    let started = performance.now();
+    expect(gbnf(`^${braces}$`).length).toBeGreaterThan(braces.length);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    const nested = `${"(".repeat(100_000)}a${")".repeat(100_000)}`;
+    started = performance.now();
+    expect(() => patternToGbnf(nested)).toThrow(/groups nested deeper than 64/);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(gbnf(`^${"(".repeat(64)}a${")".repeat(64)}$`)).toBe('"\\"" "a" "\\""');
+  });
+
   it("produces grammars llama.cpp accepts", async () => {
     const llama = await loadLlama();
     const patterns = [

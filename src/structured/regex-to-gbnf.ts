@@ -3,97 +3,89 @@
  * JSON-encoded text of a string that matches it, so llama.cpp can enforce the pattern while decoding
  * instead of leaving it to validation and repair.
  *
- * Supported: literals and escapes (\d \w \s and their negations, \t \n \xHH \uHHHH, escaped
- * punctuation), classes with ranges and negation, `.`, groups (plain, non-capturing and named),
- * alternation, the quantifiers * + ? {n} {n,} {n,m} (lazy forms decode the same), and `^`/`$` at the
- * ends of the top-level alternatives. Anything else (lookarounds, backreferences, \b, \p{...}, anchors
- * inside groups) throws {@link UnsupportedPatternError}, and the caller keeps the pattern as a check
- * after generation.
+ * Works from the syntax tree of pattern-syntax.ts (its supported subset), with `^`/`$` only at the ends
+ * of the top-level alternatives. Anything else (lookarounds, backreferences, word boundaries, anchors
+ * inside the pattern, classes that match nothing) throws {@link UnsupportedPatternError}, and the caller
+ * keeps the pattern as a check after generation.
  *
  * The grammar produces only the plainest JSON encoding of each character (`\"`, `\\`, `\n`, `\u0001`
  * for controls, everything else raw), which every JSON parser decodes to a string the pattern matches.
  */
 
-export class UnsupportedPatternError extends Error {
-  constructor(pattern: string, why: string) {
-    super(`pattern ${JSON.stringify(pattern)} cannot become a grammar: ${why}`);
-    this.name = "UnsupportedPatternError";
-  }
-}
+import {
+  ANY_CHAR,
+  type CharSet,
+  MAX_REPETITION,
+  type PatternNode,
+  parsePattern,
+  UnsupportedPatternError,
+} from "./pattern-syntax.js";
 
-/** Same limit as the schema translation: llama.cpp refuses larger repetition counts. */
-const MAX_REPETITION = 1000;
-const MAX_CODE_POINT = 0x10ffff;
-
-/** Inclusive code point ranges, sorted and disjoint. */
-type CharSet = Array<[number, number]>;
-
-type Node =
-  | { kind: "chars"; set: CharSet }
-  | { kind: "sequence"; items: Node[] }
-  | { kind: "alternation"; options: Node[] }
-  | { kind: "repeat"; node: Node; min: number; max: number };
-
-const DIGITS: CharSet = [[0x30, 0x39]];
-const WORD: CharSet = [
-  [0x30, 0x39],
-  [0x41, 0x5a],
-  [0x5f, 0x5f],
-  [0x61, 0x7a],
-];
-const SPACE: CharSet = normalize([
-  [0x09, 0x0d],
-  [0x20, 0x20],
-  [0xa0, 0xa0],
-  [0x1680, 0x1680],
-  [0x2000, 0x200a],
-  [0x2028, 0x2029],
-  [0x202f, 0x202f],
-  [0x205f, 0x205f],
-  [0x3000, 0x3000],
-  [0xfeff, 0xfeff],
-]);
-/** What `.` matches: anything but line terminators. */
-const DOT: CharSet = complement([
-  [0x0a, 0x0a],
-  [0x0d, 0x0d],
-  [0x2028, 0x2029],
-]);
-const ANY: CharSet = [[0, MAX_CODE_POINT]];
-
-function normalize(ranges: CharSet): CharSet {
-  const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
-  const out: CharSet = [];
-  for (const [lo, hi] of sorted) {
-    const last = out[out.length - 1];
-    if (last && lo <= last[1] + 1) last[1] = Math.max(last[1], hi);
-    else out.push([lo, hi]);
-  }
-  return out;
-}
-
-function complement(set: CharSet): CharSet {
-  const out: CharSet = [];
-  let next = 0;
-  for (const [lo, hi] of normalize(set)) {
-    if (lo > next) out.push([next, lo - 1]);
-    next = hi + 1;
-  }
-  if (next <= MAX_CODE_POINT) out.push([next, MAX_CODE_POINT]);
-  return out;
-}
-
-const single = (code: number): Node => ({ kind: "chars", set: [[code, code]] });
+export { UnsupportedPatternError };
 
 /** A top-level alternative; an end without its anchor matches anything there (regex search semantics). */
 interface TopLevelOption {
   anchoredStart: boolean;
-  body: Node;
+  body: PatternNode;
   anchoredEnd: boolean;
 }
 
+/**
+ * The pattern's top-level alternatives with their `^`/`$` anchors taken off. Any other assertion, and a
+ * class that matches nothing, is beyond a grammar.
+ */
+function topLevelOptions(pattern: string): TopLevelOption[] {
+  let tree: PatternNode;
+  try {
+    tree = parsePattern(pattern);
+  } catch (error) {
+    if (error instanceof UnsupportedPatternError) throw cannotBecomeGrammar(pattern, error.why);
+    throw error;
+  }
+  const options = tree.kind === "alternation" ? tree.options : [tree];
+  return options.map((option) => {
+    const items = option.kind === "sequence" ? [...option.items] : [option];
+    const isAnchor = (node: PatternNode | undefined, assertion: "start" | "end") =>
+      node?.kind === "assertion" && node.assertion === assertion;
+    const anchoredStart = isAnchor(items[0], "start");
+    if (anchoredStart) items.shift();
+    const anchoredEnd = isAnchor(items[items.length - 1], "end");
+    if (anchoredEnd) items.pop();
+    const body: PatternNode = { kind: "sequence", items };
+    const why = beyondGrammar(body);
+    if (why !== undefined) throw cannotBecomeGrammar(pattern, why);
+    return { anchoredStart, body, anchoredEnd };
+  });
+}
+
+/** Why `node` cannot become a grammar, or undefined when it can. */
+function beyondGrammar(node: PatternNode): string | undefined {
+  switch (node.kind) {
+    case "chars":
+      return node.set.length === 0 ? "a class that matches nothing" : undefined;
+    case "sequence":
+      return firstDefined(node.items, beyondGrammar);
+    case "alternation":
+      return firstDefined(node.options, beyondGrammar);
+    case "repeat":
+      return beyondGrammar(node.node);
+    case "assertion":
+      return node.assertion === "start" || node.assertion === "end"
+        ? "an anchor inside the pattern"
+        : "a word boundary";
+  }
+}
+
+function firstDefined<T>(items: readonly T[], f: (item: T) => string | undefined): string | undefined {
+  for (const item of items) {
+    const found = f(item);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 /** Shortest and longest match of `node`, in code points (as JSON Schema counts string length). */
-function lengthRange(node: Node): [number, number] {
+function lengthRange(node: PatternNode): [number, number] {
   switch (node.kind) {
     case "chars":
       return [1, 1];
@@ -108,12 +100,14 @@ function lengthRange(node: Node): [number, number] {
       if (node.max === 0 || hi === 0) return [0, 0];
       return [lo * node.min, hi * node.max];
     }
+    case "assertion":
+      return [0, 0];
   }
 }
 
-const anyRepeat = (min: number, max: number): Node => ({
+const anyRepeat = (min: number, max: number): PatternNode => ({
   kind: "repeat",
-  node: { kind: "chars", set: ANY },
+  node: { kind: "chars", set: ANY_CHAR },
   min,
   max,
 });
@@ -125,12 +119,15 @@ export interface LengthBounds {
 
 /** One alternative as a whole-string node; `narrowed` says why it allows fewer strings than the schema. */
 interface Fitted {
-  node: Node;
+  node: PatternNode;
   narrowed?: string;
 }
 
+const cannotBecomeGrammar = (pattern: string, why: string) =>
+  new UnsupportedPatternError(pattern, why, "cannot become a grammar");
+
 const cannotCombine = (pattern: string) =>
-  new UnsupportedPatternError(pattern, "its lengths and the schema's length bounds cannot be combined");
+  cannotBecomeGrammar(pattern, "its lengths and the schema's length bounds cannot be combined");
 
 /**
  * The whole-string node of one alternative under the length bounds. Without bounds an open end is
@@ -143,14 +140,14 @@ const cannotCombine = (pattern: string) =>
 function fitAlternative(option: TopLevelOption, bounds: LengthBounds, pattern: string): Fitted {
   const { anchoredStart, body, anchoredEnd } = option;
   const open = (anchoredStart ? 0 : 1) + (anchoredEnd ? 0 : 1);
-  const withFiller = (filler: Node): Node => ({
+  const withFiller = (filler: PatternNode): PatternNode => ({
     kind: "sequence",
     items: [...(anchoredStart ? [] : [filler]), body, ...(anchoredEnd ? [] : [filler])],
   });
   if (bounds.minLength === undefined && bounds.maxLength === undefined) {
     // A free prefix before the match lets a small model write on and never reach the match (it cannot
     // close the string before it), so an open start is narrowed away; an open end stays free.
-    const node: Node = {
+    const node: PatternNode = {
       kind: "sequence",
       items: [body, ...(anchoredEnd ? [] : [anyRepeat(0, Infinity)])],
     };
@@ -178,7 +175,7 @@ function fitAlternative(option: TopLevelOption, bounds: LengthBounds, pattern: s
  * [min, max]: the room above the shortest match is split evenly among the repeats, and the first
  * repeats raise their minimum until `min` is reached.
  */
-function shareLength(body: Node, min: number, max: number, pattern: string): Node {
+function shareLength(body: PatternNode, min: number, max: number, pattern: string): PatternNode {
   const items = body.kind === "sequence" ? [...body.items] : [body];
   const ranges = items.map(lengthRange);
   // Repeats of a fixed-width unit can be recounted; any other variable part keeps its own longest length.
@@ -209,236 +206,6 @@ function shareLength(body: Node, min: number, max: number, pattern: string): Nod
   }
   if (need > 0) throw cannotCombine(pattern);
   return { kind: "sequence", items };
-}
-
-class PatternParser {
-  private at = 0;
-
-  constructor(private readonly source: string) {}
-
-  /** Top level: alternatives, each optionally anchored at either end. */
-  parse(): TopLevelOption[] {
-    const options: TopLevelOption[] = [];
-    for (;;) {
-      const anchoredStart = this.eat("^");
-      const body = this.sequence();
-      const anchoredEnd = this.eat("$");
-      options.push({ anchoredStart, body, anchoredEnd });
-      if (this.at >= this.source.length) break;
-      if (!this.eat("|")) this.fail(`unexpected "${this.source[this.at]}"`);
-    }
-    return options;
-  }
-
-  private fail(why: string): never {
-    throw new UnsupportedPatternError(this.source, `${why} at ${this.at}`);
-  }
-
-  private peek(): string | undefined {
-    return this.source[this.at];
-  }
-
-  private eat(text: string): boolean {
-    if (!this.source.startsWith(text, this.at)) return false;
-    this.at += text.length;
-    return true;
-  }
-
-  private alternation(): Node {
-    const options = [this.sequence()];
-    while (this.eat("|")) options.push(this.sequence());
-    return options.length === 1 ? (options[0] as Node) : { kind: "alternation", options };
-  }
-
-  private sequence(): Node {
-    const items: Node[] = [];
-    for (;;) {
-      const c = this.peek();
-      if (c === undefined || c === "|" || c === ")") break;
-      if (c === "$" && this.atTopLevelEnd()) break;
-      if (c === "^" || c === "$") this.fail("an anchor inside the pattern");
-      items.push(this.quantified(this.atom()));
-    }
-    return { kind: "sequence", items };
-  }
-
-  /** A `$` ends a top-level alternative only when the alternative (or the pattern) ends right after it. */
-  private atTopLevelEnd(): boolean {
-    const after = this.source[this.at + 1];
-    return after === undefined || after === "|";
-  }
-
-  private atom(): Node {
-    const c = this.peek() as string;
-    if (c === "(") return this.group();
-    if (c === "[") return { kind: "chars", set: this.charClass() };
-    if (c === ".") {
-      this.at++;
-      return { kind: "chars", set: DOT };
-    }
-    if (c === "\\") {
-      this.at++;
-      return { kind: "chars", set: this.escape(false) };
-    }
-    if (c === "*" || c === "+" || c === "?") this.fail("a quantifier with nothing to repeat");
-    if (c === "{" && this.quantifierAhead()) this.fail("a quantifier with nothing to repeat");
-    const code = this.source.codePointAt(this.at) as number;
-    this.at += code > 0xffff ? 2 : 1;
-    return single(code);
-  }
-
-  private group(): Node {
-    this.at++; // (
-    if (this.eat("?")) {
-      if (this.eat(":")) {
-        // non-capturing
-      } else if (this.peek() === "<" && /^<[A-Za-z_$][\w$]*>/.test(this.source.slice(this.at))) {
-        this.at = this.source.indexOf(">", this.at) + 1;
-      } else {
-        this.fail("a lookaround or group flag");
-      }
-    }
-    const inner = this.alternation();
-    if (!this.eat(")")) this.fail("an unclosed group");
-    return inner;
-  }
-
-  private quantifierAhead(): boolean {
-    return /^\{\d+(,\d*)?\}/.test(this.source.slice(this.at));
-  }
-
-  private quantified(node: Node): Node {
-    let result = node;
-    for (;;) {
-      let min: number;
-      let max: number;
-      const c = this.peek();
-      if (c === "*") [min, max] = [0, Infinity];
-      else if (c === "+") [min, max] = [1, Infinity];
-      else if (c === "?") [min, max] = [0, 1];
-      else if (c === "{" && this.quantifierAhead()) {
-        const match = /^\{(\d+)(,(\d*))?\}/.exec(this.source.slice(this.at)) as RegExpExecArray;
-        min = Number(match[1]);
-        max = match[2] === undefined ? min : match[3] === "" ? Infinity : Number(match[3]);
-        if (max < min) this.fail("a quantifier range out of order");
-        if (min > MAX_REPETITION || (max !== Infinity && max > MAX_REPETITION)) {
-          this.fail(`a repetition count beyond ${MAX_REPETITION}`);
-        }
-        this.at += match[0].length - 1;
-      } else return result;
-      this.at++;
-      this.eat("?"); // lazy: matches the same strings
-      if (result.kind === "repeat") this.fail("a quantifier on a quantifier");
-      result = { kind: "repeat", node: result, min, max };
-    }
-  }
-
-  private charClass(): CharSet {
-    this.at++; // [
-    const negated = this.eat("^");
-    const ranges: CharSet = [];
-    let first = true;
-    for (;;) {
-      const c = this.peek();
-      if (c === undefined) this.fail("an unclosed character class");
-      if (c === "]" && !first) break;
-      first = false;
-      const low = this.classMember();
-      if (this.peek() === "-" && this.source[this.at + 1] !== "]" && this.source[this.at + 1] !== undefined) {
-        this.at++;
-        const high = this.classMember();
-        const [lo] = low;
-        const [hi] = high;
-        if (
-          low.length !== 1 ||
-          high.length !== 1 ||
-          lo === undefined ||
-          hi === undefined ||
-          lo[0] !== lo[1] ||
-          hi[0] !== hi[1]
-        ) {
-          this.fail("a range bounded by a class escape");
-        }
-        if (hi[0] < lo[0]) this.fail("a class range out of order");
-        ranges.push([lo[0], hi[0]]);
-      } else {
-        ranges.push(...low);
-      }
-    }
-    this.at++; // ]
-    return negated ? complement(ranges) : normalize(ranges);
-  }
-
-  private classMember(): CharSet {
-    const c = this.peek() as string;
-    if (c === "\\") {
-      this.at++;
-      return this.escape(true);
-    }
-    const code = this.source.codePointAt(this.at) as number;
-    this.at += code > 0xffff ? 2 : 1;
-    return [[code, code]];
-  }
-
-  /** After a backslash. `inClass`: \b is a backspace there, a word boundary (unsupported) outside. */
-  private escape(inClass: boolean): CharSet {
-    const c = this.peek();
-    if (c === undefined) this.fail("a trailing backslash");
-    this.at++;
-    const one = (code: number): CharSet => [[code, code]];
-    switch (c) {
-      case "d":
-        return DIGITS;
-      case "D":
-        return complement(DIGITS);
-      case "w":
-        return WORD;
-      case "W":
-        return complement(WORD);
-      case "s":
-        return SPACE;
-      case "S":
-        return complement(SPACE);
-      case "t":
-        return one(0x09);
-      case "n":
-        return one(0x0a);
-      case "v":
-        return one(0x0b);
-      case "f":
-        return one(0x0c);
-      case "r":
-        return one(0x0d);
-      case "0":
-        if (/\d/.test(this.peek() ?? "")) this.fail("an octal escape");
-        return one(0);
-      case "b":
-        if (inClass) return one(0x08);
-        return this.fail("a word boundary");
-      case "x": {
-        const hex = /^[0-9a-fA-F]{2}/.exec(this.source.slice(this.at));
-        if (!hex) return one(0x78); // Annex B: a lone \x is "x"
-        this.at += 2;
-        return one(Number.parseInt(hex[0], 16));
-      }
-      case "u": {
-        const hex = /^[0-9a-fA-F]{4}/.exec(this.source.slice(this.at));
-        if (!hex) return this.fail("a \\u escape without four hex digits");
-        this.at += 4;
-        return one(Number.parseInt(hex[0], 16));
-      }
-      case "c":
-      case "p":
-      case "P":
-      case "k":
-      case "B":
-        return this.fail(`the escape \\${c}`);
-      default:
-        if (/[1-9]/.test(c as string)) this.fail("a backreference");
-        // Any other escaped character stands for itself: \. \/ \- \\ \" and so on.
-        return one((c as string).codePointAt(0) as number);
-    }
-  }
 }
 
 // ---- GBNF output ----------------------------------------------------------------------------
@@ -501,7 +268,7 @@ function setExpression(set: CharSet): string {
   return options.length === 1 ? (options[0] as string) : `(${options.join(" | ")})`;
 }
 
-function emit(node: Node): string {
+function emit(node: PatternNode): string {
   switch (node.kind) {
     case "chars": {
       const [only] = node.set;
@@ -559,6 +326,9 @@ function emit(node: Node): string {
       if (max === 0) return "";
       return `(${inner})${suffix}`;
     }
+    case "assertion":
+      // topLevelOptions refuses assertions other than the anchors it strips.
+      throw new Error("an assertion cannot become a grammar");
   }
 }
 
@@ -575,9 +345,10 @@ export interface PatternGrammar {
  * bounds cannot be held together.
  */
 export function patternToGbnf(pattern: string, bounds: LengthBounds = {}): PatternGrammar {
-  const fitted = new PatternParser(pattern).parse().map((o) => fitAlternative(o, bounds, pattern));
+  const fitted = topLevelOptions(pattern).map((o) => fitAlternative(o, bounds, pattern));
   const nodes = fitted.map((f) => f.node);
-  const node: Node = nodes.length === 1 ? (nodes[0] as Node) : { kind: "alternation", options: nodes };
+  const node: PatternNode =
+    nodes.length === 1 ? (nodes[0] as PatternNode) : { kind: "alternation", options: nodes };
   const body = emit(node);
   const narrowed = fitted.find((f) => f.narrowed)?.narrowed;
   return {

@@ -4,6 +4,8 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsPlugin from "ajv-formats";
 import type { JsonSchema } from "../core/backend.js";
 import { errorMessage, UsageError } from "../core/errors.js";
+import { compileSafePattern, PatternTimeBudget } from "./safe-pattern.js";
+import { assertSafeSchema } from "./schema-guard.js";
 
 /** One way a value fails its schema, in terms a person (or a model asked to repair) can act on. */
 export interface ValidationIssue {
@@ -36,9 +38,19 @@ const AJV_OPTIONS: Options = {
 };
 
 const MAX_ISSUES = 5;
+/** What one validation may spend on patterns the linear-time engine cannot run (see safe-pattern). */
+export const NATIVE_PATTERN_BUDGET_MS = 100;
 
 /** The ajv flavour whose draft the schema declares (draft-07 for 04/06/07 and undeclared). */
-function ajvFor(schema: JsonSchema, options: Options = AJV_OPTIONS): Ajv {
+function ajvFor(schema: JsonSchema, budget: PatternTimeBudget, base: Options = AJV_OPTIONS): Ajv {
+  const regExp = Object.assign((pattern: string) => compileSafePattern(pattern, budget), {
+    code: "deliberateSafePattern",
+  });
+  const options: Options = {
+    ...base,
+    // Ajv's code optimizer is quadratic in the nesting of unions (seconds for a few hundred branches).
+    code: { optimize: false, regExp },
+  };
   const declared = typeof schema.$schema === "string" ? schema.$schema : "";
   const ajv = declared.includes("2020-12")
     ? new Ajv2020(options)
@@ -102,6 +114,9 @@ const SCHEMA_MAP_KEYWORDS = new Set([
  * compile — unresolvable $ref, malformed keyword — is a usage error.
  */
 export function compileSchemaValidator(schema: JsonSchema | boolean): SchemaValidator {
+  // Before anything recurses over it: limits, and $ref cycles that would recurse forever.
+  assertSafeSchema(schema);
+  const budget = new PatternTimeBudget(NATIVE_PATTERN_BUDGET_MS);
   const prepared =
     typeof schema === "boolean" ? schema : (normalizeDraft04(schema) as Record<string, unknown>);
   const declared = typeof prepared === "boolean" ? {} : { ...prepared };
@@ -111,25 +126,48 @@ export function compileSchemaValidator(schema: JsonSchema | boolean): SchemaVali
   }
   let validateFn: ValidateFunction;
   try {
-    validateFn = ajvFor(declared).compile(prepared);
+    validateFn = ajvFor(declared, budget).compile(prepared);
   } catch (error) {
     // A copy of a meta-schema clashes with ajv's own by $id: compile it without meta-schemas.
     if (!/already exists/.test(errorMessage(error))) {
       throw new UsageError(`invalid JSON Schema: ${firstLine(errorMessage(error))}`);
     }
     try {
-      validateFn = ajvFor(declared, { ...AJV_OPTIONS, meta: false, validateSchema: false }).compile(prepared);
+      validateFn = ajvFor(declared, budget, { ...AJV_OPTIONS, meta: false, validateSchema: false }).compile(
+        prepared,
+      );
     } catch (retryError) {
       throw new UsageError(`invalid JSON Schema: ${firstLine(errorMessage(retryError))}`);
     }
   }
   return {
     validate(value) {
-      if (validateFn(value)) return { valid: true };
-      return { valid: false, issues: describeErrors(validateFn.errors ?? []) };
+      budget.reset();
+      let valid: boolean;
+      try {
+        valid = validateFn(value) as boolean;
+      } catch (error) {
+        // The schema has no endless cycle (checked above), so only a value nested deeper than the stack gets here.
+        if (!(error instanceof RangeError)) throw error;
+        return {
+          valid: false,
+          issues: [{ ...ROOT_ISSUE, keyword: "depth", message: "nests too deeply to check" }],
+        };
+      }
+      // A cut-off pattern test counted as a mismatch, which may have let the value through elsewhere.
+      const cutOff = [...budget.cutOff].map((pattern) => ({
+        ...ROOT_ISSUE,
+        keyword: "pattern",
+        message: `pattern ${JSON.stringify(pattern)} could not be checked within ${NATIVE_PATTERN_BUDGET_MS} ms`,
+      }));
+      if (valid && cutOff.length === 0) return { valid: true };
+      const issues = valid ? [] : describeErrors(validateFn.errors ?? []);
+      return { valid: false, issues: [...cutOff, ...issues].slice(0, MAX_ISSUES) };
     },
   };
 }
+
+const ROOT_ISSUE = { path: "", schemaPath: "#" };
 
 function describeErrors(errors: ErrorObject[]): ValidationIssue[] {
   // A failed anyOf/oneOf also reports every branch's own failure; the branches say more than the summary.

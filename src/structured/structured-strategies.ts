@@ -1,5 +1,6 @@
 import { UsageError } from "../core/errors.js";
 import type { Strategy } from "../core/strategy.js";
+import { namedStrategy } from "../strategies/named-strategy.js";
 import { structuredOutput, structuredSelfConsistency } from "./structured-output.js";
 import type { StructuredSchema } from "./structured-schema.js";
 
@@ -8,7 +9,8 @@ export const STRUCTURED_STRATEGY_NAMES = ["direct", "sc", "asc", "sc-conf"] as c
 
 /**
  * The structured-output form of a named strategy: "direct" generates one valid value; the
- * self-consistency family votes over valid values on their canonical JSON.
+ * self-consistency family votes over valid values on their canonical JSON. Results carry `name`, as
+ * the catalogue's strategies do.
  */
 export function createStructuredStrategy(
   name: string,
@@ -18,13 +20,19 @@ export function createStructuredStrategy(
   const shared = { schema, ...(options.maxAttempts !== undefined && { maxAttempts: options.maxAttempts }) };
   switch (name) {
     case "direct":
-      return structuredOutput(shared);
+      return namedStrategy(name, structuredOutput(shared));
     case "sc":
-      return structuredSelfConsistency({ ...shared, n: options.n ?? 5 });
+      return namedStrategy(name, structuredSelfConsistency({ ...shared, n: options.n ?? 5 }));
     case "asc":
-      return structuredSelfConsistency({ ...shared, n: options.n ?? 16, adaptive: true });
+      return namedStrategy(
+        name,
+        structuredSelfConsistency({ ...shared, n: options.n ?? 16, adaptive: true }),
+      );
     case "sc-conf":
-      return structuredSelfConsistency({ ...shared, n: options.n ?? 8, confidenceWeighted: true });
+      return namedStrategy(
+        name,
+        structuredSelfConsistency({ ...shared, n: options.n ?? 8, confidenceWeighted: true }),
+      );
     default:
       throw new UsageError(
         `--schema works with --strategy ${STRUCTURED_STRATEGY_NAMES.join(", ")}, not "${name}"`,

@@ -4,6 +4,7 @@ export {
   TaskManager,
   type TaskManagerOptions,
   TaskNotFoundError,
+  TaskQueueFullError,
   type TaskView,
 } from "./task-manager.js";
 export { parseTaskRequest, type TaskRequest } from "./task-request.js";

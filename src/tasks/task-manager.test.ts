@@ -11,7 +11,13 @@ import { userMessage } from "../core/message.js";
 import { runStrategy } from "../runtime/task-context.js";
 import { type DeliberateStore, openStore } from "../store/open-store.js";
 import { createStrategy } from "../strategies/registry.js";
-import { createTaskManager, INTERRUPTED, type TaskManager, TaskNotFoundError } from "./task-manager.js";
+import {
+  createTaskManager,
+  INTERRUPTED,
+  type TaskManager,
+  TaskNotFoundError,
+  TaskQueueFullError,
+} from "./task-manager.js";
 import type { TaskRequest } from "./task-request.js";
 import { createTaskResolver } from "./task-resolver.js";
 
@@ -45,7 +51,7 @@ describe("TaskManager", () => {
   let file: string;
   let store: DeliberateStore;
   const managers: TaskManager[] = [];
-  const manage = (backend: Backend, options: { maxConcurrent?: number } = {}) => {
+  const manage = (backend: Backend, options: { maxConcurrent?: number; maxQueue?: number } = {}) => {
     const manager = createTaskManager({
       store,
       resolve: createTaskResolver({ backend: () => backend, cache: store.cache }),
@@ -256,5 +262,41 @@ describe("TaskManager", () => {
     expect(manager.list({ status: "queued" }).map((t) => t.id)).toEqual([ids[3], ids[2]]);
     release();
     for (const id of ids) expect((await settled(manager, id))?.status).toBe("succeeded");
+  });
+
+  it("refuses a submission once maxQueue tasks wait, and takes one again when the queue moves", async () => {
+    const gated = gatedBackend(0, REPLY);
+    const manager = manage(gated.backend, { maxConcurrent: 1, maxQueue: 2 });
+    const running = manager.submit(request("cot"));
+    const waiting = [manager.submit(request("cot")), manager.submit(request("cot"))];
+    expect(manager.queued).toBe(2);
+    expect(() => manager.submit(request("cot"))).toThrow(TaskQueueFullError);
+    // The refused submission left nothing behind.
+    expect(manager.list()).toHaveLength(3);
+    gated.release();
+    for (const id of [running, ...waiting]) expect((await settled(manager, id))?.status).toBe("succeeded");
+    expect((await settled(manager, manager.submit(request("cot"))))?.status).toBe("succeeded");
+  });
+
+  it("gives back what a resolved task held once its run ends, however it ends", async () => {
+    const released: string[] = [];
+    const working = createScriptedBackend({ respond: [REPLY] });
+    const failing = createScriptedBackend({ respond: [new Error("the model fell over")] });
+    const manager = createTaskManager({
+      store,
+      resolve: (req) => ({
+        strategy: createStrategy({ name: req.strategy }),
+        input: { messages: req.messages },
+        runOptions: { backend: req.model === "failing" ? failing : working },
+        release: () => released.push(req.model ?? ""),
+      }),
+    });
+    managers.push(manager);
+    const succeeded = manager.submit(request("cot", { model: "working" }));
+    expect((await settled(manager, succeeded))?.status).toBe("succeeded");
+    expect(released).toEqual(["working"]);
+    const failed = manager.submit(request("cot", { model: "failing" }));
+    expect((await settled(manager, failed))?.status).toBe("failed");
+    expect(released).toEqual(["working", "failing"]);
   });
 });

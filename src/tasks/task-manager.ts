@@ -7,7 +7,7 @@ import type { TraceStore } from "../store/trace-store.js";
 import { TraceWriter } from "../store/trace-writer.js";
 import { LiveTask } from "./live-task.js";
 import { parseTaskRequest, type TaskRequest } from "./task-request.js";
-import type { TaskResolver } from "./task-resolver.js";
+import type { ResolvedTask, TaskResolver } from "./task-resolver.js";
 
 /** Error code of a task that was running when its manager stopped (closed, or the process died). */
 export const INTERRUPTED = "interrupted";
@@ -18,11 +18,23 @@ export class TaskNotFoundError extends DeliberateError {
   }
 }
 
+/** A submission refused because `maxQueue` tasks already wait to start. */
+export class TaskQueueFullError extends DeliberateError {
+  constructor(readonly maxQueue: number) {
+    super("queue_full", `the task queue is full (${maxQueue} tasks waiting to start); retry later`);
+  }
+}
+
 export interface TaskManagerOptions {
   store: { tasks: TaskStore; traces: TraceStore };
   resolve: TaskResolver;
   /** Tasks run at once; the rest wait queued. Default 2. */
   maxConcurrent?: number;
+  /**
+   * Tasks that may wait to start; a submission beyond it throws TaskQueueFullError. Default: no limit.
+   * Tasks recovered from a previous manager are queued whatever their number: they were accepted.
+   */
+  maxQueue?: number;
   /** How long `close` waits for aborted runs to wind down before cutting them off; default 5 s. */
   closeTimeoutMs?: number;
   /** Failures of background bookkeeping (trace or status writes), which have no caller to throw to. */
@@ -67,6 +79,7 @@ export class TaskManager {
   private readonly traces: TraceStore;
   private readonly resolve: TaskResolver;
   private readonly maxConcurrent: number;
+  private readonly maxQueue: number;
   private readonly closeTimeoutMs: number;
   private readonly onError: (error: unknown) => void;
   private readonly writer: TraceWriter;
@@ -80,21 +93,32 @@ export class TaskManager {
     this.traces = options.store.traces;
     this.resolve = options.resolve;
     this.maxConcurrent = Math.max(1, options.maxConcurrent ?? 2);
+    this.maxQueue = options.maxQueue ?? Number.POSITIVE_INFINITY;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 5000;
     this.onError = options.onError ?? (() => {});
     this.writer = new TraceWriter(this.traces, { onError: this.onError });
     this.recover();
   }
 
-  /** Validates and queues a request; returns the task id at once. Throws UsageError for a bad request. */
+  /**
+   * Validates and queues a request; returns the task id at once. Throws UsageError for a bad request,
+   * TaskQueueFullError when `maxQueue` tasks already wait (a free slot takes it at once instead).
+   */
   submit(request: TaskRequest): string {
     if (this.closed) throw new DeliberateError("closed", "the task manager is closed");
     const parsed = parseTaskRequest(request);
+    const startsNow = this.runs.size < this.maxConcurrent && this.queue.length === 0;
+    if (!startsNow && this.queue.length >= this.maxQueue) throw new TaskQueueFullError(this.maxQueue);
     const id = newTaskId();
     this.tasks.create(id, parsed);
     this.enqueue(id);
     this.pump();
     return id;
+  }
+
+  /** Tasks waiting to start. */
+  get queued(): number {
+    return this.queue.length;
   }
 
   get(id: string): TaskView | undefined {
@@ -306,10 +330,11 @@ export class TaskManager {
   }
 
   private async execute(id: string, live: LiveTask): Promise<void> {
+    let resolved: ResolvedTask | undefined;
     try {
       const request = this.tasks.get<TaskRequest>(id)?.request;
       if (!request) throw new TaskNotFoundError(id);
-      const resolved = await this.resolve(request);
+      resolved = await this.resolve(request);
       if (live.controller.signal.aborted) throw new AbortedError();
       const result = await runStrategy(resolved.strategy, resolved.input, {
         ...resolved.runOptions,
@@ -341,6 +366,7 @@ export class TaskManager {
       if (live.controller.signal.aborted) this.tasks.cancel(id);
       else this.tasks.fail(id, { code, message: errorMessage(error) });
     } finally {
+      resolved?.release?.();
       if (!this.closed) this.finish(id, live);
     }
   }

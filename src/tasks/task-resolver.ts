@@ -12,6 +12,8 @@ export interface ResolvedTask {
   strategy: Strategy;
   input: StrategyInput;
   runOptions: Omit<RunOptions, "taskId" | "signal" | "onEvent">;
+  /** Gives back what was held for the run (e.g. tokens of an API key's budget); called once it ends. */
+  release?: () => void;
 }
 
 export type TaskResolver = (request: TaskRequest) => ResolvedTask | Promise<ResolvedTask>;

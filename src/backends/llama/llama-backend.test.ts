@@ -5,7 +5,7 @@ import type { ToolSpec } from "../../core/backend.js";
 import { UsageError } from "../../core/errors.js";
 import { type ChatMessage, toolMessage, userMessage } from "../../core/message.js";
 import { describeBackendConformance } from "../../testing/backend-conformance.js";
-import { chatFunctions, chatHistory, createLlamaBackend } from "./llama-backend.js";
+import { chatFunctions, chatHistory, createLlamaBackend, forcedCallSchema } from "./llama-backend.js";
 
 describeBackendConformance({
   name: "llama (embedded, test model)",
@@ -168,6 +168,30 @@ describe("llama backend: tool calls in the chat history (no model)", () => {
     expect(chatFunctions([clock], "auto").clock).toEqual({ description: "" });
     expect(() => chatFunctions([ADD], { name: "missing" })).toThrow(UsageError);
   });
+
+  it("builds the schema of a forced call: the named tool, or one of all for required", () => {
+    const clock: ToolSpec = { name: "clock", description: "", parameters: { type: "object" } };
+    const addCall = {
+      type: "object",
+      properties: { name: { const: "add" }, arguments: ADD.parameters },
+      required: ["name", "arguments"],
+      additionalProperties: false,
+    };
+    expect(forcedCallSchema([ADD, clock], { name: "add" })).toEqual(addCall);
+    expect(forcedCallSchema([ADD, clock], "required")).toEqual({
+      oneOf: [
+        addCall,
+        {
+          ...addCall,
+          properties: {
+            name: { const: "clock" },
+            arguments: { type: "object", properties: {}, additionalProperties: false },
+          },
+        },
+      ],
+    });
+    expect(() => forcedCallSchema([ADD], { name: "missing" })).toThrow(UsageError);
+  });
 });
 
 /*
@@ -213,6 +237,47 @@ describe("llama backend: native function calling", { timeout: 120_000 }, () => {
       }
       const sum = result.completions.reduce((s, c) => s + c.completionTokens, 0);
       expect(result.usage.completionTokens).toBe(sum);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it("forces a well-formed call with toolChoice required or named, even from the tiny model", async () => {
+    const backend = await create();
+    const clock: ToolSpec = { name: "clock", description: "The time.", parameters: { type: "object" } };
+    try {
+      const messages = [userMessage("Hello there!")];
+      for (const toolChoice of ["required", { name: "add" }] as const) {
+        let streamed = "";
+        const result = await backend.generate({
+          messages,
+          tools: [clock, ADD],
+          toolChoice,
+          temperature: 0,
+          // The JSON grammar lets a model indent; this one does, and takes about 55 tokens for add.
+          maxTokens: 80,
+          onDelta: ({ text }) => {
+            streamed += text;
+          },
+        });
+        const completion = result.completions[0];
+        expect(completion?.finishReason).toBe("tool_calls");
+        expect(completion?.text).toBe("");
+        // The call's JSON is not text, so none of it is streamed.
+        expect(streamed).toBe("");
+        const [call, ...more] = completion?.toolCalls ?? [];
+        expect(more).toEqual([]);
+        expect(call?.id).toBe("call_1_0_0");
+        const args = JSON.parse(call?.arguments ?? "null");
+        if (call?.name === "add" || typeof toolChoice === "object") {
+          expect(call?.name).toBe("add");
+          expect(typeof args.a).toBe("number");
+          expect(typeof args.b).toBe("number");
+        } else {
+          expect(call?.name).toBe("clock");
+          expect(args).toEqual({});
+        }
+      }
     } finally {
       await backend.close();
     }

@@ -30,6 +30,7 @@ import type { ChatMessage, ToolCall } from "../../core/message.js";
 import { compileStopAfter, stopAfterIndex } from "../../core/stop-after.js";
 import { LruMap } from "../../runtime/lru-map.js";
 import { translateSchema, withPatternRules } from "../../structured/grammar-translation.js";
+import { generateWithTextToolCalls } from "../text-tool-call-recovery.js";
 import { loadLlama, loadModel } from "./llama-runtime.js";
 import { SequencePool } from "./sequence-pool.js";
 
@@ -103,7 +104,13 @@ export class LlamaBackend implements Backend {
     return this.state;
   }
 
-  async generate(request: GenerateRequest): Promise<GenerateResult> {
+  generate(request: GenerateRequest): Promise<GenerateResult> {
+    // Small models (Qwen2.5-Coder-0.5B among them) often write a call as JSON text instead of in the
+    // chat template's call syntax; those come back as calls too.
+    return generateWithTextToolCalls(request, (inner) => this.generateOnce(inner));
+  }
+
+  private async generateOnce(request: GenerateRequest): Promise<GenerateResult> {
     const started = Date.now();
     if ((request.messages === undefined) === (request.prompt === undefined)) {
       throw new UsageError("give exactly one of messages or prompt");
@@ -119,6 +126,12 @@ export class LlamaBackend implements Backend {
       throw new UsageError("tools cannot be combined with grammar or jsonSchema on the llama backend");
     }
     const functions = native ? chatFunctions(request.tools ?? [], request.toolChoice) : undefined;
+    // node-llama-cpp's function calling lets the model answer in text; a forced call is instead decoded
+    // under a grammar that admits exactly one call to an allowed tool.
+    const forced =
+      native && (request.toolChoice === "required" || typeof request.toolChoice === "object")
+        ? forcedCallSchema(request.tools ?? [], request.toolChoice)
+        : undefined;
     const state = await this.load();
     const { model, context, pool } = state;
     const history = request.messages !== undefined ? chatHistory(request.messages) : undefined;
@@ -138,7 +151,11 @@ export class LlamaBackend implements Backend {
       );
     }
     const maxTokens = Math.min(request.maxTokens ?? room, room);
-    const grammar = native ? undefined : await this.grammarFor(request);
+    const grammar = forced
+      ? await this.grammarFor({ jsonSchema: forced })
+      : native
+        ? undefined
+        : await this.grammarFor(request);
     // Compiled once per call, before any sequence is taken, so a bad pattern costs nothing.
     const stopAfter = compileStopAfter(request.stopAfter);
     const n = request.n ?? 1;
@@ -150,6 +167,11 @@ export class LlamaBackend implements Backend {
         const sequence = await pool.acquire(promptTokens, request.signal);
         const job = { request, index, maxTokens, seed: baseSeed + index, grammar, stopAfter };
         try {
+          if (forced) {
+            const call = { ...job, request: forcedRequest(request, forced), stopAfter: undefined };
+            const completion = await this.complete(model, sequence, promptTokens, call);
+            return asForcedCall(completion, `call_${request.messages?.length ?? 0}_${index}_0`);
+          }
           if (functions && history) {
             return await this.completeWithFunctions(model, sequence, state.chat, history, functions, {
               ...job,
@@ -478,7 +500,7 @@ function parseJsonOr(text: string): unknown {
  * Exported for tests.
  */
 export function chatFunctions(tools: ToolSpec[], choice: GenerateRequest["toolChoice"]): ChatModelFunctions {
-  // node-llama-cpp cannot force a call, so "required" is "auto" and a named choice is "auto" over one tool.
+  // A named choice documents only that tool; the call itself is forced by a grammar (forcedCallSchema).
   const chosen = typeof choice === "object" ? tools.filter((t) => t.name === choice.name) : tools;
   if (chosen.length === 0 && typeof choice === "object") {
     throw new UsageError(`toolChoice names "${choice.name}", which is not among the tools`);
@@ -496,6 +518,58 @@ export function chatFunctions(tools: ToolSpec[], choice: GenerateRequest["toolCh
       return [tool.name, { description: tool.description, ...(params && { params }) }];
     }),
   );
+}
+
+/**
+ * The JSON Schema of one call to a tool `choice` allows ("required": any of `tools`):
+ * `{"name": ..., "arguments": {...}}`, the shape Qwen-style templates teach for calls, with the
+ * arguments under the tool's own schema. Exported for tests.
+ */
+export function forcedCallSchema(tools: ToolSpec[], choice: GenerateRequest["toolChoice"]): JsonSchema {
+  const allowed = typeof choice === "object" ? tools.filter((t) => t.name === choice.name) : tools;
+  if (allowed.length === 0) {
+    throw new UsageError(
+      `toolChoice names "${typeof choice === "object" ? choice.name : ""}", which is not among the tools`,
+    );
+  }
+  const callOf = (tool: ToolSpec): JsonSchema => ({
+    type: "object",
+    properties: {
+      name: { const: tool.name },
+      arguments: hasParameters(tool.parameters)
+        ? tool.parameters
+        : { type: "object", properties: {}, additionalProperties: false },
+    },
+    required: ["name", "arguments"],
+    additionalProperties: false,
+  });
+  return allowed.length === 1 ? callOf(allowed[0] as ToolSpec) : { oneOf: allowed.map(callOf) };
+}
+
+/**
+ * The request a forced call is decoded with: the call's schema as its constraint, and nothing that
+ * could end the JSON early or stream it as if it were text.
+ */
+function forcedRequest(request: GenerateRequest, schema: JsonSchema): GenerateRequest {
+  const { onDelta: _text, stop: _stop, stopAfter: _stopAfter, ...rest } = request;
+  return { ...rest, jsonSchema: schema };
+}
+
+/** A completion decoded under `forcedCallSchema` as the call it spells; cut short, it stays text. */
+function asForcedCall(completion: Completion, id: string): Completion {
+  let call: { name?: unknown; arguments?: unknown };
+  try {
+    call = JSON.parse(completion.text);
+  } catch {
+    return completion;
+  }
+  if (typeof call.name !== "string") return completion;
+  return {
+    ...completion,
+    text: "",
+    finishReason: "tool_calls",
+    toolCalls: [{ id, name: call.name, arguments: JSON.stringify(call.arguments ?? {}) }],
+  };
 }
 
 /** An object schema with no properties means "no arguments"; node-llama-cpp then omits params. */

@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { getLlama, type Llama, LlamaLogLevel, type LlamaModel } from "node-llama-cpp";
+import { UsageError } from "../../core/errors.js";
 
 /**
  * Process-wide llama.cpp state: one runtime and each GGUF loaded once, however many backends use it.
@@ -8,8 +9,20 @@ import { getLlama, type Llama, LlamaLogLevel, type LlamaModel } from "node-llama
 let llamaPromise: Promise<Llama> | undefined;
 const models = new Map<string, Promise<LlamaModel>>();
 
-export function defaultThreadCount(): number {
-  return availableParallelism();
+/**
+ * `DELIBERATE_THREADS`, else the machine's cores. Fewer threads win on a busy machine: llama.cpp's
+ * threads wait on each other at every step, so one descheduled thread stalls the rest (tests run
+ * two workers on two cores and set 1).
+ */
+export function defaultThreadCount(env: NodeJS.ProcessEnv = process.env): number {
+  const configured = env.DELIBERATE_THREADS;
+  if (configured === undefined || configured === "") return availableParallelism();
+  if (!/^\d+$/.test(configured) || Number(configured) < 1) {
+    throw new UsageError(
+      `DELIBERATE_THREADS must be a whole number of at least 1, not ${JSON.stringify(configured)}`,
+    );
+  }
+  return Number(configured);
 }
 
 export function loadLlama(maxThreads = defaultThreadCount()): Promise<Llama> {

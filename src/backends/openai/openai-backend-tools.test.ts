@@ -137,6 +137,28 @@ describe("openai backend: native tools over loopback HTTP", () => {
     expect(JSON.parse(call?.arguments ?? "")).toEqual({ city: "x", unit: "c" });
   });
 
+  it("reads a call the server passed on as text (a model writing JSON) as a tool call", async () => {
+    // A server without a tool-call parser for its model sends the model's call back as content.
+    const { server } = await serve({
+      respond: [
+        '<tool_call>\n{"name": "weather", "arguments": {"city": "Paris", "unit": "c"}}\n</tool_call>',
+      ],
+    });
+    const deltas: string[] = [];
+    const result = await openai(server.url).generate({
+      messages: ASK,
+      tools: [WEATHER, CLOCK],
+      onDelta: (d) => deltas.push(d.text),
+    });
+    const [completion] = result.completions;
+    expect(completion?.finishReason).toBe("tool_calls");
+    expect(completion?.text).toBe("");
+    expect(deltas.join("")).toBe("");
+    expect(completion?.toolCalls).toEqual([
+      { id: "call_1_0_0", name: "weather", arguments: JSON.stringify({ city: "Paris", unit: "c" }) },
+    ]);
+  });
+
   it("maps assistant tool calls and tool results to the wire and back", async () => {
     const { server, scripted } = await serve({ respond: ["It is 18 degrees."] });
     const spy = spyFetch();

@@ -13,6 +13,7 @@ import type { ChatMessage, ToolCall } from "../../core/message.js";
 import { compileStopAfter, stopAfterIndex } from "../../core/stop-after.js";
 import { type Pricing, priceOf } from "../../core/usage.js";
 import { withRetry } from "../../runtime/retry.js";
+import { generateWithTextToolCalls } from "../text-tool-call-recovery.js";
 
 export interface OpenAIBackendOptions {
   /** Server root, with or without `/v1`: http://127.0.0.1:8080 and https://api.openai.com/v1 both work. */
@@ -301,7 +302,8 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): Backend {
     kind: "openai",
     model: options.model,
     capabilities: { ...CAPABILITIES, tools: options.tools ?? true },
-    generate,
+    // Servers without a tool-call parser for their model pass calls written as text on as content.
+    generate: (request) => generateWithTextToolCalls(request, generate),
     async close() {
       closed = true;
       for (const controller of inFlight) controller.abort();

@@ -27,7 +27,8 @@ export async function readRecording(path: string): Promise<RecordedCall[]> {
   const bytes = await readFile(path).catch((error: unknown) => {
     throw new UsageError(`cannot read recording ${path}: ${(error as Error).message}`);
   });
-  const text = (path.endsWith(".gz") ? gunzipSync(bytes) : bytes).toString("utf8");
+  // A byte-order mark (some editors add one) is not part of the first line's JSON.
+  const text = (path.endsWith(".gz") ? gunzipSync(bytes) : bytes).toString("utf8").replace(/^\uFEFF/, "");
   const lines = text.split("\n");
   const lastLine = lines.findLastIndex((line) => line.trim() !== "");
   const calls: RecordedCall[] = [];

@@ -120,6 +120,15 @@ describe("record and replay", () => {
     }
   });
 
+  it("reads a recording saved with a UTF-8 byte-order mark", async () => {
+    const path = tempFile("calls.jsonl");
+    await runStrategy(selfConsistency({ n: 2 }), input, {
+      backend: recordBackend(createScriptedBackend({ respond: bySeed }), path),
+    });
+    writeFileSync(path, `\uFEFF${readFileSync(path, "utf8")}`);
+    expect((await readRecording(path)).map((call) => call.seed)).toEqual([SEED, SEED + 1]);
+  });
+
   it("refuses an empty, damaged or mixed-model recording with a usage error", async () => {
     const empty = tempFile("empty.jsonl");
     writeFileSync(empty, "");

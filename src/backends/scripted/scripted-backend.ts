@@ -223,6 +223,12 @@ export class ScriptedBackend implements Backend {
     let finishReason: Completion["finishReason"] = "stop";
     let generated = 0;
     const stopAfter = compileStopAfter(request.stopAfter);
+    let streamed = 0;
+    const streamUpTo = (end: number): void => {
+      if (end <= streamed) return;
+      request.onDelta?.({ index, text: text.slice(streamed, end) });
+      streamed = end;
+    };
     for (const token of tokens) {
       if (generated >= maxTokens) {
         finishReason = "length";
@@ -234,21 +240,20 @@ export class ScriptedBackend implements Backend {
       const stopAt = firstStopIndex(candidate, request.stop);
       generated++;
       if (stopAt !== undefined) {
-        const delta = candidate.slice(text.length, Math.max(text.length, stopAt));
-        if (delta) request.onDelta?.({ index, text: delta });
         text = candidate.slice(0, stopAt);
         break;
       }
       const endAt = stopAfterIndex(candidate, stopAfter);
       if (endAt !== undefined) {
-        const delta = candidate.slice(text.length, endAt);
-        if (delta) request.onDelta?.({ index, text: delta });
         text = candidate.slice(0, endAt);
         break;
       }
-      request.onDelta?.({ index, text: token });
       text = candidate;
+      // As a real server does, an ending that may begin a stop sequence waits for the next token:
+      // streamed text is never taken back, so the deltas add up to the text.
+      streamUpTo(text.length - stopPrefixLength(text, request.stop));
     }
+    streamUpTo(text.length);
     const tokenConfidences = request.confidence
       ? repeatToLength(
           confidences ??
@@ -293,6 +298,20 @@ function wireToolCall(call: ScriptedToolCall, defaultId: string): ToolCall {
 function repeatToLength(values: number[], length: number): number[] {
   if (values.length === 0) return Array.from({ length }, () => 1);
   return Array.from({ length }, (_, i) => values[i % values.length] as number);
+}
+
+/** Length of the longest ending of `text` that is the start (not the whole) of a stop sequence. */
+function stopPrefixLength(text: string, stop: string[] | undefined): number {
+  let longest = 0;
+  for (const s of stop ?? []) {
+    for (let length = Math.min(s.length - 1, text.length); length > longest; length--) {
+      if (text.endsWith(s.slice(0, length))) {
+        longest = length;
+        break;
+      }
+    }
+  }
+  return longest;
 }
 
 function firstStopIndex(text: string, stop: string[] | undefined): number | undefined {

@@ -20,12 +20,16 @@ interface Attempt {
    * that the wall-clock kill may get there first; either way it is contained.
    */
   backstopAllowed?: boolean;
+  /** What the program must have printed, however it ended. */
+  prints?: string;
 }
 
+// The CPU limit counts the worker thread's CPU time, which a busy machine hands out slowly: the wall
+// clock is given many times the CPU allowance so that it stays a backstop.
 const LIMITS: Partial<SandboxLimits> = {
   memoryBytes: 16 * 1024 * 1024,
-  cpuMs: 1_000,
-  wallMs: 8_000,
+  cpuMs: 500,
+  wallMs: 15_000,
   maxOutputChars: 2_000,
 };
 const SENTINEL = join(tmpdir(), `deliberate-sandbox-escape-${process.pid}`);
@@ -174,6 +178,50 @@ const infiniteLoops: Attempt[] = [
   },
 ];
 
+/*
+ * Loops whose time is spent inside native built-ins. QuickJS polls its interrupt handler only every
+ * 10,000 calls and jumps, and never inside a built-in, so each of these (10 to 100 ms a call) reached
+ * it only after minutes and ran into the wall-clock kill. They must end in the CPU-limit error.
+ */
+const builtInLoops: Attempt[] = [
+  {
+    name: "indexOf over a million elements, forever",
+    code: `const a = new Array(1e6).fill(1); for (;;) a.indexOf(2);`,
+    fails: /CPU time limit/,
+  },
+  {
+    name: "indexOf over a million elements, a billion times",
+    code: `const a = new Array(1e6).fill(1); for (let i = 0; i < 1e9; i++) a.indexOf(2);`,
+    fails: /CPU time limit/,
+  },
+  {
+    name: "JSON.stringify of a large array, forever",
+    code: `const o = new Array(2e4).fill({ a: [1, 2, 3], b: "text" }); for (;;) JSON.stringify(o);`,
+    fails: /CPU time limit/,
+  },
+  {
+    name: "String.repeat, forever",
+    code: `for (;;) "xyz".repeat(1e6).length;`,
+    fails: /CPU time limit/,
+  },
+  {
+    name: "String.replace over a long string, forever",
+    code: `const s = "ab".repeat(1e5); for (;;) s.replace(/b/g, "c");`,
+    fails: /CPU time limit/,
+  },
+  {
+    name: "sorting a large array, forever",
+    code: `const a = Array.from({ length: 1e5 }, (_, i) => (i * 7919) % 1e5); for (;;) a.slice().sort();`,
+    fails: /CPU time limit/,
+  },
+  {
+    name: "output before a built-in loop is kept",
+    code: `console.log("before"); const a = new Array(1e6).fill(1); for (;;) a.indexOf(2);`,
+    fails: /CPU time limit/,
+    prints: "before\n",
+  },
+];
+
 const memoryBombs: Attempt[] = [
   {
     name: "array of arrays",
@@ -221,6 +269,7 @@ const groups: Record<string, Attempt[]> = {
   "globalThis tricks": globalThisTricks,
   "prototype pollution": prototypePollution,
   "infinite loops": infiniteLoops,
+  "built-in loops": builtInLoops,
   "memory bombs": memoryBombs,
   "huge outputs": hugeOutputs,
 };
@@ -231,7 +280,7 @@ const SANDBOX_ATTEMPT_COUNT = Object.values(groups).reduce((n, g) => n + g.lengt
 it("makes the attempts it claims, each with a unique name", () => {
   const names = Object.values(groups).flatMap((g) => g.map((a) => a.name));
   expect(new Set(names).size).toBe(names.length);
-  expect(SANDBOX_ATTEMPT_COUNT).toBe(65);
+  expect(SANDBOX_ATTEMPT_COUNT).toBe(72);
 });
 
 afterAll(() => {
@@ -259,8 +308,10 @@ describe(`code sandbox: ${SANDBOX_ATTEMPT_COUNT} escape and exhaustion attempts,
             expect(run.ok).toBe(false);
             expect(run.error).toMatch(attempt.fails);
           }
+          if (attempt.prints !== undefined) expect(run.stdout).toBe(attempt.prints);
         },
-        20_000,
+        // Boot under load plus the wall-clock backstop, so a backstop kill fails on `killed`, not on time.
+        30_000,
       );
     });
   }

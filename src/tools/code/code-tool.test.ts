@@ -25,14 +25,18 @@ describe("code sandbox", () => {
     });
   });
 
-  it("reports a thrown null as such, and a heap too full to build its error as out of memory", async () => {
+  it("reports a thrown null as such", async () => {
     const thrown = await runInSandbox("throw null");
     expect(thrown.error).toBe("Uncaught null");
-    const full = await runInSandbox("const m = new Map(); for (let i = 0; ; i++) m.set(i, { i })");
+  });
+
+  it("reports a heap too full to build its error as out of memory", async () => {
+    // A small heap fills in a fraction of the CPU allowance, which a busy machine hands out slowly.
+    const full = await runInSandbox("const m = new Map(); for (let i = 0; ; i++) m.set(i, { i })", {
+      limits: { memoryBytes: 4 * 1024 * 1024 },
+    });
     expect(full.ok).toBe(false);
-    // On a loaded machine the 2 s CPU allowance can run out before the 32 MiB heap does.
-    expect(full.error).toMatch(/out of memory|CPU time/);
-    expect(full.error).not.toMatch(/^Uncaught/);
+    expect(full.error).toBe("InternalError: out of memory");
   });
 
   it("kills the worker at the wall-clock deadline when the interpreter is not stopping it", async () => {

@@ -2,8 +2,10 @@
  * Runs one program in a QuickJS (WebAssembly) interpreter and posts a SandboxReport. The program sees
  * only QuickJS's language built-ins plus a `console` whose output is captured: QuickJS has no
  * filesystem, network, process or module loader of its own, and none are given to it. Memory is
- * capped by QuickJS's allocator limit, CPU time by an interrupt handler; the parent terminates this
- * worker on a wall-clock deadline in case both fail.
+ * capped by QuickJS's allocator limit. CPU time is kept by the parent, which raises a shared stop flag
+ * that the interrupt handler reads; QuickJS polls that handler only every few thousand calls and
+ * jumps, never inside a native built-in, so the parent also terminates a worker that runs on past the
+ * flag, and on a wall-clock deadline in case all else fails.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import releaseVariantExport from "@jitl/quickjs-wasmfile-release-sync";
@@ -12,9 +14,9 @@ import {
   type QuickJSContext,
   type QuickJSHandle,
   type QuickJSSyncVariant,
-  shouldInterruptAfterDeadline,
 } from "quickjs-emscripten-core";
 import type { SandboxJob, SandboxMessage, SandboxReport } from "./sandbox-protocol.js";
+import { currentThreadCpu } from "./thread-cpu-time.js";
 
 // Node loads the package's ESM build, whose default export is the variant; its types describe the
 // CommonJS build, where the default import would be the whole module object.
@@ -44,6 +46,8 @@ class CappedOutput {
 function show(context: QuickJSContext, handle: QuickJSHandle, limit: number): string {
   try {
     if (context.typeof(handle) === "string") return context.getString(handle).slice(0, limit);
+    // As Node's console prints it, "123n": dump would read it through JSON, which refuses BigInts.
+    if (context.typeof(handle) === "bigint") return `${context.getBigInt(handle)}n`.slice(0, limit);
     const value: unknown = context.dump(handle);
     if (value === undefined) return "undefined";
     if (typeof value === "string") return value.slice(0, limit);
@@ -71,11 +75,12 @@ function describeErrorInFull(context: QuickJSContext, handle: QuickJSHandle): st
 
 async function run(job: SandboxJob): Promise<SandboxReport> {
   const quickjs = await newQuickJSWASMModuleFromVariant(releaseVariant);
-  const deadline = Date.now() + job.cpuMs;
+  const stopFlag = new Int32Array(job.stop);
+  const outOfCpu = (): boolean => Atomics.load(stopFlag, 0) !== 0;
   const runtime = quickjs.newRuntime({
     memoryLimitBytes: job.memoryBytes,
     maxStackSizeBytes: job.stackBytes,
-    interruptHandler: shouldInterruptAfterDeadline(deadline),
+    interruptHandler: outOfCpu,
   });
   // The default intrinsics: the Eval intrinsic is what evalCode itself runs on, and `eval` inside the
   // interpreter reaches nothing the program could not reach anyway.
@@ -87,11 +92,18 @@ async function run(job: SandboxJob): Promise<SandboxReport> {
     const fn = context.newFunction(method, (...args) => {
       const line = `${args.map((arg) => show(context, arg, job.maxOutputChars)).join(" ")}\n`;
       // Printing runs program code (getters, toJSON) whose interrupt `show` swallows; stop here instead.
-      if (Date.now() > deadline) {
+      if (outOfCpu()) {
         return { error: context.newError({ name: "TimeoutError", message: "CPU time limit exceeded" }) };
       }
+      const before = output.text.length;
+      const fitted = output.write(line);
+      parentPort?.postMessage({
+        type: "output",
+        text: output.text.slice(before),
+        truncated: output.truncated,
+      } satisfies SandboxMessage);
       // Stop a program that floods its output instead of letting it burn its whole CPU allowance.
-      if (!output.write(line))
+      if (!fitted)
         return { error: context.newError({ name: "RangeError", message: "output limit exceeded" }) };
     });
     context.setProp(consoleHandle, method, fn);
@@ -118,8 +130,8 @@ async function run(job: SandboxJob): Promise<SandboxReport> {
     usage.dispose();
     return used >= job.memoryBytes * 0.9;
   };
-  // The parent's wall clock counts from here, not from the worker's boot.
-  parentPort?.postMessage({ type: "started" } satisfies SandboxMessage);
+  // The parent's CPU and wall clocks count from here, not from the worker's boot.
+  parentPort?.postMessage({ type: "started", cpu: currentThreadCpu() } satisfies SandboxMessage);
   const evaluated = context.evalCode(job.code, "program.js", { type: "global" });
   if (evaluated.error) {
     error = describeError(evaluated.error, job.maxOutputChars);
@@ -135,7 +147,7 @@ async function run(job: SandboxJob): Promise<SandboxReport> {
       result = show(context, value, job.maxOutputChars);
     }
     // Printing the result runs program code (toJSON, getters) whose interrupt `show` swallows.
-    if (error === undefined && Date.now() > deadline) {
+    if (error === undefined && outOfCpu()) {
       result = undefined;
       error = "TimeoutError: CPU time limit exceeded";
     }

@@ -3,7 +3,8 @@ import { BlockList, isIP } from "node:net";
 /*
  * Addresses a fetch must never reach: loopback, private, link-local (cloud metadata lives at
  * 169.254.169.254), carrier-grade NAT, multicast, reserved and documentation ranges, and IPv6 forms
- * that embed an IPv4 address (mapped, NAT64, 6to4), which could smuggle any of the above.
+ * that embed an IPv4 address (compatible, mapped, translated, NAT64, Teredo, 6to4), which could smuggle
+ * any of the above.
  */
 // Two lists: one BlockList holding both families checks IPv4 addresses against IPv6 rules as mapped
 // addresses, so the ::ffff:0:0/96 rule would block every IPv4 address.
@@ -29,12 +30,17 @@ for (const [network, prefix] of [
   blockedV4.addSubnet(network, prefix, "ipv4");
 }
 for (const [network, prefix] of [
-  ["::", 128],
-  ["::1", 128],
+  // Unspecified, loopback and the deprecated IPv4-compatible form (::127.0.0.1) in one range.
+  ["::", 96],
+  // IPv4-mapped (::ffff:127.0.0.1, ::ffff:7f00:1) and IPv4-translated (::ffff:0:7f00:1).
   ["::ffff:0:0", 96],
+  ["::ffff:0:0:0", 96],
+  // NAT64, well-known and local-use prefixes.
   ["64:ff9b::", 96],
   ["64:ff9b:1::", 48],
   ["100::", 64],
+  // Teredo tunnels carry an IPv4 server and client address.
+  ["2001::", 32],
   ["2001:db8::", 32],
   ["2002::", 16],
   ["fc00::", 7],

@@ -6,7 +6,7 @@ import { userMessage } from "../../core/message.js";
 import { runStrategy } from "../../runtime/task-context.js";
 import { callTool, type ToolOutcome } from "../tool-runner.js";
 import { isBlockedAddress } from "./address-policy.js";
-import { checkFetchTarget, createWebFetchTool, htmlToText } from "./web-fetch-tool.js";
+import { checkFetchTarget, createWebFetchTool } from "./web-fetch-tool.js";
 
 const publicDns = async () => [{ address: "93.184.215.14", family: 4 }];
 
@@ -28,11 +28,32 @@ describe("address policy", () => {
     "[::1]",
     "::ffff:127.0.0.1",
     "::ffff:10.0.0.1",
+    // IPv4-mapped in its other spellings, and the IPv4-translated form.
+    "::ffff:7f00:1",
+    "[::ffff:7f00:1]",
+    "::FFFF:7F00:1",
+    "0:0:0:0:0:ffff:7f00:1",
+    "::ffff:a9fe:a9fe",
+    "::ffff:0:7f00:1",
+    // IPv4-compatible (::/96), a deprecated form some stacks still route to the IPv4 address.
+    "::127.0.0.1",
+    "::7f00:1",
+    "::a9fe:a9fe",
+    "0:0:0:0:0:0:0:2",
+    // NAT64.
     "64:ff9b::a00:1",
+    "64:ff9b::127.0.0.1",
+    "64:ff9b::7f00:1",
+    "64:ff9b:1::a00:1",
+    // Teredo (2001::/32).
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+    "2001::1",
+    "2001:0:ffff:ffff:ffff:ffff:ffff:ffff",
     "2002:7f00:1::",
     "fc00::1",
     "fd12:3456::1",
     "fe80::1",
+    "fe80::1%eth0",
     "ff02::1",
     "localhost",
     "not an address",
@@ -40,7 +61,18 @@ describe("address policy", () => {
     expect(isBlockedAddress(address)).toBe(true);
   });
 
-  it.each(["93.184.215.14", "8.8.8.8", "172.32.0.1", "2606:4700::1111"])("lets %s through", (address) => {
+  it.each([
+    "93.184.215.14",
+    "8.8.8.8",
+    "172.32.0.1",
+    "2606:4700::1111",
+    // Public IPv6 next to the blocked ranges: 2001:4860:: is just past Teredo's 2001::/32,
+    // 64:ff9c:: just past NAT64, and 1:: is outside ::/96.
+    "2001:4860:4860::8888",
+    "2a00:1450:4001:82b::200e",
+    "64:ff9c::1",
+    "1::",
+  ])("lets %s through", (address) => {
     expect(isBlockedAddress(address)).toBe(false);
   });
 });
@@ -78,6 +110,22 @@ describe("fetch target checks", () => {
       { address: "10.0.0.5", family: 4 },
     ];
     await expect(checkFetchTarget("https://example.com/", allow, rebinding)).rejects.toThrow(/10\.0\.0\.5/);
+  });
+
+  it.each([
+    ["http://[::ffff:127.0.0.1]/", "::ffff:7f00:1"],
+    ["http://[::127.0.0.1]/", "::7f00:1"],
+    ["http://[64:ff9b::169.254.169.254]/", "64:ff9b::a9fe:a9fe"],
+    ["http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/", "2001:0:4136:e378:8000:63bf:3fff:fdd2"],
+  ])("refuses %s, an IPv6 literal embedding an IPv4 address, even when allow-listed", async (url, host) => {
+    await expect(checkFetchTarget(url, [host], publicDns)).rejects.toThrow(/private or reserved address/);
+  });
+
+  it("refuses a name whose AAAA record is an IPv4-mapped private address", async () => {
+    const mapped = async () => [{ address: "::ffff:169.254.169.254", family: 6 }];
+    await expect(checkFetchTarget("https://example.com/", allow, mapped)).rejects.toThrow(
+      /private or reserved address \(::ffff:169\.254\.169\.254\)/,
+    );
   });
 
   it("does not resolve hosts that are not allowed", async () => {
@@ -163,11 +211,5 @@ describe("web-fetch tool", () => {
     expect(seen).toEqual(["http://docs.example.org/a via 93.184.215.14"]);
     expect(outcomes[2]).toMatchObject({ output: { text: "secret from a loopback service", status: 200 } });
     expect(hits - before).toBe(1);
-  });
-
-  it("turns HTML into readable text", () => {
-    expect(htmlToText("<html><script>x()</script><p>Hello&nbsp;<b>world</b> &amp; more</p></html>")).toBe(
-      "Hello world & more",
-    );
   });
 });

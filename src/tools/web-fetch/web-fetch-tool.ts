@@ -7,6 +7,7 @@ import { z } from "zod";
 import { UsageError } from "../../core/errors.js";
 import { defineTool, type Tool } from "../tool.js";
 import { isBlockedAddress } from "./address-policy.js";
+import { htmlToText } from "./html-to-text.js";
 
 export interface WebFetchToolOptions {
   /**
@@ -122,19 +123,6 @@ async function readCapped(
     }
   }
   return { body: Buffer.concat(chunks), truncated: false };
-}
-
-/** Readable text of an HTML page: scripts, styles and tags dropped, whitespace collapsed. */
-export function htmlToText(html: string): string {
-  return html
-    .replace(/<(script|style|noscript)[\s\S]*?<\/\1>/gi, " ")
-    .replace(/<[^>]+>/g, " ")
-    .replace(/&nbsp;/g, " ")
-    .replace(/&amp;/g, "&")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/\s+/g, " ")
-    .trim();
 }
 
 /**

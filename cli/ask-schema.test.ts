@@ -8,6 +8,7 @@ import {
   startOpenAICompatibleServer,
 } from "../src/testing/openai-compatible-server.js";
 import { runCli } from "../test/run-cli.js";
+import { runCliInProcess } from "../test/run-cli-in-process.js";
 
 describe("deliberate ask --schema", { timeout: 60_000 }, () => {
   let server: OpenAICompatibleServer;
@@ -50,6 +51,7 @@ describe("deliberate ask --schema", { timeout: 60_000 }, () => {
     expect(out.strategy).toBe("direct");
   });
 
+  // Usage errors end before anything loads: run in-process, so a busy machine cannot time them out.
   it("exits 2 with one line for a missing file, bad JSON, an invalid schema or an unsupported strategy", async () => {
     const cases: Array<[string[], RegExp]> = [
       [["--schema", join(dir, "missing.json")], /^deliberate: schema file not found: .*missing\.json$/],
@@ -61,7 +63,15 @@ describe("deliberate ask --schema", { timeout: 60_000 }, () => {
       ],
     ];
     for (const [args, message] of cases) {
-      const r = await runCli(["ask", "hi", "--backend", "openai", "--base-url", server.url, ...args]);
+      const r = await runCliInProcess([
+        "ask",
+        "hi",
+        "--backend",
+        "openai",
+        "--base-url",
+        server.url,
+        ...args,
+      ]);
       expect(r.code).toBe(2);
       expect(r.stderr.trim()).toMatch(message);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
@@ -75,7 +85,7 @@ describe("deliberate ask --schema", { timeout: 60_000 }, () => {
       ["any-self.json", { anyOf: [{ $ref: "#" }] }],
     ] as const) {
       await writeFile(join(dir, name), JSON.stringify(schema));
-      const r = await runCli([
+      const r = await runCliInProcess([
         "ask",
         "hi",
         "--backend",

@@ -14,7 +14,7 @@ import { numericFormat } from "../src/answers/numeric-format.js";
 import { createReplayBackend } from "../src/backends/replay/replay-backend.js";
 import { userMessage } from "../src/core/message.js";
 import { runStrategy } from "../src/runtime/task-context.js";
-import { createStrategy } from "../src/strategies/registry.js";
+import { createStrategy } from "../src/strategies/catalog.js";
 import type { SelfConsistencyResult } from "../src/strategies/self-consistency.js";
 import { flag, optionalFlag } from "./script-flags.js";
 

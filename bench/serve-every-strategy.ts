@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import OpenAI from "openai";
 import { startServe } from "../cli/commands/serve-command.js";
-import { describeStrategies } from "../src/strategies/registry.js";
+import { describeStrategies, strategyNamesWhere } from "../src/strategies/catalog.js";
 
 const { values } = parseArgs({
   options: {
@@ -27,7 +27,7 @@ const WORD_PROBLEM =
   "How many clips did Natalia sell altogether in April and May?";
 // Rank 809 of 24.csv, one that `tot` solved in bench/results/game24; unsolved, a search answers "".
 const PUZZLE = "Use the numbers 2 3 4 11 and basic arithmetic operations (+ - * /) to obtain 24.";
-const TREE_SEARCH = new Set(["tot", "tot-model-only", "tot-dfs", "mcts"]);
+const TREE_SEARCH = new Set(strategyNamesWhere((entry) => entry.treeSearch));
 /** Small n where a strategy reads one, so the whole list runs in minutes. */
 const N_FOR: Record<string, number> = {
   sc: 4,

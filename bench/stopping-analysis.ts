@@ -8,9 +8,9 @@
  *   npx tsx bench/stopping-analysis.ts --dump samples.jsonl [--n 16] [--round-size 2]
  */
 import { readFileSync } from "node:fs";
-import { futilityStopping } from "../src/strategies/registry.js";
 import { type SampleRecord, tally } from "../src/strategies/self-consistency.js";
 import { type StoppingRule, shouldStop } from "../src/strategies/stopping-rules.js";
+import { futilityStopping } from "../src/strategies/vote-settings.js";
 import { flag } from "./script-flags.js";
 
 const n = Number(flag("n", "16"));

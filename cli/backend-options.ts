@@ -1,6 +1,11 @@
 import { basename } from "node:path";
 import type { Command } from "commander";
-import { BACKEND_KINDS, type BackendKind, createBackend } from "../src/backends/create-backend.js";
+import {
+  BACKEND_KINDS,
+  type BackendConfig,
+  type BackendKind,
+  createBackend,
+} from "../src/backends/create-backend.js";
 import { LlamaBackend } from "../src/backends/llama/llama-backend.js";
 import type { Backend } from "../src/core/backend.js";
 import { UsageError } from "../src/core/errors.js";
@@ -34,10 +39,11 @@ const modelLabel = (nameOrPath: string): string =>
  * Opens the backend the flags name, showing a progress bar on stderr if the model must be fetched first.
  * `loadModel` also loads an embedded model now rather than on the first call. Meanwhile a terminal
  * shows a labelled spinner ("loading qwen2.5-coder-0.5b-instruct…"), so the wait is never silent.
+ * `retries` and `timeoutMs` are the backend's own (see BackendConfig).
  */
 export async function loadBackend(
   flags: BackendFlags,
-  options: { loadModel?: boolean } = {},
+  options: { loadModel?: boolean } & Pick<BackendConfig, "retries" | "timeoutMs"> = {},
 ): Promise<Backend> {
   const kind = backendKindOf(flags);
   if (flags.nativeTools === false && kind !== "openai") {
@@ -54,6 +60,8 @@ export async function loadBackend(
       ...(flags.baseUrl !== undefined && { baseUrl: flags.baseUrl }),
       ...(apiKey !== undefined && { apiKey }),
       ...(flags.nativeTools === false && { nativeTools: false }),
+      ...(options.retries !== undefined && { retries: options.retries }),
+      ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
       onFetchProgress: (fetched) => {
         // A download has its own progress bar; two live lines would garble each other.
         status.stop();

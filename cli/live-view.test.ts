@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { game24Format } from "../src/answers/game24-format.js";
 import type { DeliberateEvent, DeliberateEventInput, NodeEvent, NodeStatus } from "../src/core/event.js";
 import { userMessage } from "../src/core/message.js";
 import { runStrategy } from "../src/runtime/task-context.js";
-import { game24Format } from "../src/search/game24-format.js";
 import { treeOfThoughts } from "../src/strategies/tree-of-thoughts.js";
 import { createScriptedBackend, type ScriptedTurn } from "../src/testing/index.js";
 import { createLiveView, initialLiveViewState, reduceLiveView, renderLiveView } from "./live-view.js";

@@ -2,7 +2,12 @@ import { stat } from "node:fs/promises";
 import { type IncomingMessage, request } from "node:http";
 import type { Command } from "commander";
 import { UsageError } from "../src/core/errors.js";
-import { strategyNames, strategyUsesTools } from "../src/strategies/registry.js";
+import {
+  strategyEntry,
+  strategyNames,
+  strategyNamesWhere,
+  strategyUsesTools,
+} from "../src/strategies/catalog.js";
 import { builtInToolNames, type ToolSettings } from "../src/tools/built-in-tools.js";
 import type { CheckedTarget, WebFetchToolOptions } from "../src/tools/web-fetch/web-fetch-tool.js";
 import { parseInteger } from "./options.js";
@@ -48,13 +53,14 @@ export function addToolOptions(command: Command): Command {
  * settings the chosen tools need. `strategy` is the strategy the run will use.
  */
 export async function toolSettingsOf(flags: ToolFlags, strategy: string): Promise<ToolSettings> {
-  const tools = flags.tools ?? (strategyUsesTools(strategy) ? ["calculator"] : []);
+  const tools = flags.tools ?? [...(strategyEntry(strategy)?.tools?.defaults ?? [])];
   if (flags.tools !== undefined && !strategyUsesTools(strategy)) {
     const users = strategyNames().filter(strategyUsesTools);
     throw new UsageError(`--tools works with --strategy ${users.join(" or ")}`);
   }
-  if (flags.maxToolCalls !== undefined && strategy !== "react") {
-    throw new UsageError("--max-tool-calls works with --strategy react");
+  if (flags.maxToolCalls !== undefined && !strategyEntry(strategy)?.tools?.capsToolCalls) {
+    const cappers = strategyNamesWhere((entry) => entry.tools?.capsToolCalls === true);
+    throw new UsageError(`--max-tool-calls works with --strategy ${cappers.join(" or ")}`);
   }
   if (flags.docs !== undefined && !tools.includes("search")) {
     throw new UsageError("--docs is for the search tool: add --tools search");

@@ -11,7 +11,7 @@ import { runStrategy } from "../src/runtime/task-context.js";
 import { openStore } from "../src/store/open-store.js";
 import { openDatabaseReadOnly } from "../src/store/sqlite-database.js";
 import { TraceStore } from "../src/store/trace-store.js";
-import { createStrategy } from "../src/strategies/registry.js";
+import { createStrategy } from "../src/strategies/catalog.js";
 import { startOpenAICompatibleServer } from "../src/testing/openai-compatible-server.js";
 import { runCliInProcess } from "../test/run-cli-in-process.js";
 

@@ -1,27 +1,33 @@
 import { randomUUID } from "node:crypto";
-import { observeBackend } from "../src/backends/observe-backend.js";
-import type { FinishReason, GenerateResult } from "../src/core/backend.js";
+import { afterEachCall } from "../src/backends/after-each-call.js";
+import type { Backend, FinishReason, GenerateResult } from "../src/core/backend.js";
 import type { Budget } from "../src/core/budget.js";
 import type { GenerationCache } from "../src/core/cache.js";
 import type { DeliberateEvent } from "../src/core/event.js";
 import type { ToolCall } from "../src/core/message.js";
 import type { NoAnswer } from "../src/core/strategy.js";
 import { emptyUsage, totalTokens, type Usage } from "../src/core/usage.js";
-import { noAnswerOf } from "../src/runtime/no-answer.js";
 import {
-  type ObservableBackend,
-  observedBy,
-  type ReliabilityEvent,
-} from "../src/runtime/observable-backend.js";
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  type ChunkDelta,
+  OPENING_DELTA,
+  toAssistantMessage,
+  toChunkChoice,
+  toToolCallDelta,
+  toWireUsage,
+  type WireUsage,
+} from "../src/openai-wire/index.js";
+import { noAnswerOf } from "../src/runtime/no-answer.js";
 import { runStrategy, type TaskResult } from "../src/runtime/task-context.js";
 import type { TraceSink } from "../src/store/trace-sink.js";
-import { isSingleCallStrategy } from "../src/strategies/registry.js";
+import { isSingleCallStrategy } from "../src/strategies/catalog.js";
+import type { DirectResult } from "../src/strategies/direct.js";
 import { AnswerStream } from "./answer-stream.js";
 import type { ApiKeyStore, KeyAccount, TokenReservation } from "./api-key-store.js";
 import { type CompletionPlan, planCompletion } from "./completion-plan.js";
 import type { ConcurrencyGate } from "./concurrency-gate.js";
 import { parseChatRequest } from "./openai-types.js";
-import type { PassThroughResult } from "./pass-through.js";
 import { readJsonBody } from "./read-body.js";
 import { incidentOf, ReliabilityReport } from "./reliability-report.js";
 import { boundCalls, tokensToHold, withinReservation } from "./request-budget.js";
@@ -34,7 +40,7 @@ import { StepBreakdown, type StepUsage } from "./step-breakdown.js";
 export interface CompletionDeps {
   settings: ServerSettings;
   /** Served models by name, each behind its reliability layer and fallback chain. */
-  backends: Readonly<Record<string, ObservableBackend>>;
+  backends: Readonly<Record<string, Backend>>;
   tools: ServerTools;
   keys: ApiKeyStore;
   gate: ConcurrencyGate;
@@ -62,11 +68,10 @@ interface ChoiceRun {
 /** Everything a request's runs report as they go, beside their results. */
 interface RunListeners {
   onEvent(choice: number, event: DeliberateEvent): void;
-  onReliability(choice: number, event: Exclude<ReliabilityEvent, { type: "served" }>): void;
   onDone(choice: number, run: ChoiceRun): void;
 }
 
-const quiet: RunListeners = { onEvent: () => {}, onReliability: () => {}, onDone: () => {} };
+const quiet: RunListeners = { onEvent: () => {}, onDone: () => {} };
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 const completionId = (): string => `chatcmpl-${randomUUID().replaceAll("-", "")}`;
@@ -88,7 +93,7 @@ async function runChoices(
   const cancel = plan.choices > 1 ? new AbortController() : undefined;
   const runSignal = cancel ? AbortSignal.any([signal, cancel.signal]) : signal;
   const single = isSingleCallStrategy(plan.strategyName);
-  const shared = plan.useCache && deps.cache ? report.cacheFor(deps.cache) : undefined;
+  const shared = plan.useCache ? deps.cache : undefined;
   const traces = deps.traces;
   const runOne = async (choice: number): Promise<ChoiceRun> => {
     const steps = new StepBreakdown(choice);
@@ -100,11 +105,7 @@ async function runChoices(
       ends.last = result.completions[0]?.finishReason ?? "stop";
       ends.cut ||= result.completions.some((completion) => completion.finishReason === "length");
     };
-    const observed = observedBy(plan.backend, (event) => {
-      report.observe(event);
-      if (event.type !== "served") listeners.onReliability(choice, event);
-    });
-    const backend = observeBackend(observed, (_request, result) => noteEnd(result));
+    const backend = afterEachCall(plan.backend, (_request, result) => noteEnd(result));
     const cache: GenerationCache | undefined = shared && {
       get: async (key) => {
         const hit = await shared.get(key);
@@ -132,6 +133,7 @@ async function runChoices(
             traces?.write(event);
             steps.observe(event);
             if (event.type === "budget") used = event.used;
+            report.observe(event);
             listeners.onEvent(choice, event);
           },
         },
@@ -142,7 +144,7 @@ async function runChoices(
       const result = await running;
       tokens.charge(totalTokens(result.usage));
       charged = true;
-      const passed = plan.passThrough ? (result as TaskResult & PassThroughResult).details : undefined;
+      const passed = plan.passThrough ? (result as TaskResult & DirectResult).details : undefined;
       const toolCalls = passed?.toolCalls ?? [];
       // A turn that only calls the client's functions answers with them, not with text.
       const noAnswer = toolCalls.length > 0 ? undefined : noAnswerOf(result);
@@ -164,14 +166,10 @@ async function runChoices(
   return Promise.all(Array.from({ length: plan.choices }, (_, choice) => runOne(choice)));
 }
 
-function usageOf(runs: readonly ChoiceRun[]): {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-} {
+function usageOf(runs: readonly ChoiceRun[]): WireUsage {
   const prompt = runs.reduce((sum, run) => sum + run.result.usage.promptTokens, 0);
   const completion = runs.reduce((sum, run) => sum + run.result.usage.completionTokens, 0);
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  return toWireUsage(prompt, completion);
 }
 
 /** The `deliberate` extension of a finished response: what the strategy spent and where. */
@@ -200,25 +198,6 @@ function summaryOf(
 
 const noAnswerJson = (noAnswer: NoAnswer | undefined) =>
   noAnswer ? { reason: noAnswer.reason, message: noAnswer.message } : null;
-
-/** A call of the client's function, as OpenAI writes it in a message (`index` only in stream deltas). */
-const wireToolCall = (call: ToolCall, index?: number) => ({
-  ...(index !== undefined && { index }),
-  id: call.id,
-  type: "function" as const,
-  function: { name: call.name, arguments: call.arguments },
-});
-
-function messageOf(run: ChoiceRun) {
-  const calls = run.toolCalls;
-  return {
-    role: "assistant",
-    // OpenAI sends null content for a turn that only calls functions.
-    content: calls.length > 0 && run.result.answer === "" ? null : run.result.answer,
-    refusal: null,
-    ...(calls.length > 0 && { tool_calls: calls.map((call) => wireToolCall(call)) }),
-  };
-}
 
 /**
  * POST /v1/chat/completions: reads and checks the request, waits for a slot, runs the strategy once per
@@ -261,7 +240,7 @@ export async function handleChatCompletion(
     release();
     tokens.settle();
   }
-  return Response.json({
+  const completion: ChatCompletion = {
     id: completionId(),
     object: "chat.completion",
     created: nowSeconds(),
@@ -269,11 +248,14 @@ export async function handleChatCompletion(
     system_fingerprint: null,
     choices: runs.map((run, index) => ({
       index,
-      message: messageOf(run),
+      message: toAssistantMessage(run.result.answer, run.toolCalls),
       logprobs: null,
       finish_reason: run.finishReason,
     })),
     usage: usageOf(runs),
+  };
+  return Response.json({
+    ...completion,
     deliberate: summaryOf(plan, runs, report, deps.traces !== undefined),
   });
 }
@@ -292,7 +274,10 @@ async function streamCompletion(
 ): Promise<void> {
   const id = completionId();
   const created = nowSeconds();
-  const chunk = (fields: Record<string, unknown>) => ({
+  /** A chunk; `deliberate` carries what OpenAI clients skip (events, the summary). */
+  const chunk = (
+    fields: Pick<ChatCompletionChunk, "choices"> & Partial<ChatCompletionChunk> & { deliberate?: unknown },
+  ): ChatCompletionChunk => ({
     id,
     object: "chat.completion.chunk",
     created,
@@ -301,12 +286,11 @@ async function streamCompletion(
     ...(plan.includeUsage && { usage: null }),
     ...fields,
   });
-  const delta = (index: number, content: Record<string, unknown>, finishReason: string | null = null) =>
-    sink.send(chunk({ choices: [{ index, delta: content, logprobs: null, finish_reason: finishReason }] }));
+  const delta = (index: number, content: ChunkDelta) =>
+    sink.send(chunk({ choices: [toChunkChoice(index, content)] }));
 
   const answers = Array.from({ length: plan.choices }, () => new AnswerStream());
-  // OpenAI opens every choice with the assistant role and empty content.
-  for (let index = 0; index < plan.choices; index++) delta(index, { role: "assistant", content: "" });
+  for (let index = 0; index < plan.choices; index++) delta(index, OPENING_DELTA);
 
   const report = new ReliabilityReport();
   const runs = await runChoices(plan, deps, tokens, signal, budget, report, {
@@ -320,22 +304,22 @@ async function streamCompletion(
         if (event.text) delta(choice, { reasoning_content: event.text });
         return;
       }
-      // Retries and fallbacks already go out as `reliability` chunks (below), with the served model.
-      if (event.type === "incident") return;
+      // Retries and fallbacks as they happen, in the response's own terms (model names), not as events.
+      if (event.type === "incident") {
+        sink.send(chunk({ choices: [], deliberate: { choice, reliability: incidentOf(event.incident) } }));
+        return;
+      }
       sink.send(chunk({ choices: [], deliberate: { choice, event } }));
     },
-    // Retries and fallbacks as they happen; like events, in chunks clients skip.
-    onReliability: (choice, event) =>
-      sink.send(chunk({ choices: [], deliberate: { choice, reliability: incidentOf(event) } })),
     onDone: (choice, run) => {
       const rest = answers[choice]?.finish(run.result.answer);
       if (rest) delta(choice, { content: rest });
       if (run.toolCalls.length > 0) {
-        delta(choice, { tool_calls: run.toolCalls.map((call, index) => wireToolCall(call, index)) });
+        delta(choice, { tool_calls: run.toolCalls.map((call, index) => toToolCallDelta(call, index)) });
       }
       sink.send(
         chunk({
-          choices: [{ index: choice, delta: {}, logprobs: null, finish_reason: run.finishReason }],
+          choices: [toChunkChoice(choice, {}, run.finishReason)],
           // Said where the choice ends, so a client reading only choice chunks still learns why it is empty.
           ...(run.noAnswer && { deliberate: { choice, no_answer: noAnswerJson(run.noAnswer) } }),
         }),

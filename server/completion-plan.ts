@@ -1,25 +1,27 @@
 import { answerFormatByName } from "../src/answers/index.js";
-import type { GenerationParams, JsonSchema, ToolChoice, ToolSpec } from "../src/core/backend.js";
+import type { Backend, GenerationParams } from "../src/core/backend.js";
 import type { Budget } from "../src/core/budget.js";
 import { errorMessage, UsageError } from "../src/core/errors.js";
 import type { Strategy, StrategyInput } from "../src/core/strategy.js";
-import type { ObservableBackend } from "../src/runtime/observable-backend.js";
-import { react } from "../src/strategies/react.js";
+import {
+  jsonSchemaOf,
+  samplingParamsOf,
+  toChatMessages,
+  toToolChoice,
+  toToolSpecs,
+} from "../src/openai-wire/index.js";
 import {
   createStrategy,
-  isSingleCallStrategy,
+  type StrategyEntry,
+  schemaStrategyNames,
+  strategyEntry,
   strategyNames,
-  strategyUsesN,
-} from "../src/strategies/registry.js";
+  strategyNamesWhere,
+} from "../src/strategies/catalog.js";
 import { prepareSchema } from "../src/structured/structured-schema.js";
-import {
-  createStructuredStrategy,
-  STRUCTURED_STRATEGY_NAMES,
-} from "../src/structured/structured-strategies.js";
 import { parseModelName } from "./model-name.js";
 import { ApiError } from "./openai-errors.js";
-import { type ChatCompletionRequest, toChatMessages } from "./openai-types.js";
-import { passThrough } from "./pass-through.js";
+import type { ChatCompletionRequest } from "./openai-types.js";
 import type { BudgetCaps, ServerSettings } from "./server-config.js";
 import type { ServerTools } from "./server-tools.js";
 
@@ -36,13 +38,13 @@ export interface CompletionPlan {
   requestedModel: string;
   /** The served model it names (without a strategy prefix). */
   modelName: string;
-  backend: ObservableBackend;
+  backend: Backend;
   strategyName: string;
   /** The answer format extracting strategies use. */
   formatName: string;
   /**
-   * `direct` as a pass-through: the call's own finish reason and tool calls reach the client
-   * (the strategy is `passThrough`, whose result details carry them).
+   * A pass-through strategy (direct) without a schema: the call's own finish reason and tool calls
+   * reach the client (its result details carry them, `DirectResult`).
    */
   passThrough: boolean;
   /** The strategy's own n (samples, candidates), when it takes one. */
@@ -62,7 +64,7 @@ export interface CompletionPlan {
 export interface PlanContext {
   settings: ServerSettings;
   /** Served models by name, each behind its reliability layer and fallback chain. */
-  backends: Readonly<Record<string, ObservableBackend>>;
+  backends: Readonly<Record<string, Backend>>;
   tools: ServerTools;
 }
 
@@ -71,13 +73,6 @@ const bad = (param: string, message: string, code = "invalid_value"): ApiError =
 
 const minDefined = (a: number | undefined, b: number | undefined): number | undefined =>
   a === undefined ? b : b === undefined ? a : Math.min(a, b);
-
-/** The schema a `response_format` asks for, or undefined for plain text. */
-function schemaOf(format: ChatCompletionRequest["response_format"]): JsonSchema | undefined {
-  if (!format || format.type === "text") return undefined;
-  if (format.type === "json_object") return { type: "object" };
-  return format.json_schema.schema;
-}
 
 /** The request's budget held within the server's caps. */
 export function capBudget(
@@ -95,9 +90,9 @@ export function capBudget(
 }
 
 /**
- * A strategy by name for a plain-text request (no response_format): `direct` as the pass-through,
- * react with the server's tools (those named, or all), the rest from the registry. A UsageError for
- * a bad combination.
+ * A strategy by name for a plain-text request (no response_format), from the catalogue: a strategy
+ * whose request names tools gets the server's own (those named, or all). A UsageError for a bad
+ * combination.
  */
 export function buildStrategy(
   name: string,
@@ -105,22 +100,13 @@ export function buildStrategy(
   tools: ServerTools,
 ): Strategy {
   const format = answerFormatByName(options.formatName);
-  if (name === "direct") return passThrough as Strategy;
-  if (name === "react") return react({ format, tools: tools.select(options.toolNames ?? []) });
-  return createStrategy({ name, format, ...(options.n !== undefined && { n: options.n }) });
-}
-
-/** OpenAI `tools` as the engine's tool specs. */
-function toolSpecsOf(tools: NonNullable<ChatCompletionRequest["tools"]>): ToolSpec[] {
-  return tools.map(({ function: fn }) => ({
-    name: fn.name,
-    description: fn.description ?? "",
-    parameters: fn.parameters ?? { type: "object", properties: {} },
-  }));
-}
-
-function toolChoiceOf(choice: NonNullable<ChatCompletionRequest["tool_choice"]>): ToolChoice {
-  return typeof choice === "string" ? choice : { name: choice.function.name };
+  const byRequest = strategyEntry(name)?.tools?.serverToolsByRequest === true;
+  return createStrategy({
+    name,
+    format,
+    ...(options.n !== undefined && { n: options.n }),
+    ...(byRequest && { toolset: tools.select(options.toolNames ?? []) }),
+  });
 }
 
 /**
@@ -131,11 +117,12 @@ function toolChoiceOf(choice: NonNullable<ChatCompletionRequest["tool_choice"]>)
 export function planCompletion(request: ChatCompletionRequest, context: PlanContext): CompletionPlan {
   const { settings, backends, tools } = context;
   const selection = parseModelName(request.model, Object.keys(backends));
-  const backend = backends[selection.model] as ObservableBackend;
+  const backend = backends[selection.model] as Backend;
   const options = request.deliberate ?? {};
 
   const strategyName = selection.strategy ?? options.strategy ?? settings.defaultStrategy;
-  if (!strategyNames().includes(strategyName)) {
+  const entry: StrategyEntry | undefined = strategyEntry(strategyName);
+  if (!entry) {
     throw bad(
       "deliberate.strategy",
       `unknown strategy '${strategyName}' (have: ${strategyNames().join(", ")})`,
@@ -152,7 +139,7 @@ export function planCompletion(request: ChatCompletionRequest, context: PlanCont
   }
 
   const strategyN = selection.n ?? options.n;
-  if (options.n !== undefined && !strategyUsesN(strategyName)) {
+  if (options.n !== undefined && !entry.usesN) {
     throw bad("deliberate.n", `strategy '${strategyName}' takes no n`);
   }
   if (strategyN !== undefined && strategyN > settings.maxStrategyN) {
@@ -170,13 +157,16 @@ export function planCompletion(request: ChatCompletionRequest, context: PlanCont
   if (request.functions?.length) {
     throw bad("functions", "'functions' is not supported; see 'tools'", "unsupported_parameter");
   }
-  // Client tools pass through to the model with direct; react names the server's own tools instead.
+  // Client tools pass through to the model with a pass-through strategy (direct); a strategy that
+  // takes the server's tools by request (react) names the server's own tools instead.
   const requestedTools = request.tools ?? [];
-  const clientTools = requestedTools.length > 0 && strategyName === "direct";
-  if (requestedTools.length > 0 && strategyName !== "direct" && strategyName !== "react") {
+  const clientTools = requestedTools.length > 0 && entry.passThrough;
+  if (requestedTools.length > 0 && !entry.passThrough && !entry.tools?.serverToolsByRequest) {
+    const passing = strategyNamesWhere((e) => e.passThrough);
+    const serverRun = strategyNamesWhere((e) => e.tools?.serverToolsByRequest === true);
     throw bad(
       "tools",
-      `tools work with strategy direct (the model calls your functions; model '${selection.model}' or 'direct/${selection.model}') or react (the server runs its own tools: ${tools.names().join(", ")}), not with '${strategyName}'`,
+      `tools work with strategy ${passing.join(" or ")} (the model calls your functions; model '${selection.model}' or '${passing[0]}/${selection.model}') or ${serverRun.join(" or ")} (the server runs its own tools: ${tools.names().join(", ")}), not with '${strategyName}'`,
       "unsupported_parameter",
     );
   }
@@ -211,7 +201,7 @@ export function planCompletion(request: ChatCompletionRequest, context: PlanCont
     throw bad("deliberate.format", errorMessage(error));
   }
 
-  const schemaInput = schemaOf(request.response_format);
+  const schemaInput = jsonSchemaOf(request.response_format);
   let strategy: Strategy;
   try {
     if (schemaInput !== undefined) {
@@ -222,10 +212,10 @@ export function planCompletion(request: ChatCompletionRequest, context: PlanCont
           "unsupported_parameter",
         );
       }
-      if (!(STRUCTURED_STRATEGY_NAMES as readonly string[]).includes(strategyName)) {
+      if (!entry.schema) {
         throw bad(
           "response_format",
-          `response_format ${request.response_format?.type} works with strategies ${STRUCTURED_STRATEGY_NAMES.join(", ")}, not '${strategyName}'`,
+          `response_format ${request.response_format?.type} works with strategies ${schemaStrategyNames().join(", ")}, not '${strategyName}'`,
           "unsupported_parameter",
         );
       }
@@ -236,7 +226,9 @@ export function planCompletion(request: ChatCompletionRequest, context: PlanCont
         // Its messages already begin "invalid JSON Schema: ".
         throw bad("response_format.json_schema.schema", errorMessage(error));
       }
-      strategy = createStructuredStrategy(strategyName, schema, {
+      strategy = createStrategy({
+        name: strategyName,
+        schema,
         ...(strategyN !== undefined && { n: strategyN }),
       });
     } else {
@@ -251,16 +243,10 @@ export function planCompletion(request: ChatCompletionRequest, context: PlanCont
     throw error;
   }
 
-  const stop = typeof request.stop === "string" ? [request.stop] : (request.stop ?? []);
-  const maxTokens = request.max_completion_tokens ?? request.max_tokens;
   const params: GenerationParams = {
-    ...(request.temperature != null && { temperature: request.temperature }),
-    ...(request.top_p != null && { topP: request.top_p }),
-    ...(maxTokens != null && { maxTokens }),
-    ...(request.seed != null && { seed: request.seed }),
-    ...(stop.some((s) => s !== "") && { stop: stop.filter((s) => s !== "") }),
-    ...(clientTools && { tools: toolSpecsOf(requestedTools) }),
-    ...(clientTools && request.tool_choice != null && { toolChoice: toolChoiceOf(request.tool_choice) }),
+    ...samplingParamsOf(request),
+    ...(clientTools && { tools: toToolSpecs(requestedTools) }),
+    ...(clientTools && request.tool_choice != null && { toolChoice: toToolChoice(request.tool_choice) }),
   };
 
   const budget = capBudget(options.budget ?? {}, settings.budget);
@@ -268,9 +254,9 @@ export function planCompletion(request: ChatCompletionRequest, context: PlanCont
   const liveText: LiveText =
     schemaInput !== undefined
       ? "none"
-      : strategyName === "direct"
+      : entry.passThrough
         ? "content"
-        : isSingleCallStrategy(strategyName)
+        : entry.singleCall
           ? "reasoning"
           : "none";
 
@@ -280,7 +266,7 @@ export function planCompletion(request: ChatCompletionRequest, context: PlanCont
     backend,
     strategyName,
     formatName,
-    passThrough: strategyName === "direct" && schemaInput === undefined,
+    passThrough: entry.passThrough && schemaInput === undefined,
     strategyN,
     strategy,
     input: { messages: toChatMessages(request.messages), params },

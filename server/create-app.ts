@@ -4,9 +4,9 @@ import type { Backend } from "../src/core/backend.js";
 import type { GenerationCache } from "../src/core/cache.js";
 import { errorMessage, UsageError } from "../src/core/errors.js";
 import { createFallbackBackend } from "../src/runtime/fallback-backend.js";
-import type { ObservableBackend } from "../src/runtime/observable-backend.js";
 import {
   createReliableBackend,
+  type NamedBackend,
   type ReliabilityOptions,
   type ReliableBackend,
 } from "../src/runtime/reliable-backend.js";
@@ -15,7 +15,7 @@ import { type DeliberateStore, openStore } from "../src/store/open-store.js";
 import { SqliteGenerationCache } from "../src/store/sqlite-generation-cache.js";
 import type { TraceSink } from "../src/store/trace-sink.js";
 import { TraceWriter } from "../src/store/trace-writer.js";
-import { strategyNames } from "../src/strategies/registry.js";
+import { strategyNames } from "../src/strategies/catalog.js";
 import { createTaskManager, type TaskManager } from "../src/tasks/task-manager.js";
 import { ApiKeyStore, type KeyAccount } from "./api-key-store.js";
 import { type CompletionDeps, handleChatCompletion } from "./chat-completions.js";
@@ -148,10 +148,10 @@ export function createApp(config: AppConfig): DeliberateApp {
     names.map((name) => [
       name,
       createFallbackBackend(
-        [name, ...(served[name]?.fallback ?? [])].map((n) => reliable[n] as ObservableBackend),
+        [name, ...(served[name]?.fallback ?? [])].map((n) => reliable[n] as ReliableBackend),
       ),
     ]),
-  ) as Record<string, ObservableBackend>;
+  ) as Record<string, NamedBackend>;
 
   const report = onError ?? reportToStderr;
   const store = givenStore ?? openStore(settings.db ?? ":memory:");

@@ -7,6 +7,7 @@ import {
   type OpenAICompatibleServer,
   startOpenAICompatibleServer,
 } from "../src/testing/openai-compatible-server.js";
+import { ReliabilityReport } from "./reliability-report.js";
 import type { ReliabilityOverride } from "./server-config.js";
 import { startTestApp, type TestApp } from "./test-app.js";
 
@@ -213,6 +214,46 @@ describe("fault tolerance against a faulty OpenAI-compatible upstream", () => {
     const third = await complete(client, "primary", { temperature: 0 });
     expect(third.choices[0]?.message.content).toBe(ANSWER);
     expect(primary.requests).toBe(2);
+  });
+
+  it("(e'') a retry then a fallback: the report is read from the run's events, which name the model that served", async () => {
+    const primary = await upstream({ first: { count: 1_000, fault: { type: "status", status: 503 } } });
+    const backup = await upstream(undefined, "Backup says: Paris.");
+    const { app, client } = await serve({
+      primary: { server: primary, fallback: ["backup"], reliability: { retries: 1, breaker: false } },
+      backup: { server: backup },
+    });
+    const answer = await complete(client, "primary");
+    const traceId = (answer as unknown as { deliberate: { trace_id: string } }).deliberate.trace_id;
+    await vi.waitFor(() => expect(app.app.store.traces.get(traceId)?.state).toBe("ended"));
+    const stored = app.app.store.traces.events(traceId);
+    // The stored trace holds which model served the call, in the call's step.
+    const served = stored.filter((e) => e.type === "served");
+    expect(served).toEqual([expect.objectContaining({ backend: "backup", fallback: true, stepId: "s1" })]);
+    // Read back from the stored events, the report is the response's own, incident for incident.
+    const fromEvents = new ReliabilityReport();
+    for (const event of stored) fromEvents.observe(event);
+    expect(answer.deliberate.reliability).toEqual(fromEvents.toJSON());
+    expect(fromEvents.toJSON()).toMatchObject({ retries: 1, fallbacks: 1, models: ["backup"] });
+
+    // Streamed: the served event goes out like any event, retries and fallbacks as reliability chunks.
+    const stream = await client.chat.completions.create({ model: "primary", messages, stream: true });
+    const extras: Array<Record<string, unknown>> = [];
+    for await (const chunk of stream) {
+      const extension = (chunk as unknown as { deliberate?: Record<string, unknown> }).deliberate;
+      if (extension) extras.push(extension);
+    }
+    expect(extras.filter((e) => e.reliability).map((e) => (e.reliability as { type: string }).type)).toEqual([
+      "retry",
+      "fallback",
+    ]);
+    expect(extras.find((e) => (e.event as { type?: string } | undefined)?.type === "served")).toMatchObject({
+      choice: 0,
+      event: { type: "served", backend: "backup", fallback: true },
+    });
+    expect(extras.at(-1)).toMatchObject({
+      result: { reliability: { retries: 1, fallbacks: 1, models: ["backup"] } },
+    });
   });
 
   it("(f) the breaker opens after K failures: later calls fail fast without reaching the upstream", async () => {

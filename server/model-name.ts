@@ -1,5 +1,5 @@
 import { ModelNotFoundError } from "../src/core/errors.js";
-import { strategyNames, strategyUsesN } from "../src/strategies/registry.js";
+import { strategyNames, strategyUsesN } from "../src/strategies/catalog.js";
 
 /** What a requested model id names: a served model, and the strategy (and its n) when prefixed. */
 export interface ModelSelection {

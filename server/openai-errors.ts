@@ -1,4 +1,3 @@
-import { openAIErrorType } from "../src/backends/openai/openai-error-type.js";
 import {
   AbortedError,
   BackendError,
@@ -7,13 +6,9 @@ import {
   ModelNotFoundError,
   UsageError,
 } from "../src/core/errors.js";
+import { openAIErrorType, type WireErrorBody, wireError } from "../src/openai-wire/index.js";
 import { CircuitOpenError } from "../src/runtime/circuit-breaker.js";
 import { StructuredOutputError } from "../src/structured/structured-output-error.js";
-
-/** The `error` object of every non-2xx answer, in the OpenAI shape clients already parse. */
-export interface OpenAIErrorBody {
-  error: { message: string; type: string; code: string; param: string | null };
-}
 
 /** A request the server answers with an error status: thrown anywhere, rendered by the app's onError. */
 export class ApiError extends Error {
@@ -37,8 +32,9 @@ export class ApiError extends Error {
     this.headers = options.headers ?? {};
   }
 
-  body(): OpenAIErrorBody {
-    return { error: { message: this.message, type: this.type, code: this.code, param: this.param ?? null } };
+  /** The OpenAI-shaped body clients parse. */
+  body(): WireErrorBody {
+    return wireError(this.status, this.message, { type: this.type, code: this.code, param: this.param });
   }
 
   toResponse(): Response {

@@ -1,6 +1,5 @@
-import type { GenerateResult } from "../src/core/backend.js";
-import type { GenerationCache } from "../src/core/cache.js";
-import type { ReliabilityEvent } from "../src/runtime/observable-backend.js";
+import type { BackendIncident } from "../src/core/backend.js";
+import type { DeliberateEvent } from "../src/core/event.js";
 
 /** A retry or fallback as the response extension reports it. */
 export interface ReliabilityIncident {
@@ -16,34 +15,24 @@ export interface ReliabilityIncident {
 const MAX_INCIDENTS = 20;
 
 /**
- * What the reliability layer did for one request (or task): retries, fallbacks, and which models
- * answered. Also keeps fallback answers out of the cache: the runtime files a call under the
- * requested model, and a stand-in's answer must not be replayed as that model's later.
+ * What the reliability layer did for one request, read from its runs' events: retries, fallbacks
+ * (`incident` events) and which models answered (`served` events). Feed it every event of every choice.
  */
 export class ReliabilityReport {
   retries = 0;
   fallbacks = 0;
   readonly incidents: ReliabilityIncident[] = [];
   private readonly answeredBy = new Set<string>();
-  private readonly standIns = new WeakSet<GenerateResult>();
 
-  readonly observe = (event: ReliabilityEvent): void => {
+  observe(event: DeliberateEvent): void {
     if (event.type === "served") {
       this.answeredBy.add(event.backend);
-      if (event.fallback) this.standIns.add(event.result);
       return;
     }
-    if (event.type === "retry") this.retries++;
+    if (event.type !== "incident") return;
+    if (event.incident.type === "retry") this.retries++;
     else this.fallbacks++;
-    if (this.incidents.length < MAX_INCIDENTS) this.incidents.push(incidentOf(event));
-  };
-
-  /** `cache`, minus storing answers a fallback gave. */
-  cacheFor(cache: GenerationCache): GenerationCache {
-    return {
-      get: (key) => cache.get(key),
-      set: (key, value) => (this.standIns.has(value) ? Promise.resolve() : cache.set(key, value)),
-    };
+    if (this.incidents.length < MAX_INCIDENTS) this.incidents.push(incidentOf(event.incident));
   }
 
   toJSON() {
@@ -56,8 +45,14 @@ export class ReliabilityReport {
   }
 }
 
-export function incidentOf(event: Exclude<ReliabilityEvent, { type: "served" }>): ReliabilityIncident {
-  return event.type === "retry"
-    ? { type: "retry", model: event.backend, code: event.code, message: event.message }
-    : { type: "fallback", model: event.from, to: event.to, code: event.code, message: event.message };
+export function incidentOf(incident: BackendIncident): ReliabilityIncident {
+  return incident.type === "retry"
+    ? { type: "retry", model: incident.backend, code: incident.code, message: incident.message }
+    : {
+        type: "fallback",
+        model: incident.from,
+        to: incident.to,
+        code: incident.code,
+        message: incident.message,
+      };
 }

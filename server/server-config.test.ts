@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BACKEND_KINDS } from "../src/backends/create-backend.js";
 import { UsageError } from "../src/core/errors.js";
 import { apiKeysFromEnv, loadServerConfig, parseServerConfig, parseServerSettings } from "./server-config.js";
 
@@ -101,6 +102,18 @@ describe("server config", () => {
     await writeFile(join(dir, "broken.json"), "{ port: 1");
     await expect(loadServerConfig(join(dir, "broken.json"))).rejects.toThrow(/is not valid JSON/);
     await expect(loadServerConfig(join(dir, "missing.json"))).rejects.toThrow(/config file not found/);
+  });
+
+  it("takes a model's backend from the backend kinds, and names them all when given another", () => {
+    for (const kind of BACKEND_KINDS) {
+      const config = parseServerConfig({
+        models: { m: { backend: kind, baseUrl: "http://127.0.0.1:8000/v1" } },
+      });
+      expect(config.models?.m?.backend).toBe(kind);
+    }
+    expect(() => parseServerConfig({ models: { m: { backend: "vllm" } } })).toThrow(
+      `config: models.m.backend: backend must be one of: ${BACKEND_KINDS.join(", ")}`,
+    );
   });
 
   it("reads API keys from DELIBERATE_API_KEYS", () => {

@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { answerFormats } from "../src/answers/index.js";
+import { BACKEND_KINDS } from "../src/backends/create-backend.js";
 import { errorMessage, UsageError } from "../src/core/errors.js";
 import { readJsonFile } from "../src/core/read-json-file.js";
-import { strategyNames } from "../src/strategies/registry.js";
+import { strategyNames } from "../src/strategies/catalog.js";
 
 const positiveInt = z.int().min(1);
 // Timers cannot wait longer (about 24.8 days); Node would fire at once instead.
@@ -177,7 +178,9 @@ export type ServerSettingsInput = z.input<typeof serverSettingsSchema>;
 export const modelNameSchema = z.string().regex(/^[^/\s]+$/, "a model name must not contain / or spaces");
 
 const modelConfigSchema = z.strictObject({
-  backend: z.enum(["llama", "openai"]).default("llama"),
+  backend: z
+    .enum(BACKEND_KINDS, { error: `backend must be one of: ${BACKEND_KINDS.join(", ")}` })
+    .default("llama"),
   /** llama: catalog name, alias or GGUF path; openai: the upstream model id. */
   model: z.string().min(1).optional(),
   baseUrl: z.url().optional(),

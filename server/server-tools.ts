@@ -1,12 +1,10 @@
+import { strategyRunsCode } from "../src/strategies/catalog.js";
 import { calculatorTool } from "../src/tools/calculator/calculator-tool.js";
 import { codeTool } from "../src/tools/code/code-tool.js";
 import type { AnyTool } from "../src/tools/tool.js";
 import { createWebFetchTool } from "../src/tools/web-fetch/web-fetch-tool.js";
 import { ApiError } from "./openai-errors.js";
 import type { ToolsConfig } from "./server-config.js";
-
-/** Strategies that run model-written code in the sandbox, so they need `tools.code`. */
-const CODE_STRATEGIES: ReadonlySet<string> = new Set(["pal", "pal-sc"]);
 
 /**
  * The tools one server may run on a model's behalf. The calculator is always there; code execution
@@ -28,9 +26,9 @@ export class ServerTools {
     return [...this.tools.keys()];
   }
 
-  /** Whether this server lets the named strategy run (pal needs code execution). */
+  /** Whether this server lets the named strategy run: one that runs model-written code needs `tools.code`. */
   allowsStrategy(name: string): boolean {
-    return this.config.code || !CODE_STRATEGIES.has(name);
+    return this.config.code || !strategyRunsCode(name);
   }
 
   /**

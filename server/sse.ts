@@ -1,11 +1,11 @@
+import {
+  encodeSseComment,
+  encodeSseEvent,
+  type ServerSentEvent,
+  SSE_DONE,
+  SSE_HEADERS,
+} from "../src/openai-wire/index.js";
 import { toApiError } from "./openai-errors.js";
-
-/** One server-sent event: `id:` (what a reconnecting client sends back as Last-Event-ID), type, data. */
-export interface ServerSentEvent {
-  id?: string;
-  event?: string;
-  data: string;
-}
 
 /** Where a streaming handler writes its `data:` events. Writes after the stream closed are dropped. */
 export interface SseSink {
@@ -18,23 +18,6 @@ export interface SseSink {
 export interface EventSink {
   send(event: ServerSentEvent): void;
   readonly closed: boolean;
-}
-
-const SSE_HEADERS: Record<string, string> = {
-  "content-type": "text/event-stream; charset=utf-8",
-  "cache-control": "no-cache",
-  connection: "keep-alive",
-  // Proxies such as nginx would otherwise hold chunks back.
-  "x-accel-buffering": "no",
-};
-
-/** An event in the wire format: `id:` and `event:` lines when set, the data line by line, a blank line. */
-function sseFrame({ id, event, data }: ServerSentEvent): string {
-  let text = id !== undefined ? `id: ${id}\n` : "";
-  if (event !== undefined) text += `event: ${event}\n`;
-  // A data line cannot hold a line break; JSON never does, but other text might.
-  for (const line of data.split(/\r\n|\r|\n/)) text += `data: ${line}\n`;
-  return `${text}\n`;
 }
 
 interface StreamOptions {
@@ -80,7 +63,7 @@ function eventStream(
     }
   };
   const sink: EventSink = {
-    send: (event) => write(sseFrame(event)),
+    send: (event) => write(encodeSseEvent(event)),
     get closed() {
       return closed;
     },
@@ -89,7 +72,7 @@ function eventStream(
     start(c) {
       controller = c;
       if (options.keepAliveMs !== undefined) {
-        keepAlive = setInterval(() => write(": keep-alive\n\n"), options.keepAliveMs);
+        keepAlive = setInterval(() => write(encodeSseComment("keep-alive")), options.keepAliveMs);
         keepAlive.unref();
       }
       // Not awaited: the response (and its headers) go out while the stream is produced.
@@ -113,7 +96,7 @@ function eventStream(
       gone.abort();
     },
   });
-  return new Response(body, { status: 200, headers: SSE_HEADERS });
+  return new Response(body, { status: 200, headers: { ...SSE_HEADERS } });
 }
 
 /**
@@ -134,7 +117,7 @@ export function sseResponse(produce: (sink: SseSink, signal: AbortSignal) => Pro
         },
         signal,
       ),
-    { done: { data: "[DONE]" } },
+    { done: { data: SSE_DONE } },
   );
 }
 

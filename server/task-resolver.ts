@@ -1,15 +1,13 @@
-import { observeBackend } from "../src/backends/observe-backend.js";
+import { afterEachCall } from "../src/backends/after-each-call.js";
 import type { Budget } from "../src/core/budget.js";
 import { DeliberateError, ModelNotFoundError } from "../src/core/errors.js";
 import { totalTokens } from "../src/core/usage.js";
-import { observedBy } from "../src/runtime/observable-backend.js";
 import type { TaskRequest } from "../src/tasks/task-request.js";
 import { resolvedTask, type TaskResolver } from "../src/tasks/task-resolver.js";
 import type { TokenReservation } from "./api-key-store.js";
 import type { CompletionDeps } from "./chat-completions.js";
 import { buildStrategy, capBudget } from "./completion-plan.js";
 import { ApiError } from "./openai-errors.js";
-import { ReliabilityReport } from "./reliability-report.js";
 import { boundCalls, tokensToHold, withinReservation } from "./request-budget.js";
 
 /**
@@ -49,13 +47,10 @@ export function createServerTaskResolver(deps: CompletionDeps): TaskResolver {
       if (error instanceof ApiError) throw new DeliberateError(error.code, error.message);
       throw error;
     }
-    const report = new ReliabilityReport();
-    const backend = observeBackend(observedBy(chain, report.observe), (_call, result) =>
-      tokens.charge(totalTokens(result.usage)),
-    );
+    const backend = afterEachCall(chain, (_call, result) => tokens.charge(totalTokens(result.usage)));
     const budget = withinReservation(calls, 1, tokens);
-    // A fallback's answer must not be cached as the requested model's: the report keeps it out.
-    const cache = deps.cache && report.cacheFor(deps.cache);
+    // The runtime itself keeps a fallback's answers out of the cache: they are not the requested model's.
+    const cache = deps.cache;
     return { ...resolvedTask(request, { strategy, backend, budget, cache }), release: () => tokens.settle() };
   };
 }

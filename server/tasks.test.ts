@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createScriptedBackend } from "../src/backends/scripted/scripted-backend.js";
+import type { ServerSentEvent } from "../src/openai-wire/index.js";
 import { gatedBackend } from "../test/gated-backend.js";
 import type { AppConfig } from "./create-app.js";
-import type { ServerSentEvent } from "./sse.js";
 import { parseEventStream, startTestApp, type TestApp } from "./test-app.js";
 
 const REPLY = "Six times seven is 42. The answer is 42";

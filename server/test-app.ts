@@ -4,8 +4,8 @@ import {
   type ScriptedBackendOptions,
   type ScriptedResponder,
 } from "../src/backends/scripted/scripted-backend.js";
+import { decodeSse, type ServerSentEvent, SSE_DONE } from "../src/openai-wire/index.js";
 import { type AppConfig, createApp, type DeliberateApp } from "./create-app.js";
-import type { ServerSentEvent } from "./sse.js";
 import { startServer } from "./start-server.js";
 
 /** Test support: an app over real loopback HTTP, with the official client pointed at it. */
@@ -66,32 +66,12 @@ const testResponder: ScriptedResponder = ({ request, prompt, index }) => {
 
 export const testBackendOptions: ScriptedBackendOptions = { model: "scripted", respond: testResponder };
 
-/** The `data:` payloads of an SSE body, `[DONE]` included as the string. */
+/** The payloads of an SSE body's untyped (`data:` only) events, `[DONE]` included as the string. */
 export function sseData(body: string): unknown[] {
-  return body
-    .split("\n\n")
-    .map((event) => event.trim())
-    .filter((event) => event.startsWith("data: "))
-    .map((event) => {
-      const data = event.slice("data: ".length);
-      return data === "[DONE]" ? data : JSON.parse(data);
-    });
+  return decodeSse(body)
+    .filter((event) => event.event === undefined)
+    .map(({ data }) => (data === SSE_DONE ? data : JSON.parse(data)));
 }
 
 /** Every event of an SSE body with its id and type; keep-alive comments are skipped. */
-export function parseEventStream(text: string): ServerSentEvent[] {
-  return text
-    .split("\n\n")
-    .filter((block) => block.trim() !== "" && !block.startsWith(":"))
-    .map((block) => {
-      const event: ServerSentEvent = { data: "" };
-      for (const line of block.split("\n")) {
-        const [field, ...rest] = line.split(": ");
-        const value = rest.join(": ");
-        if (field === "id") event.id = value;
-        else if (field === "event") event.event = value;
-        else if (field === "data") event.data += value;
-      }
-      return event;
-    });
-}
+export const parseEventStream = (text: string): ServerSentEvent[] => decodeSse(text);

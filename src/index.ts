@@ -28,14 +28,9 @@ export { createFallbackBackend } from "./runtime/fallback-backend.js";
 export { MemoryGenerationCache } from "./runtime/memory-cache.js";
 export { noAnswerOf } from "./runtime/no-answer.js";
 export {
-  type ObservableBackend,
-  observedBy,
-  type ReliabilityEvent,
-  type ReliabilityObserver,
-} from "./runtime/observable-backend.js";
-export {
   createReliableBackend,
   DEFAULT_BREAKER,
+  type NamedBackend,
   type ReliabilityOptions,
   type ReliableBackend,
 } from "./runtime/reliable-backend.js";

@@ -9,10 +9,15 @@ import { noAnswerOf } from "../../src/runtime/no-answer.js";
 import { runStrategy } from "../../src/runtime/task-context.js";
 import { TraceStore } from "../../src/store/trace-store.js";
 import { TraceWriter } from "../../src/store/trace-writer.js";
-import { createStrategy, isSingleCallStrategy, strategyNames } from "../../src/strategies/registry.js";
+import {
+  createStrategy,
+  isSingleCallStrategy,
+  schemaStrategyNames,
+  strategyEntry,
+  strategyNames,
+} from "../../src/strategies/catalog.js";
 import { StructuredOutputError } from "../../src/structured/structured-output-error.js";
 import { readSchemaFile } from "../../src/structured/structured-schema.js";
-import { createStructuredStrategy } from "../../src/structured/structured-strategies.js";
 import { addBackendOptions, type BackendFlags, loadBackend } from "../backend-options.js";
 import { createLiveView } from "../live-view.js";
 import { MAX_TIMER_MS, parseInteger, parseNumber } from "../options.js";
@@ -94,7 +99,10 @@ export function registerAskCommand(program: Command): void {
     )
     .option("--seed <s>", "sampling seed, for reproducible answers", parseInteger("--seed", { min: 0 }))
     .option("--system <text>", "system prompt")
-    .option("--schema <file>", "answer with JSON valid under this JSON Schema (direct, sc, asc, sc-conf)")
+    .option(
+      "--schema <file>",
+      `answer with JSON valid under this JSON Schema (${schemaStrategyNames().join(", ")})`,
+    )
     .option(
       "--format <name>",
       `how answers are extracted and compared: ${Object.keys(answerFormats).join(", ")} (default numeric)`,
@@ -115,18 +123,20 @@ export function registerAskCommand(program: Command): void {
       }
       // A schema is checked before anything is loaded, so a bad file costs nothing.
       const schema = options.schema !== undefined ? await readSchemaFile(options.schema) : undefined;
-      const strategy = schema
-        ? createStructuredStrategy(options.strategy, schema, {
-            ...(options.n !== undefined && { n: options.n }),
-          })
-        : createStrategy({
-            name: options.strategy,
-            ...(options.n !== undefined && { n: options.n }),
-            ...(format && { format }),
-            ...(options.tools !== undefined && { tools: options.tools }),
-            ...(options.maxToolCalls !== undefined && { maxToolCalls: options.maxToolCalls }),
-            toolSettings,
-          });
+      if (schema && !strategyEntry(options.strategy)?.schema) {
+        throw new UsageError(
+          `--schema works with --strategy ${schemaStrategyNames().join(", ")}, not "${options.strategy}"`,
+        );
+      }
+      const strategy = createStrategy({
+        name: options.strategy,
+        ...(options.n !== undefined && { n: options.n }),
+        ...(schema && { schema }),
+        ...(format && { format }),
+        ...(options.tools !== undefined && { tools: options.tools }),
+        ...(options.maxToolCalls !== undefined && { maxToolCalls: options.maxToolCalls }),
+        toolSettings,
+      });
       const budget: Budget = {
         ...(options.budgetTokens !== undefined && { maxTokens: options.budgetTokens }),
         ...(options.budgetCalls !== undefined && { maxCalls: options.budgetCalls }),

@@ -4,9 +4,10 @@ import { join } from "node:path";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import type { AnswerFormat } from "../../src/answers/answer-format.js";
+import { game24Format } from "../../src/answers/game24-format.js";
 import { numericFormat } from "../../src/answers/numeric-format.js";
+import { afterEachCall } from "../../src/backends/after-each-call.js";
 import type { BackendKind } from "../../src/backends/create-backend.js";
-import { observeBackend } from "../../src/backends/observe-backend.js";
 import { recordBackend } from "../../src/backends/replay/record-backend.js";
 import { readRecording } from "../../src/backends/replay/recording.js";
 import { createReplayBackend } from "../../src/backends/replay/replay-backend.js";
@@ -24,14 +25,13 @@ import { type BenchProblem, type ProblemResult, runBench, summarize } from "../.
 import { readGame24 } from "../../src/bench/game24-dataset.js";
 import { readGsm8k } from "../../src/bench/gsm8k-dataset.js";
 import { errorMessage, UsageError } from "../../src/core/errors.js";
-import { game24Format } from "../../src/search/game24-format.js";
 import { BackgroundTraceWriter } from "../../src/store/background-trace-writer.js";
 import {
   createStrategy,
   strategyNames,
   strategyUsesN,
   unknownStrategyError,
-} from "../../src/strategies/registry.js";
+} from "../../src/strategies/catalog.js";
 import { addBackendOptions, type BackendFlags, backendKindOf, loadBackend } from "../backend-options.js";
 import { integerFlag, parseNumber, requireDirectory, requireFile } from "../options.js";
 import { formatDuration } from "../progress-bar.js";
@@ -353,7 +353,7 @@ export function registerBenchCommand(program: Command): void {
     .option("--out <dir>", "directory for results, report.md and the chart (shared by runs to compare)")
     .option(
       "--temperature <t>",
-      "sampling temperature for every call (default: each strategy's own; sc samples at 0.7)",
+      "sampling temperature for every call (default: each strategy's own; sc samples at the model's measured temperature, else 0.7)",
       parseNumber("--temperature", { min: 0, max: 5 }),
     )
     .option("--label <label>", "name of the run in the report (default: strategy, or strategy-nN with --n)")
@@ -399,7 +399,7 @@ export function registerBenchCommand(program: Command): void {
         bench.record !== undefined && bench.resume && existsSync(bench.record)
           ? await readRecording(bench.record)
           : [];
-      const backend = observeBackend(
+      const backend = afterEachCall(
         bench.record !== undefined ? recordBackend(loaded, bench.record, { reuse }) : loaded,
         (_request, result) => answeringModels.add(result.model),
       );

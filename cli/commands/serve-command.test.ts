@@ -110,6 +110,40 @@ describe("deliberate serve", () => {
     }
   });
 
+  it("opens each model through createBackend, with no retries of its own: the server's retries are all", async () => {
+    // Each model's first call fails: an openai backend retrying on its own would hide that from the server.
+    const flaky = await startOpenAICompatibleServer({
+      backend: createScriptedBackend({ respond: ["Four."] }),
+      faults: { first: { count: 2, fault: { type: "status", status: 503 } } },
+    });
+    const path = join(dir, "retries.json");
+    const model = (retries: number) => ({
+      backend: "openai",
+      baseUrl: flaky.url,
+      model: "m",
+      reliability: { retries, retryBaseDelayMs: 1, retryMaxDelayMs: 1 },
+    });
+    await writeFile(path, JSON.stringify({ port: 0, models: { once: model(0), twice: model(1) } }));
+    const handle = await startServe({ config: path, db: ":memory:" });
+    try {
+      const client = new OpenAI({ baseURL: `${handle.server.url}/v1`, apiKey: "none", maxRetries: 0 });
+      await expect(client.chat.completions.create({ model: "once", messages })).rejects.toMatchObject({
+        status: 502,
+      });
+      expect(flaky.requests).toBe(1);
+      const answer = (await client.chat.completions.create({ model: "twice", messages })) as unknown as {
+        choices: Array<{ message: { content: string } }>;
+        deliberate: { reliability: { retries: number; models: string[] } };
+      };
+      expect(answer.choices[0]?.message.content).toBe("Four.");
+      expect(answer.deliberate.reliability).toMatchObject({ retries: 1, models: ["twice"] });
+      expect(flaky.requests).toBe(3);
+    } finally {
+      await handle.close();
+      await flaky.close();
+    }
+  });
+
   it("keeps traces in the --db file, readable by `deliberate trace`, and falls back per the config", async () => {
     const db = join(dir, "traces.db");
     const path = join(dir, "fallback.json");
@@ -147,5 +181,10 @@ describe("deliberate serve", () => {
     const shown = await runCliInProcess(["trace", traceId, "--db", db, "--json"]);
     expect(shown.code).toBe(0);
     expect(JSON.parse(shown.stdout)).toMatchObject({ taskId: traceId });
+    // The tree shows the fallback and which model answered the call.
+    const tree = await runCliInProcess(["trace", traceId, "--db", db]);
+    expect(tree.code).toBe(0);
+    expect(tree.stdout).toMatch(/fallback broken → small \(backend_\w+\)/);
+    expect(tree.stdout).toMatch(/served by small \(fallback\)/);
   });
 });

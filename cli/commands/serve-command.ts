@@ -6,11 +6,11 @@ import {
   type ModelConfig,
   modelNameSchema,
   parseServerConfig,
+  type ReliabilityConfig,
   reliabilityFor,
   type ServerConfigFile,
 } from "../../server/server-config.js";
 import { type RunningServer, startServer } from "../../server/start-server.js";
-import { createOpenAIBackend } from "../../src/backends/openai/openai-backend.js";
 import type { Backend } from "../../src/core/backend.js";
 import { UsageError } from "../../src/core/errors.js";
 import { defaultDatabasePath } from "../../src/store/sqlite-database.js";
@@ -94,11 +94,7 @@ export async function startServe(
     for (const [name, spec] of Object.entries(specs)) {
       let backend = loaded.get(spec);
       if (!backend) {
-        backend = await openBackend(
-          spec,
-          reliabilityFor(settings.reliability, spec.reliability).timeoutMs,
-          env,
-        );
+        backend = await openBackend(spec, reliabilityFor(settings.reliability, spec.reliability), env);
         loaded.set(spec, backend);
       }
       models[name] = {
@@ -137,26 +133,25 @@ export async function startServe(
 }
 
 /**
- * Opens one model. An openai endpoint makes a single attempt per call: retries, timeouts and the
- * circuit breaker are the server's reliability layer, so they are counted and reported in one place.
+ * Opens one model. An openai endpoint makes a single attempt per call, within the model's timeout:
+ * retries, timeouts and the circuit breaker are the server's reliability layer, so they are counted
+ * and reported in one place.
  */
-async function openBackend(spec: ModelConfig, timeoutMs: number, env: NodeJS.ProcessEnv): Promise<Backend> {
-  if (spec.backend === "openai" && spec.baseUrl !== undefined) {
-    const apiKey = spec.apiKey ?? env.OPENAI_API_KEY;
-    return createOpenAIBackend({
-      baseUrl: spec.baseUrl,
-      model: spec.model ?? "default",
+function openBackend(
+  spec: ModelConfig,
+  reliability: ReliabilityConfig,
+  env: NodeJS.ProcessEnv,
+): Promise<Backend> {
+  const apiKey = spec.apiKey ?? env.OPENAI_API_KEY;
+  return loadBackend(
+    {
+      backend: spec.backend,
+      ...(spec.model !== undefined && { model: spec.model }),
+      ...(spec.baseUrl !== undefined && { baseUrl: spec.baseUrl }),
       ...(apiKey !== undefined && { apiKey }),
-      maxRetries: 0,
-      timeoutMs,
-    });
-  }
-  return loadBackend({
-    backend: spec.backend,
-    ...(spec.model !== undefined && { model: spec.model }),
-    ...(spec.baseUrl !== undefined && { baseUrl: spec.baseUrl }),
-    ...(spec.apiKey !== undefined && { apiKey: spec.apiKey }),
-  });
+    },
+    { retries: 0, timeoutMs: reliability.timeoutMs },
+  );
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */

@@ -84,6 +84,8 @@ function nodeLine(node: TraceNode): string {
         ? `retry ${i.backend} after attempt ${i.attempt} (${i.code}), waited ${i.delayMs} ms`
         : `fallback ${i.from} → ${i.to} (${i.code})`;
     }
+    case "served":
+      return `served by ${node.backend}${node.fallback ? " (fallback)" : ""}`;
     case "node": {
       const score = node.score !== undefined ? ` · score ${Number(node.score.toFixed(3))}` : "";
       const visits = node.visits !== undefined ? ` · ${node.visits} visits` : "";

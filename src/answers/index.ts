@@ -1,8 +1,8 @@
 import { UsageError } from "../core/errors.js";
-import { game24Format } from "../search/game24-format.js";
 import type { AnswerFormat } from "./answer-format.js";
 import { choiceFormat } from "./choice-format.js";
 import { exactFormat } from "./exact-format.js";
+import { game24Format } from "./game24-format.js";
 import { jsonFormat } from "./json-format.js";
 import { numericFormat } from "./numeric-format.js";
 
@@ -18,7 +18,7 @@ export const answerFormats: Readonly<Record<string, AnswerFormat>> = {
   choice: choiceFormat,
   exact: exactFormat,
   json: jsonFormat,
-  // Game of 24 expressions, checked exactly; it lives with the search code that shares its arithmetic.
+  // Game of 24 expressions, checked exactly in rational arithmetic (the search's step checks share it).
   game24: game24Format,
 };
 

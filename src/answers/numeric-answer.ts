@@ -18,6 +18,13 @@ const MARKERS = [
  */
 export const NUMERIC_ANSWER_WRITTEN = String.raw`the answer is[\s:=*$(\\]*(?:\\boxed\{\s*)?-?\$?\s?\d(?:,?\d)*(?:\.\d+)?(?=[^\d.,]|[.,][^\d])`;
 
+/**
+ * The same pattern as spelt before it was made linear (one `\s*` moved inside the boxed group; it
+ * matches the same texts). Recordings made before then name this spelling in their request keys, so
+ * replay looks them up under it too.
+ */
+export const NUMERIC_ANSWER_WRITTEN_LEGACY = String.raw`the answer is[\s:=*$(\\]*(?:\\boxed\{)?\s*-?\$?\s?\d(?:,?\d)*(?:\.\d+)?(?=[^\d.,]|[.,][^\d])`;
+
 const PLAIN_DECIMAL = /^(-?)(\d+)(?:\.(\d*))?$/;
 
 /**

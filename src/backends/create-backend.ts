@@ -6,8 +6,9 @@ import { resolveModel } from "../models/model-store.js";
 import { createLlamaBackend } from "./llama/llama-backend.js";
 import { createOpenAIBackend } from "./openai/openai-backend.js";
 
-export type BackendKind = "llama" | "openai";
-export const BACKEND_KINDS: readonly BackendKind[] = ["llama", "openai"];
+/** The backends `createBackend` builds from configuration: the CLI's --backend and the server config's. */
+export const BACKEND_KINDS = ["llama", "openai"] as const;
+export type BackendKind = (typeof BACKEND_KINDS)[number];
 
 export interface BackendConfig {
   kind?: BackendKind;
@@ -21,6 +22,16 @@ export interface BackendConfig {
    * without it, so tool-using strategies use a text protocol; not settable for llama, which has it.
    */
   nativeTools?: boolean;
+  /**
+   * openai: longest one HTTP request may take, stream included (default 120 s). A reliability layer
+   * above (`createReliableBackend`) bounds llama calls.
+   */
+  timeoutMs?: number;
+  /**
+   * openai: retries per HTTP request on 408/429/5xx, timeouts, dropped connections and malformed
+   * bodies (default 3). 0 when a reliability layer above does the retrying, so it sees every failure.
+   */
+  retries?: number;
   pricing?: Pricing;
   /** llama: tokens per sequence. */
   contextSize?: number;
@@ -42,6 +53,8 @@ export async function createBackend(config: BackendConfig = {}): Promise<Backend
       ...(config.apiKey !== undefined && { apiKey: config.apiKey }),
       ...(config.pricing !== undefined && { pricing: config.pricing }),
       ...(config.nativeTools !== undefined && { tools: config.nativeTools }),
+      ...(config.timeoutMs !== undefined && { timeoutMs: config.timeoutMs }),
+      ...(config.retries !== undefined && { maxRetries: config.retries }),
     });
   }
   if (kind !== "llama") throw new UsageError(`unknown backend "${kind}" (use ${BACKEND_KINDS.join(" or ")})`);

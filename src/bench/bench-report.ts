@@ -9,7 +9,7 @@ import { renderLineChart } from "./svg-line-chart.js";
 /** How one run was made, stored beside its results so the report can say how to reproduce it. */
 export interface BenchRunMeta {
   label: string;
-  /** Registry name of the strategy, e.g. "sc". */
+  /** Catalogue name of the strategy, e.g. "sc". */
   strategy: string;
   n?: number;
   /** Dataset path as given on the command line. */

@@ -3,8 +3,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { game24Format } from "../answers/game24-format.js";
 import { UsageError } from "../core/errors.js";
-import { game24Format } from "../search/game24-format.js";
 import { parseGame24Question } from "../search/game24-puzzle.js";
 import { readGame24 } from "./game24-dataset.js";
 

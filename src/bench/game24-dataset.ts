@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
+import { solve24 } from "../answers/solve24.js";
 import { UsageError } from "../core/errors.js";
 import { game24Question } from "../search/game24-puzzle.js";
-import { solve24 } from "../search/solve24.js";
 import { parseCsv } from "./csv.js";
 
 export interface Game24Problem {

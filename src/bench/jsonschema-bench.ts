@@ -7,8 +7,8 @@ import { makeDirectory } from "../core/make-directory.js";
 import { userMessage } from "../core/message.js";
 import type { Strategy } from "../core/strategy.js";
 import { runStrategy } from "../runtime/task-context.js";
+import { structuredOutput, withSchemaInstruction } from "../strategies/structured-output.js";
 import { describeIssue } from "../structured/schema-validator.js";
-import { structuredOutput, withSchemaInstruction } from "../structured/structured-output.js";
 import { prepareSchema, type StructuredSchema } from "../structured/structured-schema.js";
 
 /** One line of a JSONSchemaBench file. */

@@ -59,6 +59,16 @@ export interface GenerateRequest extends GenerationParams {
   onDelta?: (delta: CompletionDelta) => void;
   /** Called when a reliability layer retries this call or hands it to a fallback model. */
   onIncident?: (incident: BackendIncident) => void;
+  /** Called when a reliability layer's backend has answered this call: which one it was. */
+  onServed?: (served: ServedBy) => void;
+}
+
+/** Which backend of a reliability layer answered a call. */
+export interface ServedBy {
+  /** The name the backend is served under (a server's model name). */
+  backend: string;
+  /** Not the first backend of its fallback chain: a stand-in answered. */
+  fallback: boolean;
 }
 
 /** Something a reliability layer did on a call's behalf before it was answered (or failed for good). */

@@ -1,4 +1,4 @@
-import type { BackendIncident, FinishReason } from "./backend.js";
+import type { BackendIncident, FinishReason, ServedBy } from "./backend.js";
 import type { BudgetLimit } from "./budget.js";
 import type { NoAnswer } from "./strategy.js";
 import type { Usage } from "./usage.js";
@@ -21,6 +21,7 @@ export type DeliberateEvent =
   | NodeEvent
   | BudgetEvent
   | IncidentEvent
+  | ServedEvent
   | ErrorEvent;
 
 export type DeliberateEventType = DeliberateEvent["type"];
@@ -157,6 +158,11 @@ export interface BudgetEvent extends EventBase {
 export interface IncidentEvent extends EventBase {
   type: "incident";
   incident: BackendIncident;
+}
+
+/** A model call was answered by `backend` of a reliability layer (a fallback's, when `fallback`). */
+export interface ServedEvent extends EventBase, ServedBy {
+  type: "served";
 }
 
 export interface ErrorEvent extends EventBase {

@@ -1,4 +1,4 @@
-export { describeCatalogNames, findModel, listCatalog } from "./catalog.js";
+export { describeCatalogNames, findModel, listCatalog, samplingDefaultsOf } from "./catalog.js";
 export { assertGgufMagic, sha256File } from "./gguf-file.js";
 export { cachedModelPath, isCached, resolveModelsDir, sha256SidecarPath } from "./model-cache.js";
 export type {
@@ -11,6 +11,7 @@ export type {
   PathSource,
   PypiPackageRef,
   PypiSource,
+  SamplingDefaults,
 } from "./model-spec.js";
 export { describeSource } from "./model-spec.js";
 export type { ModelInfo, PullOptions, ResolvedModel } from "./model-store.js";

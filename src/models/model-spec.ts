@@ -21,6 +21,13 @@ export interface ModelSpec {
   chat: boolean;
   /** Where to fetch the file from, tried in order. */
   sources: readonly ModelSource[];
+  /** Sampling settings measured best for this model; absent where none were measured. */
+  sampling?: SamplingDefaults;
+}
+
+/** How strategies that sample (self-consistency, best-of-n) sample a model when the caller says nothing. */
+export interface SamplingDefaults {
+  temperature: number;
 }
 
 /** Download a single file from a Hugging Face model repository. */

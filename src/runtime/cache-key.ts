@@ -16,7 +16,13 @@ function canonicalJson(value: unknown): string {
  * Callbacks and signals are not content and are left out.
  */
 export function generationCacheKey(backendKind: string, model: string, request: GenerateRequest): string {
-  const { signal: _signal, onDelta: _onDelta, onIncident: _onIncident, ...content } = request;
+  const {
+    signal: _signal,
+    onDelta: _onDelta,
+    onIncident: _onIncident,
+    onServed: _onServed,
+    ...content
+  } = request;
   return createHash("sha256")
     .update(canonicalJson({ backendKind, model, ...content }))
     .digest("hex");

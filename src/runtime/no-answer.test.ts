@@ -3,8 +3,8 @@ import { createScriptedBackend, type ScriptedReply } from "../backends/scripted/
 import type { DeliberateEvent, TaskEndEvent } from "../core/event.js";
 import { userMessage } from "../core/message.js";
 import type { Strategy, StrategyInput } from "../core/strategy.js";
+import { createStrategy } from "../strategies/catalog.js";
 import { direct } from "../strategies/direct.js";
-import { createStrategy } from "../strategies/registry.js";
 import { noAnswerOf } from "./no-answer.js";
 import { runStrategy } from "./task-context.js";
 

@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { Backend, GenerateRequest, GenerateResult } from "../core/backend.js";
+import type { Backend, BackendIncident, GenerateRequest, GenerateResult, ServedBy } from "../core/backend.js";
 import { AbortedError, BackendError } from "../core/errors.js";
 import { userMessage } from "../core/message.js";
 import { emptyUsage } from "../core/usage.js";
 import { CircuitOpenError } from "./circuit-breaker.js";
 import { createFallbackBackend } from "./fallback-backend.js";
-import type { ReliabilityEvent } from "./observable-backend.js";
 import { createReliableBackend } from "./reliable-backend.js";
 
 type Step = "ok" | "hang" | Error | { stream: string; after: Error };
@@ -52,6 +51,14 @@ const outage = () => new BackendError("http", "503 busy", { status: 503, retryab
 const request: GenerateRequest = { messages: [userMessage("hi")] };
 const noSleep = { sleep: async () => {}, random: () => 0.5 };
 
+/** What a reliability layer reports on one call, in order: its incidents, then who served it. */
+type ReliabilityEvent = BackendIncident | ({ type: "served" } & ServedBy);
+const watched = (events: ReliabilityEvent[]): GenerateRequest => ({
+  ...request,
+  onIncident: (incident) => events.push(incident),
+  onServed: (served) => events.push({ type: "served", ...served }),
+});
+
 describe("createReliableBackend", () => {
   it("retries outages with jittered backoff and reports each retry", async () => {
     const inner = stepBackend([outage(), outage(), "ok"]);
@@ -63,7 +70,7 @@ describe("createReliableBackend", () => {
       sleep: async (ms) => void slept.push(ms),
     });
     const events: ReliabilityEvent[] = [];
-    const result = await reliable.generateObserved(request, (event) => events.push(event));
+    const result = await reliable.generate(watched(events));
     expect(result.completions[0]?.text).toBe("answer from m");
     expect(inner.calls).toBe(3);
     expect(slept).toEqual([50, 100]);
@@ -75,7 +82,7 @@ describe("createReliableBackend", () => {
     const inner = stepBackend(["hang", "ok"]);
     const reliable = createReliableBackend("m", inner, { timeoutMs: 20, ...noSleep });
     const events: ReliabilityEvent[] = [];
-    await reliable.generateObserved(request, (event) => events.push(event));
+    await reliable.generate(watched(events));
     expect(inner.calls).toBe(2);
     expect(events[0]).toMatchObject({ type: "retry", code: "backend_timeout" });
   });
@@ -140,7 +147,7 @@ describe("createFallbackBackend", () => {
       createReliableBackend("small", backup, noSleep),
     ]);
     const events: ReliabilityEvent[] = [];
-    const result = await chain.generateObserved(request, (event) => events.push(event));
+    const result = await chain.generate(watched(events));
     expect(result.model).toBe("small");
     expect(primary.calls).toBe(2);
     expect(events.map((e) => e.type)).toEqual(["retry", "fallback", "served"]);

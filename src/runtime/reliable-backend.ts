@@ -1,7 +1,6 @@
-import type { Backend, BackendIncident, GenerateRequest, GenerateResult } from "../core/backend.js";
+import type { Backend, GenerateRequest, GenerateResult } from "../core/backend.js";
 import { AbortedError, BackendError, errorCode, errorMessage } from "../core/errors.js";
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitPermit } from "./circuit-breaker.js";
-import type { ObservableBackend, ReliabilityObserver } from "./observable-backend.js";
 import { abortableSleep, withRetry } from "./retry.js";
 import { trackDelivery } from "./track-delivery.js";
 
@@ -26,8 +25,16 @@ export const DEFAULT_BREAKER: Omit<CircuitBreakerOptions, "now"> = {
   cooldownMs: 30_000,
 };
 
+/** A backend known by a name, which its reliability reports (retries, fallbacks, `served`) use. */
+export interface NamedBackend extends Backend {
+  /** The name the backend is served under (a server's model name). */
+  readonly name: string;
+}
+
 /** A backend behind its reliability layer; its breaker (if any) is exposed for health reports and tests. */
-export type ReliableBackend = ObservableBackend & { readonly breaker: CircuitBreaker | undefined };
+export interface ReliableBackend extends NamedBackend {
+  readonly breaker: CircuitBreaker | undefined;
+}
 
 /** Whether a failure says the backend is down or overloaded (and so counts against its circuit). */
 const isOutage = (error: unknown): boolean => error instanceof BackendError && error.retryable;
@@ -116,10 +123,7 @@ export function createReliableBackend(
     }
   }
 
-  async function generateObserved(
-    request: GenerateRequest,
-    observer: ReliabilityObserver | undefined,
-  ): Promise<GenerateResult> {
+  async function generate(request: GenerateRequest): Promise<GenerateResult> {
     const tracked = trackDelivery(request);
     const result = await withRetry(() => attempt(tracked.request), {
       retries,
@@ -128,21 +132,20 @@ export function createReliableBackend(
       ...(request.signal && { signal: request.signal }),
       isRetryable: (error) => !tracked.delivered() && isOutage(error),
       onRetry: ({ attempt: failed, delayMs, error }) => {
-        const incident: BackendIncident = {
+        request.onIncident?.({
           type: "retry",
           backend: name,
           attempt: failed,
           delayMs,
           code: errorCode(error),
           message: errorMessage(error),
-        };
-        observer?.(incident);
-        request.onIncident?.(incident);
+        });
       },
       sleep: options.sleep ?? abortableSleep,
       ...(options.random && { random: options.random }),
     });
-    observer?.({ type: "served", backend: name, fallback: false, result });
+    // A fallback chain above marks its stand-ins; alone, this backend is the first of its chain.
+    request.onServed?.({ backend: name, fallback: false });
     return result;
   }
 
@@ -152,8 +155,7 @@ export function createReliableBackend(
     model: backend.model,
     capabilities: backend.capabilities,
     breaker,
-    generate: (request) => generateObserved(request, undefined),
-    generateObserved,
+    generate,
     close: () => backend.close(),
   };
 }

@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { createScriptedBackend } from "../backends/scripted/scripted-backend.js";
-import { BudgetExhaustedError } from "../core/errors.js";
+import { BackendError, BudgetExhaustedError } from "../core/errors.js";
 import type { DeliberateEvent } from "../core/event.js";
 import { userMessage } from "../core/message.js";
 import type { Strategy } from "../core/strategy.js";
 import { direct } from "../strategies/direct.js";
+import { createFallbackBackend } from "./fallback-backend.js";
 import { MemoryGenerationCache } from "./memory-cache.js";
+import { createReliableBackend } from "./reliable-backend.js";
 import { runStrategy } from "./task-context.js";
 
 const input = { messages: [userMessage("What is 2 + 2?")] };
@@ -127,6 +129,63 @@ describe("runStrategy", () => {
     expect(result.details?.same).toBe(true);
     expect(backend.requests).toHaveLength(2);
     expect(result.usage.calls).toBe(2);
+  });
+
+  it("streams which backend served each call, and caches no fallback's answer as the requested model's", async () => {
+    let primaryDown = true;
+    const outage = new BackendError("http", "503 busy", { status: 503, retryable: true });
+    const primary = createScriptedBackend({ model: "big", respond: () => (primaryDown ? outage : "four") });
+    const backup = createScriptedBackend({ model: "small", respond: ["4, says the backup"] });
+    const chain = createFallbackBackend([
+      createReliableBackend("big", primary, { retries: 1, breaker: false, sleep: async () => {} }),
+      createReliableBackend("small", backup, { breaker: false }),
+    ]);
+    const greedyOnce: Strategy = async (ctx, { messages }) => ({
+      answer: (await ctx.generate({ messages, temperature: 0 })).completions[0]?.text ?? "",
+      strategy: "once",
+      budgetExhausted: false,
+    });
+    const cache = new MemoryGenerationCache();
+    const run = async () => {
+      const events: DeliberateEvent[] = [];
+      const result = await runStrategy(greedyOnce, input, {
+        backend: chain,
+        cache,
+        onEvent: (e) => events.push(e),
+      });
+      const reliability = events.filter((e) => e.type === "incident" || e.type === "served");
+      return { result, reliability };
+    };
+
+    const first = await run();
+    expect(first.result.answer).toBe("4, says the backup");
+    expect(first.reliability.map((e) => (e.type === "incident" ? e.incident.type : e.type))).toEqual([
+      "retry",
+      "fallback",
+      "served",
+    ]);
+    // In the call's step, so a stored trace shows which model answered each call.
+    expect(first.reliability.at(-1)).toMatchObject({
+      type: "served",
+      backend: "small",
+      fallback: true,
+      stepId: "s1",
+    });
+
+    // The primary is back: the repeat asks it rather than replaying the stand-in's answer.
+    primaryDown = false;
+    const second = await run();
+    expect(second.result.answer).toBe("four");
+    expect(second.reliability).toEqual([
+      expect.objectContaining({ type: "served", backend: "big", fallback: false }),
+    ]);
+    // The primary's own answer is cached: a third run replays it without a call, so nothing is served.
+    const third = await run();
+    expect(third.result.answer).toBe("four");
+    expect(third.result.usage.calls).toBe(0);
+    expect(third.reliability).toEqual([]);
+    expect(primary.requests).toHaveLength(3);
+    expect(backup.requests).toHaveLength(1);
   });
 
   it("nests steps and attributes usage to each enclosing step", async () => {

@@ -176,6 +176,8 @@ class RuntimeContext implements StrategyContext {
         }
 
         let result: GenerateResult;
+        // The cache files a call under this backend's model; a fallback's answer is not that model's.
+        let standIn = false;
         try {
           result = await backend.generate({
             ...effective,
@@ -187,6 +189,11 @@ class RuntimeContext implements StrategyContext {
             onIncident: (incident) => {
               ctx.emit({ type: "incident", incident });
               request.onIncident?.(incident);
+            },
+            onServed: (served) => {
+              standIn ||= served.fallback;
+              ctx.emit({ type: "served", ...served });
+              request.onServed?.(served);
             },
           });
         } catch (error) {
@@ -200,7 +207,7 @@ class RuntimeContext implements StrategyContext {
         this.budget.release();
         released = true;
         recordCall(this.calls, result.completions, maxTokens, cappedByBudget);
-        if (cacheKey && this.cache) await this.cache.set(cacheKey, result);
+        if (cacheKey && this.cache && !standIn) await this.cache.set(cacheKey, result);
         return result;
       } finally {
         if (!released) this.budget.release();

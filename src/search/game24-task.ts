@@ -1,10 +1,5 @@
-import { UsageError } from "../core/errors.js";
-import type { ChatMessage } from "../core/message.js";
-import type { StrategyContext } from "../core/strategy.js";
-import { type ArithmeticOp, OPERATOR } from "./arithmetic-expression.js";
-import { checkGame24Answer } from "./game24-check.js";
-import { parseGame24Question } from "./game24-puzzle.js";
-import { type ModelSearchOptions, seedSequence } from "./model-search-options.js";
+import { type ArithmeticOp, OPERATOR } from "../answers/arithmetic-expression.js";
+import { checkGame24Answer } from "../answers/game24-check.js";
 import {
   add,
   denotes,
@@ -16,7 +11,12 @@ import {
   rational,
   sub,
   toNumber,
-} from "./rational.js";
+} from "../answers/rational.js";
+import { UsageError } from "../core/errors.js";
+import type { ChatMessage } from "../core/message.js";
+import type { StrategyContext } from "../core/strategy.js";
+import { parseGame24Question } from "./game24-puzzle.js";
+import { type ModelSearchOptions, seedSequence } from "./model-search-options.js";
 import type { Proposal, SearchConfig, SearchTask, Transition } from "./search-spec.js";
 import { VALUE_LABEL_WRITTEN, valueOfJudgements } from "./value-labels.js";
 

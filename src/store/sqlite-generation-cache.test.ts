@@ -6,7 +6,7 @@ import { createScriptedBackend } from "../backends/scripted/scripted-backend.js"
 import type { GenerateResult } from "../core/backend.js";
 import { userMessage } from "../core/message.js";
 import { runStrategy } from "../runtime/task-context.js";
-import { createStrategy } from "../strategies/registry.js";
+import { createStrategy } from "../strategies/catalog.js";
 import { openDatabase, type SqliteDatabase } from "./sqlite-database.js";
 import { SqliteGenerationCache } from "./sqlite-generation-cache.js";
 

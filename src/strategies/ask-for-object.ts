@@ -1,7 +1,7 @@
 import { BudgetExhaustedError } from "../core/errors.js";
 import type { StrategyContext, StrategyInput } from "../core/strategy.js";
-import { structuredOutput } from "../structured/structured-output.js";
 import type { StructuredSchema } from "../structured/structured-schema.js";
+import { structuredOutput } from "./structured-output.js";
 
 export type ObjectReply<T> = { ok: true; value: T } | { ok: false; text: string };
 

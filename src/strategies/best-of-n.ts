@@ -7,6 +7,7 @@ import type { Candidate, Verifier } from "../verifiers/verifier.js";
 import { cot } from "./cot.js";
 import { drawSamples, settleWithinBudget } from "./draw-samples.js";
 import { answerOf, reasoningOf } from "./result-reading.js";
+import { samplingTemperatureFor } from "./sampling-temperature.js";
 
 interface BestOfNCommonOptions {
   /** Most candidates to draw. Default 4. */
@@ -14,7 +15,7 @@ interface BestOfNCommonOptions {
   /** The strategy each candidate comes from; default chain-of-thought. */
   base?: Strategy;
   format?: AnswerFormat;
-  /** Sampling temperature of each candidate; default the input's, else 0.7. */
+  /** Sampling temperature of each candidate; default the input's, else the model's measured default, else 0.7. */
   temperature?: number;
 }
 
@@ -103,7 +104,8 @@ export function bestOfN(options: BestOfNOptions): Strategy<StrategyInput, BestOf
 
   return async (ctx: StrategyContext, input: StrategyInput): Promise<BestOfNResult> => {
     const baseSeed = input.params?.seed ?? Math.floor(Math.random() * 2 ** 31);
-    const temperature = options.temperature ?? input.params?.temperature ?? 0.7;
+    const temperature =
+      options.temperature ?? input.params?.temperature ?? samplingTemperatureFor(ctx.backend);
     const drawn: Drawn[] = [];
     const records = new Map<number, CandidateRecord>();
     let budgetExhausted = false;

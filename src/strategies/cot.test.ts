@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { createScriptedBackend } from "../backends/scripted/scripted-backend.js";
 import { userMessage } from "../core/message.js";
 import { runStrategy } from "../runtime/task-context.js";
+import { createStrategy, isSingleCallStrategy, strategyNames } from "./catalog.js";
 import { cot, cotMessages } from "./cot.js";
-import { createStrategy, isSingleCallStrategy, strategyNames } from "./registry.js";
 
 describe("chain-of-thought", () => {
   it("asks for step-by-step reasoning and extracts the answer apart from it", async () => {

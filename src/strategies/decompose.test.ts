@@ -5,9 +5,9 @@ import type { DeliberateEvent, StepStartEvent } from "../core/event.js";
 import { systemMessage, userMessage } from "../core/message.js";
 import type { Strategy } from "../core/strategy.js";
 import { runStrategy } from "../runtime/task-context.js";
+import { createStrategy } from "./catalog.js";
 import { type DecomposeNode, decompose } from "./decompose.js";
 import { parseListItems } from "./list-items.js";
-import { createStrategy } from "./registry.js";
 
 const ROOT = "Tom has 3 apples and buys 4 more. How many apples does he have?";
 const input = { messages: [userMessage(ROOT)] };

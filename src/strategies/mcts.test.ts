@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { checkGame24Answer } from "../answers/game24-check.js";
 import { createScriptedBackend, type ScriptedTurn } from "../backends/scripted/scripted-backend.js";
 import type { DeliberateEvent, NodeEvent } from "../core/event.js";
 import { userMessage } from "../core/message.js";
 import { runStrategy } from "../runtime/task-context.js";
-import { checkGame24Answer } from "../search/game24-check.js";
 import { mcts } from "./mcts.js";
 
 const PROPOSALS: Record<string, string> = {

@@ -4,8 +4,13 @@ import type { DeliberateEvent } from "../core/event.js";
 import { userMessage } from "../core/message.js";
 import { runStrategy } from "../runtime/task-context.js";
 import { prepareSchema } from "../structured/structured-schema.js";
-import { createStructuredStrategy, STRUCTURED_STRATEGY_NAMES } from "../structured/structured-strategies.js";
-import { createStrategy, strategyNames, strategyUsesN } from "./registry.js";
+import {
+  createStrategy,
+  createStructuredStrategy,
+  STRUCTURED_STRATEGY_NAMES,
+  strategyNames,
+  strategyUsesN,
+} from "./catalog.js";
 
 const input = { messages: [userMessage("What is 2 + 2?")], params: { seed: 7 } };
 

@@ -3,8 +3,8 @@ import { createScriptedBackend } from "../backends/scripted/scripted-backend.js"
 import type { DeliberateEvent } from "../core/event.js";
 import { userMessage } from "../core/message.js";
 import { runStrategy } from "../runtime/task-context.js";
+import { createStrategy } from "./catalog.js";
 import { extractProgram, PAL_INSTRUCTION, pal, palMessages } from "./pal.js";
-import { createStrategy } from "./registry.js";
 
 const block = (code: string): string => `Here is the program:\n\`\`\`javascript\n${code}\n\`\`\`\n`;
 

@@ -14,8 +14,8 @@ import { startOpenAICompatibleServer } from "../testing/openai-compatible-server
 import { calculatorTool } from "../tools/calculator/calculator-tool.js";
 import { defineTool } from "../tools/tool.js";
 import { createToolbox } from "../tools/toolbox.js";
+import { createStrategy } from "./catalog.js";
 import { parseActionInput, parseReactReply, react } from "./react.js";
-import { createStrategy } from "./registry.js";
 
 /** Runs react with the calculator on `question`, collecting the events it emits. */
 async function runCalculatorReact(backend: Backend, question = "What is 17 * 23?") {

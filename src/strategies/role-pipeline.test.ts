@@ -3,7 +3,7 @@ import { createScriptedBackend, type ScriptedTurn } from "../backends/scripted/s
 import type { DeliberateEvent, StepStartEvent } from "../core/event.js";
 import { userMessage } from "../core/message.js";
 import { runStrategy } from "../runtime/task-context.js";
-import { createStrategy } from "./registry.js";
+import { createStrategy } from "./catalog.js";
 import { rolePipeline } from "./role-pipeline.js";
 
 const QUESTION = "A shop has 6 crates of 7 apples and sells 2 apples. How many apples are left?";

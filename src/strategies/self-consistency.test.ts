@@ -3,7 +3,7 @@ import { createScriptedBackend, type ScriptedTurn } from "../backends/scripted/s
 import type { DeliberateEvent } from "../core/event.js";
 import { userMessage } from "../core/message.js";
 import { runStrategy } from "../runtime/task-context.js";
-import { createStrategy } from "./registry.js";
+import { createStrategy } from "./catalog.js";
 import { sampleConfidence, selfConsistency, tally } from "./self-consistency.js";
 
 const SEED = 1000;

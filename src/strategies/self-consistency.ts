@@ -4,6 +4,7 @@ import type { Strategy, StrategyContext, StrategyInput, StrategyResult } from ".
 import { cot } from "./cot.js";
 import { drawSamples } from "./draw-samples.js";
 import { answerOf } from "./result-reading.js";
+import { samplingTemperatureFor } from "./sampling-temperature.js";
 import { type StoppingRule, shouldStop, type VoteState } from "./stopping-rules.js";
 
 /** How a sample's confidence is read from its per-token probabilities (after DeepConf, 2025). */
@@ -18,7 +19,7 @@ export interface SelfConsistencyOptions {
   /** Samples drawn together per round; they are batched on the backend. */
   roundSize?: number;
   stopping?: StoppingRule;
-  /** Sampling temperature of each sample. */
+  /** Sampling temperature of each sample; default the input's, else the model's measured default, else 0.7. */
   temperature?: number;
   /**
    * Decode sample 0 greedily (temperature 0). It votes like any sample and wins ties. For small models
@@ -148,7 +149,8 @@ export function selfConsistency(
     const samples: SampleRecord[] = [];
     const sequence: Array<string | undefined> = [];
     const baseSeed = input.params?.seed ?? Math.floor(Math.random() * 2 ** 31);
-    const temperature = options.temperature ?? input.params?.temperature ?? 0.7;
+    const temperature =
+      options.temperature ?? input.params?.temperature ?? samplingTemperatureFor(ctx.backend);
     let budgetExhausted = false;
     let stopReason: string | undefined;
     let distribution: AnswerShare[] = [];

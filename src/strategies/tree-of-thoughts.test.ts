@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
+import { checkGame24Answer } from "../answers/game24-check.js";
+import { game24Format } from "../answers/game24-format.js";
+import { solve24 } from "../answers/solve24.js";
 import { createScriptedBackend, type ScriptedTurn } from "../backends/scripted/scripted-backend.js";
 import type { DeliberateEvent, NodeEvent } from "../core/event.js";
 import { userMessage } from "../core/message.js";
 import { runStrategy } from "../runtime/task-context.js";
-import { checkGame24Answer } from "../search/game24-check.js";
-import { game24Format } from "../search/game24-format.js";
 import { game24Question } from "../search/game24-puzzle.js";
-import { solve24 } from "../search/solve24.js";
-import { createStrategy } from "./registry.js";
+import { createStrategy } from "./catalog.js";
 import { treeOfThoughts } from "./tree-of-thoughts.js";
 
 /** Proposals per state of 3 3 8 8, as a small model might write them: some junk, some wrong. */

@@ -6,18 +6,6 @@ export {
   type ValidationIssue,
   type ValidationOutcome,
 } from "./schema-validator.js";
-export {
-  type AttemptRecord,
-  type GenerateObjectOptions,
-  type GenerateObjectResult,
-  generateObject,
-  type StructuredOutputOptions,
-  type StructuredOutputResult,
-  type StructuredVoteOptions,
-  structuredOutput,
-  structuredSelfConsistency,
-  withSchemaInstruction,
-} from "./structured-output.js";
 export { StructuredOutputError } from "./structured-output-error.js";
 export {
   type CheckOutcome,
@@ -28,4 +16,3 @@ export {
   type SchemaInput,
   type StructuredSchema,
 } from "./structured-schema.js";
-export { createStructuredStrategy, STRUCTURED_STRATEGY_NAMES } from "./structured-strategies.js";

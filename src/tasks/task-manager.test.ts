@@ -10,7 +10,7 @@ import type { DeliberateEvent } from "../core/event.js";
 import { userMessage } from "../core/message.js";
 import { runStrategy } from "../runtime/task-context.js";
 import { type DeliberateStore, openStore } from "../store/open-store.js";
-import { createStrategy } from "../strategies/registry.js";
+import { createStrategy } from "../strategies/catalog.js";
 import {
   createTaskManager,
   INTERRUPTED,

@@ -3,14 +3,14 @@ import type { GenerationParams } from "../core/backend.js";
 import type { Budget } from "../core/budget.js";
 import { UsageError } from "../core/errors.js";
 import type { ChatMessage, ChatRole } from "../core/message.js";
-import { strategyNames } from "../strategies/registry.js";
+import { strategyNames } from "../strategies/catalog.js";
 
 /**
  * What a client asks a task manager to run. Plain JSON, so it is stored as submitted and can be run
  * again after a restart; it names a strategy instead of holding one.
  */
 export interface TaskRequest {
-  /** A registered strategy name, e.g. "cot", "sc". */
+  /** A strategy name from the catalogue, e.g. "cot", "sc". */
   strategy: string;
   /** Samples or candidates, for strategies that read it. */
   n?: number;

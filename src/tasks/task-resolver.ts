@@ -4,7 +4,7 @@ import type { Budget } from "../core/budget.js";
 import type { GenerationCache } from "../core/cache.js";
 import type { Strategy, StrategyInput } from "../core/strategy.js";
 import type { RunOptions } from "../runtime/task-context.js";
-import { createStrategy } from "../strategies/registry.js";
+import { createStrategy } from "../strategies/catalog.js";
 import type { TaskRequest } from "./task-request.js";
 
 /** A request made runnable. The manager adds task id, abort signal and event listener itself. */
@@ -51,7 +51,7 @@ export function resolvedTask(
   };
 }
 
-/** The usual resolver: strategies from the registry by name, backends from the caller's lookup. */
+/** The usual resolver: strategies from the catalogue by name, backends from the caller's lookup. */
 export function createTaskResolver(options: TaskResolverOptions): TaskResolver {
   return async (request) => {
     const strategy = createStrategy({

@@ -1,17 +1,42 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { openAIErrorType } from "../backends/openai/openai-error-type.js";
-import type {
-  Backend,
-  Completion,
-  GenerateRequest,
-  GenerateResult,
-  JsonSchema,
-  ToolChoice,
-  ToolSpec,
-} from "../core/backend.js";
+import type { z } from "zod";
+import type { Backend, Completion, GenerateRequest, GenerateResult } from "../core/backend.js";
 import { AbortedError, BackendError, errorMessage, UsageError } from "../core/errors.js";
-import type { ChatMessage, ChatRole, ToolCall } from "../core/message.js";
+import type { ToolCall } from "../core/message.js";
+import {
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  type ChatLogprobs,
+  type ChunkChoice,
+  chatRequestWithExtrasSchema,
+  encodeSseComment,
+  encodeSseEvent,
+  encodeSseJson,
+  isPlainObject,
+  jsonSchemaOf,
+  OPENING_DELTA,
+  positiveInt,
+  requestIssueOf,
+  SSE_DONE,
+  SSE_HEADERS,
+  samplingParamsOf,
+  type TextCompletion,
+  type TextCompletionChoice,
+  type TextLogprobs,
+  type ToolCallDelta,
+  textCompletionRequestSchema,
+  toAssistantMessage,
+  toChatMessages,
+  toChunkChoice,
+  toToolCallDelta,
+  toToolChoice,
+  toToolSpecs,
+  toWireFinishReason,
+  toWireUsage,
+  type WireUsage,
+  wireError,
+} from "../openai-wire/index.js";
 
 /** Something going wrong on purpose, so clients' retry and error paths can be tested over real HTTP. */
 export type Fault =
@@ -57,7 +82,6 @@ export interface OpenAICompatibleServer {
 }
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
-const CHAT_ROLES: ReadonlySet<string> = new Set(["system", "user", "assistant", "tool"]);
 
 /** A request the client got wrong: answered with its status and an OpenAI-style error. */
 class ClientError extends Error {
@@ -77,6 +101,24 @@ interface ParsedRequest {
   generate: GenerateRequest;
   stream: boolean;
   includeUsage: boolean;
+}
+
+/** What the backend answered, and the deltas of each choice. */
+interface Generated {
+  result: GenerateResult;
+  tokenTexts: Map<number, string[]>;
+}
+
+/** One answer being written: to whom, for what, and whether a drop fault cuts it. */
+interface Reply {
+  res: ServerResponse;
+  parsed: ParsedRequest;
+  /** The response's id (`chatcmpl-N`, `cmpl-N`). */
+  id: string;
+  /** Aborted when the client goes away (or a drop fault cuts the stream). */
+  disconnected: AbortController;
+  /** Content chunks after which a drop fault destroys the socket. */
+  dropAfterChunks: number | undefined;
 }
 
 /**
@@ -165,7 +207,9 @@ export async function startOpenAICompatibleServer(
     if (fault?.type === "malformed") {
       if (parsed.stream) {
         res.writeHead(200, SSE_HEADERS);
-        res.end('data: {"id": "broken", "choices": [\n\ndata: [DONE]\n\n');
+        res.end(
+          encodeSseEvent({ data: '{"id": "broken", "choices": [' }) + encodeSseEvent({ data: SSE_DONE }),
+        );
       } else {
         res.writeHead(200, { "content-type": "application/json" });
         res.end('{"id": "broken", "choices": [');
@@ -175,62 +219,67 @@ export async function startOpenAICompatibleServer(
 
     const id = `${parsed.endpoint === "chat" ? "chatcmpl" : "cmpl"}-${++responseIds}`;
     const dropAfterChunks = fault?.type === "drop" ? (fault.afterChunks ?? 1) : undefined;
-    if (parsed.stream) {
-      await serveStream(res, parsed, id, disconnected, dropAfterChunks);
-    } else {
-      await serveWhole(res, parsed, id, disconnected, dropAfterChunks);
-    }
+    const reply: Reply = { res, parsed, id, disconnected, dropAfterChunks };
+    await (parsed.stream ? serveStream(reply) : serveWhole(reply));
   }
 
-  async function serveWhole(
-    res: ServerResponse,
-    parsed: ParsedRequest,
-    id: string,
-    disconnected: AbortController,
-    dropAfterChunks: number | undefined,
-  ): Promise<void> {
+  /** Runs the backend for a reply, keeping each choice's deltas: the tokens, for logprobs. */
+  async function generateFor(
+    reply: Reply,
+    onText?: (index: number, text: string) => void,
+  ): Promise<Generated> {
     const tokenTexts = new Map<number, string[]>();
-    let result: GenerateResult;
+    const result = await options.backend.generate({
+      ...reply.parsed.generate,
+      signal: reply.disconnected.signal,
+      onDelta: ({ index, text }) => {
+        recordDelta(tokenTexts, index, text);
+        onText?.(index, text);
+      },
+    });
+    return { result, tokenTexts };
+  }
+
+  async function serveWhole(reply: Reply): Promise<void> {
+    const { res, parsed, id, disconnected, dropAfterChunks } = reply;
+    let generated: Generated;
     try {
-      result = await options.backend.generate({
-        ...parsed.generate,
-        signal: disconnected.signal,
-        onDelta: ({ index, text }) => recordDelta(tokenTexts, index, text),
-      });
+      generated = await generateFor(reply);
     } catch (error) {
       if (!disconnected.signal.aborted) sendBackendError(res, error);
       return;
     }
+    const { result, tokenTexts } = generated;
     const created = nowSeconds();
-    const choices = result.completions.map((completion) =>
+    const body = JSON.stringify(
       parsed.endpoint === "chat"
-        ? {
-            index: completion.index,
-            message: {
-              role: "assistant",
-              // OpenAI sends null content for a turn that only calls tools.
-              content: completion.toolCalls && completion.text === "" ? null : completion.text,
-              refusal: null,
-              ...(completion.toolCalls && { tool_calls: completion.toolCalls.map(wireToolCall) }),
-            },
-            logprobs: chatLogprobs(completion, tokenTexts.get(completion.index)),
-            finish_reason: wireFinishReason(completion),
-          }
-        : {
-            index: completion.index,
-            text: completion.text,
-            logprobs: legacyLogprobs(completion, tokenTexts.get(completion.index)),
-            finish_reason: completion.finishReason === "length" ? "length" : "stop",
-          },
+        ? ({
+            id,
+            object: "chat.completion",
+            created,
+            model: result.model,
+            choices: result.completions.map((completion) => ({
+              index: completion.index,
+              message: toAssistantMessage(completion.text, completion.toolCalls),
+              logprobs: chatLogprobs(completion, tokenTexts.get(completion.index)),
+              finish_reason: finishReasonOf(completion),
+            })),
+            usage: usageOf(result),
+          } satisfies ChatCompletion)
+        : ({
+            id,
+            object: "text_completion",
+            created,
+            model: result.model,
+            choices: result.completions.map((completion) => ({
+              index: completion.index,
+              text: completion.text,
+              logprobs: legacyLogprobs(completion, tokenTexts.get(completion.index)),
+              finish_reason: toWireFinishReason(completion.finishReason, 0),
+            })),
+            usage: usageOf(result),
+          } satisfies TextCompletion),
     );
-    const body = JSON.stringify({
-      id,
-      object: parsed.endpoint === "chat" ? "chat.completion" : "text_completion",
-      created,
-      model: result.model,
-      choices,
-      usage: usageOf(result),
-    });
     res.writeHead(200, { "content-type": "application/json" });
     if (dropAfterChunks !== undefined) {
       // Half a body and then a dead socket: what a crashed proxy looks like to the client.
@@ -240,27 +289,36 @@ export async function startOpenAICompatibleServer(
     res.end(body);
   }
 
-  async function serveStream(
-    res: ServerResponse,
-    parsed: ParsedRequest,
-    id: string,
-    disconnected: AbortController,
-    dropAfterChunks: number | undefined,
-  ): Promise<void> {
+  async function serveStream(reply: Reply): Promise<void> {
+    const { res, parsed, id, disconnected, dropAfterChunks } = reply;
     const created = nowSeconds();
     const chat = parsed.endpoint === "chat";
-    const base = {
+    const usage = parsed.includeUsage ? { usage: null } : {};
+    const model = options.backend.model;
+    type Extra = { model?: string; usage?: WireUsage };
+    const chatChunk = (choices: ChunkChoice[], extra: Extra = {}): ChatCompletionChunk => ({
       id,
-      object: chat ? "chat.completion.chunk" : "text_completion",
+      object: "chat.completion.chunk",
       created,
-      model: options.backend.model,
-    };
-    const extra = parsed.includeUsage ? { usage: null } : {};
+      model,
+      choices,
+      ...usage,
+      ...extra,
+    });
+    const textChunk = (choices: TextCompletionChoice[], extra: Extra = {}): TextCompletion => ({
+      id,
+      object: "text_completion",
+      created,
+      model,
+      choices,
+      ...usage,
+      ...extra,
+    });
     const choiceCount = parsed.generate.n ?? 1;
     let contentChunks = 0;
     let dropped = false;
     const send = (payload: unknown): void => {
-      if (!dropped && !res.destroyed) res.write(`data: ${JSON.stringify(payload)}\n\n`);
+      if (!dropped && !res.destroyed) res.write(encodeSseJson(payload));
     };
     // Headers go out with the first token, so a backend that fails before generating anything
     // still gets a proper HTTP error status rather than an error event inside a 200 stream.
@@ -268,43 +326,28 @@ export async function startOpenAICompatibleServer(
       if (res.headersSent) return;
       res.writeHead(200, SSE_HEADERS);
       if (!chat) return;
-      // OpenAI opens every choice with the assistant role and empty content.
       for (let index = 0; index < choiceCount; index++) {
-        send({
-          ...base,
-          choices: [
-            { index, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null },
-          ],
-          ...extra,
-        });
+        send(chatChunk([toChunkChoice(index, OPENING_DELTA)]));
       }
     };
 
-    const tokenTexts = new Map<number, string[]>();
-    let result: GenerateResult;
+    let generated: Generated;
     try {
-      result = await options.backend.generate({
-        ...parsed.generate,
-        signal: disconnected.signal,
-        onDelta: ({ index, text }) => {
-          recordDelta(tokenTexts, index, text);
-          if (dropped || text === "") return;
-          start();
-          const choice = chat
-            ? { index, delta: { content: text }, logprobs: null, finish_reason: null }
-            : { index, text, logprobs: null, finish_reason: null };
-          contentChunks++;
-          if (dropAfterChunks !== undefined && contentChunks >= dropAfterChunks) {
-            // Destroy only once this chunk is flushed, so the client really sees a stream break off.
-            res.write(`data: ${JSON.stringify({ ...base, choices: [choice], ...extra })}\n\n`, () =>
-              res.destroy(),
-            );
-            dropped = true;
-            disconnected.abort();
-            return;
-          }
-          send({ ...base, choices: [choice], ...extra });
-        },
+      generated = await generateFor(reply, (index, text) => {
+        if (dropped || text === "") return;
+        start();
+        const chunk = chat
+          ? chatChunk([toChunkChoice(index, { content: text })])
+          : textChunk([{ index, text, logprobs: null, finish_reason: null }]);
+        contentChunks++;
+        if (dropAfterChunks !== undefined && contentChunks >= dropAfterChunks) {
+          // Destroy only once this chunk is flushed, so the client really sees a stream break off.
+          res.write(encodeSseJson(chunk), () => res.destroy());
+          dropped = true;
+          disconnected.abort();
+          return;
+        }
+        send(chunk);
       });
     } catch (error) {
       if (dropped || disconnected.signal.aborted) return;
@@ -315,49 +358,52 @@ export async function startOpenAICompatibleServer(
       // Headers are out, so the error travels in-band, as OpenAI does; the SDK raises it as APIError.
       const { status, message } = describeBackendError(error);
       // vLLM puts the status in `code`, which lets clients tell transient failures from bad requests.
-      send({ error: { message, type: openAIErrorType(status), param: null, code: status } });
+      send(wireError(status, message, { code: status }));
       res.end();
       return;
     }
     if (dropped) return;
+    const { result, tokenTexts } = generated;
     start();
     if (dropAfterChunks !== undefined) {
       // The answer was shorter than the planned drop point: drop before the closing chunks instead.
-      res.write(": dropping\n\n", () => res.destroy());
+      res.write(encodeSseComment("dropping"), () => res.destroy());
       return;
     }
 
     for (const completion of result.completions) {
       if (chat) {
         for (const delta of toolCallDeltas(completion.toolCalls ?? [])) {
-          send({
-            ...base,
-            choices: [{ index: completion.index, delta, logprobs: null, finish_reason: null }],
-            ...extra,
-          });
+          send(chatChunk([toChunkChoice(completion.index, { tool_calls: [delta] })]));
         }
       }
-      const finishReason = wireFinishReason(completion);
+      const finishReason = finishReasonOf(completion);
       const tokens = tokenTexts.get(completion.index);
-      const choice = chat
-        ? {
-            index: completion.index,
-            delta: {},
-            logprobs: chatLogprobs(completion, tokens),
-            finish_reason: finishReason,
-          }
-        : {
-            index: completion.index,
-            text: "",
-            logprobs: legacyLogprobs(completion, tokens),
-            finish_reason: finishReason,
-          };
-      send({ ...base, model: result.model, choices: [choice], ...extra });
+      const final = { model: result.model };
+      send(
+        chat
+          ? chatChunk(
+              [toChunkChoice(completion.index, {}, finishReason, chatLogprobs(completion, tokens))],
+              final,
+            )
+          : textChunk(
+              [
+                {
+                  index: completion.index,
+                  text: "",
+                  logprobs: legacyLogprobs(completion, tokens),
+                  finish_reason: finishReason,
+                },
+              ],
+              final,
+            ),
+      );
     }
     if (parsed.includeUsage && !options.omitStreamUsage) {
-      send({ ...base, model: result.model, choices: [], usage: usageOf(result) });
+      const last = { model: result.model, usage: usageOf(result) };
+      send(chat ? chatChunk([], last) : textChunk([], last));
     }
-    res.end("data: [DONE]\n\n");
+    res.end(encodeSseEvent({ data: SSE_DONE }));
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -390,12 +436,6 @@ const ROUTES: Record<string, { method: string; endpoint?: Endpoint }> = {
   "/v1/chat/completions": { method: "POST", endpoint: "chat" },
   "/v1/completions": { method: "POST", endpoint: "completions" },
   "/v1/models": { method: "GET" },
-};
-
-const SSE_HEADERS = {
-  "content-type": "text/event-stream; charset=utf-8",
-  "cache-control": "no-cache",
-  connection: "keep-alive",
 };
 
 function faultFor(plan: FaultPlan | undefined, requestNumber: number): Fault | undefined {
@@ -445,45 +485,29 @@ function recordDelta(tokenTexts: Map<number, string[]>, index: number, text: str
   else tokenTexts.set(index, [text]);
 }
 
-function usageOf(result: GenerateResult): Record<string, number> {
+function usageOf(result: GenerateResult): WireUsage {
   const completionTokens = result.completions.reduce((sum, c) => sum + c.completionTokens, 0);
   const promptTokens = result.usage.promptTokens || (result.completions[0]?.promptTokens ?? 0);
-  return {
-    prompt_tokens: promptTokens,
-    completion_tokens: completionTokens,
-    total_tokens: promptTokens + completionTokens,
-  };
+  return toWireUsage(promptTokens, completionTokens);
 }
 
-function wireFinishReason(completion: Completion): string {
-  return completion.finishReason === "length"
-    ? "length"
-    : completion.toolCalls && completion.toolCalls.length > 0
-      ? "tool_calls"
-      : "stop";
-}
-
-const wireToolCall = (call: ToolCall) => ({
-  id: call.id,
-  type: "function",
-  function: { name: call.name, arguments: call.arguments },
-});
+const finishReasonOf = (completion: Completion) =>
+  toWireFinishReason(completion.finishReason, completion.toolCalls?.length ?? 0);
 
 /**
  * Tool calls as OpenAI streams them: a first piece with id and name, then the arguments in small
  * pieces that only add up to JSON when joined, so clients must accumulate them by index.
  */
-function toolCallDeltas(calls: ToolCall[]): Json[] {
-  const deltas: Json[] = [];
-  calls.forEach((call, index) => {
-    deltas.push({
-      tool_calls: [{ index, id: call.id, type: "function", function: { name: call.name, arguments: "" } }],
-    });
+function toolCallDeltas(calls: ToolCall[]): ToolCallDelta[] {
+  return calls.flatMap((call, index) => {
+    const pieces: ToolCallDelta[] = [
+      { ...toToolCallDelta(call, index), function: { name: call.name, arguments: "" } },
+    ];
     for (let at = 0; at < call.arguments.length; at += 8) {
-      deltas.push({ tool_calls: [{ index, function: { arguments: call.arguments.slice(at, at + 8) } }] });
+      pieces.push({ index, function: { arguments: call.arguments.slice(at, at + 8) } });
     }
+    return pieces;
   });
-  return deltas;
 }
 
 /** log(p), kept finite so it survives JSON (which has no -Infinity). */
@@ -498,7 +522,7 @@ function tokenStrings(completion: Completion, deltas: string[] | undefined): str
   return deltas && deltas.length === count ? deltas : Array.from({ length: count }, () => "");
 }
 
-function chatLogprobs(completion: Completion, deltas: string[] | undefined): unknown {
+function chatLogprobs(completion: Completion, deltas: string[] | undefined): ChatLogprobs | null {
   if (!completion.tokenConfidences) return null;
   const tokens = tokenStrings(completion, deltas);
   return {
@@ -515,7 +539,7 @@ function chatLogprobs(completion: Completion, deltas: string[] | undefined): unk
   };
 }
 
-function legacyLogprobs(completion: Completion, deltas: string[] | undefined): unknown {
+function legacyLogprobs(completion: Completion, deltas: string[] | undefined): TextLogprobs | null {
   if (!completion.tokenConfidences) return null;
   const tokens = tokenStrings(completion, deltas);
   const textOffset: number[] = [];
@@ -544,12 +568,7 @@ function sendError(
   headers: Record<string, string> = {},
   param?: string,
 ): void {
-  sendJson(
-    res,
-    status,
-    { error: { message, type: openAIErrorType(status), param: param ?? null, code: null } },
-    headers,
-  );
+  sendJson(res, status, wireError(status, message, { param: param ?? null }), headers);
 }
 
 function describeBackendError(error: unknown): { status: number; message: string } {
@@ -566,32 +585,20 @@ function sendBackendError(res: ServerResponse, error: unknown): void {
   sendError(res, status, message);
 }
 
-// ---- Request parsing: wire format → GenerateRequest, rejecting what OpenAI would reject. ----
+// ---- Request parsing: the shared wire schemas, plus what this server adds. ----
 
-type Json = Record<string, unknown>;
+/** At most 128 choices, as OpenAI allows. */
+const choiceCount = positiveInt.max(128).nullish();
+const chatRequest = chatRequestWithExtrasSchema.extend({ n: choiceCount });
+const textRequest = textCompletionRequestSchema.extend({ n: choiceCount });
 
-const isObject = (value: unknown): value is Json =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
-
-/** Reads an optional field; JSON null counts as absent, as the OpenAI API treats it. */
-function optional<T>(
-  body: Json,
-  key: string,
-  check: (v: unknown) => v is T,
-  expected: string,
-): T | undefined {
-  const value = body[key];
-  if (value === undefined || value === null) return undefined;
-  if (!check(value)) throw new ClientError(400, `'${key}' must be ${expected}`, key);
-  return value;
+/** The body checked against `schema`; the first issue is a 400 naming its parameter. */
+function check<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const { param, message } = requestIssueOf(parsed.error);
+  throw new ClientError(400, `'${param}' ${message}`, param);
 }
-
-const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
-const isInteger = (v: unknown): v is number => Number.isInteger(v);
-const isBoolean = (v: unknown): v is boolean => typeof v === "boolean";
-const isPositiveInteger = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1;
-const isStopValue = (v: unknown): v is string | string[] =>
-  typeof v === "string" || (Array.isArray(v) && v.every((s) => typeof s === "string"));
 
 function parseRequest(endpoint: Endpoint, rawBody: string, ignoreN: boolean): ParsedRequest {
   let body: unknown;
@@ -600,175 +607,30 @@ function parseRequest(endpoint: Endpoint, rawBody: string, ignoreN: boolean): Pa
   } catch {
     throw new ClientError(400, "request body is not valid JSON");
   }
-  if (!isObject(body)) throw new ClientError(400, "request body must be a JSON object");
+  if (!isPlainObject(body)) throw new ClientError(400, "request body must be a JSON object");
 
-  const generate: GenerateRequest = {};
-  if (endpoint === "chat") {
-    generate.messages = parseMessages(body.messages);
-  } else {
-    generate.prompt = parsePrompt(body.prompt);
-  }
-
-  const n = optional(body, "n", isPositiveInteger, "a positive integer");
-  if (n !== undefined && n > 128) throw new ClientError(400, "'n' must be at most 128", "n");
-  if (n !== undefined && n > 1 && !ignoreN) generate.n = n;
-
-  const temperature = optional(body, "temperature", isNumber, "a number");
-  if (temperature !== undefined) {
-    if (temperature < 0) throw new ClientError(400, "'temperature' must be >= 0", "temperature");
-    generate.temperature = temperature;
-  }
-  const topP = optional(body, "top_p", isNumber, "a number");
-  if (topP !== undefined) generate.topP = topP;
-  const topK = optional(body, "top_k", isInteger, "an integer");
-  // vLLM uses -1 (llama.cpp 0) for "no top-k".
-  if (topK !== undefined && topK > 0) generate.topK = topK;
-  const seed = optional(body, "seed", isInteger, "an integer");
-  if (seed !== undefined) generate.seed = seed;
-  const maxTokens =
-    optional(body, "max_completion_tokens", isPositiveInteger, "a positive integer") ??
-    optional(body, "max_tokens", isPositiveInteger, "a positive integer");
-  if (maxTokens !== undefined) generate.maxTokens = maxTokens;
-  const stop = optional(body, "stop", isStopValue, "a string or an array of strings");
-  if (stop !== undefined) {
-    const list = (typeof stop === "string" ? [stop] : stop).filter((s) => s !== "");
-    if (list.length > 0) generate.stop = list;
-  }
-
-  // Chat asks for logprobs with a boolean; the legacy completions API with a top-k count.
-  const logprobs =
-    endpoint === "chat"
-      ? optional(body, "logprobs", isBoolean, "a boolean")
-      : optional(body, "logprobs", (v): v is number | boolean => isInteger(v) || isBoolean(v), "an integer");
-  if (logprobs !== undefined && logprobs !== false) generate.confidence = true;
-
-  const jsonSchema = parseResponseFormat(body.response_format);
-  if (jsonSchema) generate.jsonSchema = jsonSchema;
-
-  if (endpoint === "chat") {
-    const tools = parseTools(body.tools);
-    if (tools) generate.tools = tools;
-    const toolChoice = parseToolChoice(body.tool_choice);
-    if (toolChoice !== undefined && tools) generate.toolChoice = toolChoice;
-  }
-
-  const stream = optional(body, "stream", isBoolean, "a boolean") ?? false;
-  const streamOptions = optional(body, "stream_options", isObject, "an object");
-  const includeUsage = streamOptions?.include_usage === true;
-  return { endpoint, generate, stream, includeUsage };
-}
-
-function parseMessages(value: unknown): ChatMessage[] {
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new ClientError(400, "'messages' must be a non-empty array", "messages");
-  }
-  return value.map((raw, i): ChatMessage => {
-    const param = `messages[${i}]`;
-    if (!isObject(raw)) throw new ClientError(400, `'${param}' must be an object`, param);
-    // "developer" is OpenAI's newer name for the system role.
-    const role = raw.role === "developer" ? "system" : raw.role;
-    if (typeof role !== "string" || !CHAT_ROLES.has(role)) {
-      throw new ClientError(400, `'${param}.role' must be one of system, user, assistant, tool`, param);
-    }
-    const message: ChatMessage = { role: role as ChatRole, content: parseContent(raw.content, param) };
-    if (typeof raw.name === "string") message.name = raw.name;
-    if (typeof raw.tool_call_id === "string") message.toolCallId = raw.tool_call_id;
-    if (role === "assistant" && raw.tool_calls !== undefined && raw.tool_calls !== null) {
-      message.toolCalls = parseToolCalls(raw.tool_calls, `${param}.tool_calls`);
-    }
-    return message;
-  });
-}
-
-function parseToolCalls(value: unknown, param: string): ToolCall[] {
-  if (!Array.isArray(value)) throw new ClientError(400, `'${param}' must be an array`, param);
-  return value.map((raw, i): ToolCall => {
-    const fn = isObject(raw) ? raw.function : undefined;
-    if (
-      !isObject(raw) ||
-      typeof raw.id !== "string" ||
-      !isObject(fn) ||
-      typeof fn.name !== "string" ||
-      typeof fn.arguments !== "string"
-    ) {
-      throw new ClientError(
-        400,
-        `'${param}[${i}]' must be {id, type: "function", function: {name, arguments}} with string fields`,
-        param,
-      );
-    }
-    return { id: raw.id, name: fn.name, arguments: fn.arguments };
-  });
-}
-
-function parseTools(value: unknown): ToolSpec[] | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value)) throw new ClientError(400, "'tools' must be an array", "tools");
-  const tools = value.map((raw, i): ToolSpec => {
-    const fn = isObject(raw) && raw.type === "function" ? raw.function : undefined;
-    if (!isObject(fn) || typeof fn.name !== "string" || fn.name === "") {
-      throw new ClientError(400, `'tools[${i}]' must be {type: "function", function: {name, ...}}`, "tools");
-    }
-    if (fn.parameters !== undefined && !isObject(fn.parameters)) {
-      throw new ClientError(400, `'tools[${i}].function.parameters' must be an object`, "tools");
-    }
-    return {
-      name: fn.name,
-      description: typeof fn.description === "string" ? fn.description : "",
-      parameters: isObject(fn.parameters) ? fn.parameters : { type: "object", properties: {} },
-    };
-  });
-  return tools.length > 0 ? tools : undefined;
-}
-
-function parseToolChoice(value: unknown): ToolChoice | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (value === "auto" || value === "none" || value === "required") return value;
-  const fn = isObject(value) && value.type === "function" ? value.function : undefined;
-  if (isObject(fn) && typeof fn.name === "string") return { name: fn.name };
-  throw new ClientError(
-    400,
-    "'tool_choice' must be auto, none, required or {type: \"function\", function: {name}}",
-    "tool_choice",
-  );
-}
-
-/** Content is a string, or (newer clients) an array of parts of which we take the text ones. */
-function parseContent(content: unknown, param: string): string {
-  if (typeof content === "string") return content;
-  if (content === null || content === undefined) return "";
-  if (Array.isArray(content)) {
-    return content
-      .map((part) => {
-        if (isObject(part) && part.type === "text" && typeof part.text === "string") return part.text;
-        throw new ClientError(400, `'${param}.content' supports only text parts`, param);
-      })
-      .join("");
-  }
-  throw new ClientError(400, `'${param}.content' must be a string or an array of text parts`, param);
-}
-
-function parsePrompt(value: unknown): string {
-  if (typeof value === "string") return value;
-  if (Array.isArray(value) && value.length === 1 && typeof value[0] === "string") return value[0];
-  throw new ClientError(400, "'prompt' must be a string (or an array of exactly one string)", "prompt");
-}
-
-function parseResponseFormat(value: unknown): JsonSchema | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (!isObject(value)) throw new ClientError(400, "'response_format' must be an object", "response_format");
-  if (value.type === "text") return undefined;
-  if (value.type === "json_object") return { type: "object" };
-  if (value.type === "json_schema") {
-    const spec = value.json_schema;
-    if (!isObject(spec) || !isObject(spec.schema)) {
-      throw new ClientError(400, "'response_format.json_schema.schema' must be an object", "response_format");
-    }
-    return spec.schema;
-  }
-  throw new ClientError(
-    400,
-    "'response_format.type' must be one of text, json_object, json_schema",
-    "response_format",
-  );
+  const request = endpoint === "chat" ? check(chatRequest, body) : check(textRequest, body);
+  const tools = "tools" in request && request.tools?.length ? toToolSpecs(request.tools) : undefined;
+  const toolChoice = "tool_choice" in request && request.tool_choice;
+  const jsonSchema = jsonSchemaOf(request.response_format);
+  const generate: GenerateRequest = {
+    ...("messages" in request
+      ? { messages: toChatMessages(request.messages) }
+      : { prompt: typeof request.prompt === "string" ? request.prompt : request.prompt[0] }),
+    ...samplingParamsOf(request),
+    ...(request.n != null && request.n > 1 && !ignoreN && { n: request.n }),
+    // vLLM uses -1 (llama.cpp 0) for "no top-k".
+    ...(request.top_k != null && request.top_k > 0 && { topK: request.top_k }),
+    // Chat asks for logprobs with a boolean; the legacy completions API with a top-k count.
+    ...(request.logprobs != null && request.logprobs !== false && { confidence: true }),
+    ...(jsonSchema && { jsonSchema }),
+    ...(tools && { tools }),
+    ...(tools && toolChoice && { toolChoice: toToolChoice(toolChoice) }),
+  };
+  return {
+    endpoint,
+    generate,
+    stream: request.stream === true,
+    includeUsage: request.stream_options?.include_usage === true,
+  };
 }

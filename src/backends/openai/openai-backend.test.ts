@@ -12,13 +12,8 @@ import {
   startOpenAICompatibleServer,
 } from "../../testing/openai-compatible-server.js";
 import { createScriptedBackend, type ScriptedBackend } from "../scripted/scripted-backend.js";
-import {
-  createOpenAIBackend,
-  normaliseBaseUrl,
-  type OpenAIBackendOptions,
-  parseRetryAfter,
-  SseDecoder,
-} from "./openai-backend.js";
+import { createOpenAIBackend, type OpenAIBackendOptions } from "./openai-backend.js";
+import { normaliseBaseUrl } from "./request-body.js";
 
 type Json = Record<string, unknown>;
 
@@ -728,26 +723,6 @@ describe("openai backend: wire parsing", () => {
       backendFor("http://127.0.0.1:9", { fetch: sseFetch(body, [64]) }).generate({ messages: HELLO }),
     );
     expect(error).toMatchObject({ kind: "http", status: 400, message: "400 bad grammar", retryable: false });
-  });
-
-  it("SseDecoder yields data of complete events only", () => {
-    const decoder = new SseDecoder();
-    expect(decoder.push("data: a")).toEqual([]);
-    expect(decoder.push("\r")).toEqual([]);
-    expect(decoder.push("\ndata: b\r\n")).toEqual([]);
-    expect(decoder.push("\r\n: comment\nid: 3\ndata\n\n")).toEqual(["a\nb", ""]);
-    expect(decoder.push("data: tail")).toEqual([]);
-    expect(decoder.end()).toEqual(["tail"]);
-  });
-
-  it("parseRetryAfter reads retry-after-ms, seconds and HTTP dates", () => {
-    const now = Date.parse("2025-01-01T00:00:00Z");
-    expect(parseRetryAfter(new Headers({ "retry-after-ms": "250", "retry-after": "9" }), now)).toBe(250);
-    expect(parseRetryAfter(new Headers({ "retry-after": "2" }), now)).toBe(2000);
-    expect(parseRetryAfter(new Headers({ "retry-after": "Wed, 01 Jan 2025 00:00:03 GMT" }), now)).toBe(3000);
-    expect(parseRetryAfter(new Headers({ "retry-after": "Tue, 31 Dec 2024 00:00:00 GMT" }), now)).toBe(0);
-    expect(parseRetryAfter(new Headers({ "retry-after": "soon" }), now)).toBeUndefined();
-    expect(parseRetryAfter(new Headers(), now)).toBeUndefined();
   });
 });
 

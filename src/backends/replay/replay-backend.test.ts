@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { NUMERIC_ANSWER_WRITTEN, NUMERIC_ANSWER_WRITTEN_LEGACY } from "../../answers/numeric-answer.js";
 import { DeliberateError, UsageError } from "../../core/errors.js";
 import { userMessage } from "../../core/message.js";
 import { runStrategy } from "../../runtime/task-context.js";
@@ -44,6 +45,26 @@ describe("record and replay", () => {
     expect(adaptive.usage.completionTokens).toBeCloseTo(perSample * 6, 0);
     // The replayed samples are the recorded ones, text for text.
     expect(adaptive.details?.samples.map((s) => s.answer)).toEqual(ANSWERS.slice(0, 6));
+  });
+
+  it("finds calls recorded under the numeric stop pattern's earlier, equivalent spelling", async () => {
+    const path = tempFile("calls.jsonl");
+    const live = createScriptedBackend({ respond: bySeed });
+    // Recorded as runs before the pattern was made linear sent it.
+    await recordBackend(live, path).generate({
+      messages: input.messages,
+      seed: SEED,
+      maxTokens: 64,
+      stopAfter: NUMERIC_ANSWER_WRITTEN_LEGACY,
+    });
+    const replay = await createReplayBackend({ path });
+    const result = await replay.generate({
+      messages: input.messages,
+      seed: SEED,
+      maxTokens: 64,
+      stopAfter: NUMERIC_ANSWER_WRITTEN,
+    });
+    expect(result.completions[0]?.text).toContain("The answer is 4");
   });
 
   it("fails a request that was never recorded instead of inventing an answer", async () => {

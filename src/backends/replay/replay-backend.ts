@@ -1,4 +1,5 @@
-import type { Backend, BackendCapabilities } from "../../core/backend.js";
+import { NUMERIC_ANSWER_WRITTEN, NUMERIC_ANSWER_WRITTEN_LEGACY } from "../../answers/numeric-answer.js";
+import type { Backend, BackendCapabilities, GenerateRequest } from "../../core/backend.js";
 import { AbortedError, DeliberateError, UsageError } from "../../core/errors.js";
 import { answerFromRecording, type RecordedCall, readRecording, recordingKey } from "./recording.js";
 
@@ -35,7 +36,9 @@ export async function createReplayBackend(options: ReplayBackendOptions): Promis
     capabilities,
     generate: async (request) => {
       if (request.signal?.aborted) throw new AbortedError();
-      const call = byKey.get(recordingKey(first.backend, first.model, request));
+      const call =
+        byKey.get(recordingKey(first.backend, first.model, request)) ??
+        byKey.get(recordingKey(first.backend, first.model, asRecordedBefore(request)));
       if (!call) {
         throw new DeliberateError(
           "not_recorded",
@@ -46,4 +49,11 @@ export async function createReplayBackend(options: ReplayBackendOptions): Promis
     },
     close: async () => {},
   };
+}
+
+/** The request as spelt before equivalent rewrites of its stop pattern, to find older recordings' calls. */
+function asRecordedBefore(request: GenerateRequest): GenerateRequest {
+  return request.stopAfter === NUMERIC_ANSWER_WRITTEN
+    ? { ...request, stopAfter: NUMERIC_ANSWER_WRITTEN_LEGACY }
+    : request;
 }

@@ -5,9 +5,11 @@ import { createScriptedBackend } from "../backends/scripted/scripted-backend.js"
 import type { DeliberateEvent } from "../core/event.js";
 import { userMessage } from "../core/message.js";
 import { runStrategy } from "../runtime/task-context.js";
+import { StructuredOutputError } from "../structured/structured-output-error.js";
 import { startOpenAICompatibleServer } from "../testing/openai-compatible-server.js";
-import { generateObject, structuredOutput, structuredSelfConsistency } from "./structured-output.js";
-import { StructuredOutputError } from "./structured-output-error.js";
+import { generateObject } from "./generate-object.js";
+import { structuredOutput } from "./structured-output.js";
+import { structuredSelfConsistency } from "./structured-self-consistency.js";
 
 const person = {
   type: "object",

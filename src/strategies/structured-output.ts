@@ -1,22 +1,10 @@
-import { jsonFormat } from "../answers/json-format.js";
-import type { Backend, GenerationParams } from "../core/backend.js";
-import type { Budget } from "../core/budget.js";
-import type { GenerationCache } from "../core/cache.js";
+import type { GenerationParams } from "../core/backend.js";
 import { BudgetExhaustedError } from "../core/errors.js";
 import type { ChatMessage } from "../core/message.js";
 import type { Strategy, StrategyContext, StrategyInput, StrategyResult } from "../core/strategy.js";
-import type { Usage } from "../core/usage.js";
-import type { EventListener } from "../runtime/event-bus.js";
-import { runStrategy } from "../runtime/task-context.js";
-import { selfConsistency } from "../strategies/self-consistency.js";
-import { describeIssue, type ValidationIssue } from "./schema-validator.js";
-import { StructuredOutputError } from "./structured-output-error.js";
-import {
-  type InferSchema,
-  prepareSchema,
-  type SchemaInput,
-  type StructuredSchema,
-} from "./structured-schema.js";
+import { describeIssue, type ValidationIssue } from "../structured/schema-validator.js";
+import { StructuredOutputError } from "../structured/structured-output-error.js";
+import { prepareSchema, type SchemaInput, type StructuredSchema } from "../structured/structured-schema.js";
 
 export interface StructuredOutputOptions {
   schema: StructuredSchema | SchemaInput;
@@ -206,122 +194,5 @@ export function structuredOutput(
       budgetExhausted,
       details: { object: undefined, extracted: undefined, attempts, failure: error.message },
     };
-  };
-}
-
-export interface StructuredVoteOptions extends Omit<StructuredOutputOptions, "onInvalid"> {
-  /** Samples to draw. Default 5. */
-  n?: number;
-  temperature?: number;
-  /** Weight votes by token confidence, dropping the least confident quarter (DeepConf). */
-  confidenceWeighted?: boolean;
-  /** Stop sampling once a Beta rule is 95% sure of the winner. */
-  adaptive?: boolean;
-}
-
-/**
- * Self-consistency over structured answers: several valid samples, majority vote on their canonical
- * JSON (key order and spacing do not matter). Samples that never validate do not vote; when none
- * does, it throws rather than answer.
- */
-export function structuredSelfConsistency(options: StructuredVoteOptions): Strategy {
-  const base = structuredOutput({
-    ...options,
-    onInvalid: "no-answer",
-    ...(options.confidenceWeighted && { confidence: true }),
-  });
-  const vote = selfConsistency({
-    base,
-    format: jsonFormat,
-    n: options.n ?? 5,
-    ...(options.temperature !== undefined && { temperature: options.temperature }),
-    ...(options.adaptive && {
-      roundSize: 2,
-      stopping: { kind: "beta", confidence: 0.95, minSamples: 3 } as const,
-    }),
-    ...(options.confidenceWeighted && { confidence: { weight: true, filterBottom: 0.25 } }),
-  });
-  return async (ctx, input) => {
-    const result = await vote(ctx, input);
-    if (result.answer === "" && !result.budgetExhausted) {
-      throw new StructuredOutputError(result.details.drawn, [], "no sample produced a valid value");
-    }
-    return { ...result, strategy: "structured-sc" };
-  };
-}
-
-export interface GenerateObjectOptions<S extends SchemaInput> {
-  backend: Backend;
-  schema: S;
-  /** The conversation; or give `prompt` for a single user message. */
-  messages?: ChatMessage[];
-  prompt?: string;
-  params?: GenerationParams;
-  maxAttempts?: number;
-  retry?: "repair" | "resample";
-  instruct?: boolean;
-  /** More than 1: self-consistency, majority vote over this many valid samples. */
-  samples?: number;
-  budget?: Budget;
-  cache?: GenerationCache;
-  signal?: AbortSignal;
-  onEvent?: EventListener;
-}
-
-export interface GenerateObjectResult<T> {
-  object: T;
-  /** The value as compact JSON. */
-  json: string;
-  usage: Usage;
-  traceId: string;
-}
-
-/**
- * Generates one value matching `schema` (zod or JSON Schema) and returns it typed and validated, or
- * throws StructuredOutputError naming the constraint the last attempt failed.
- */
-export async function generateObject<S extends SchemaInput>(
-  options: GenerateObjectOptions<S>,
-): Promise<GenerateObjectResult<InferSchema<S>>> {
-  const schema = prepareSchema(options.schema);
-  const messages =
-    options.messages ??
-    (options.prompt !== undefined ? [{ role: "user" as const, content: options.prompt }] : []);
-  const shared = {
-    schema,
-    ...(options.maxAttempts !== undefined && { maxAttempts: options.maxAttempts }),
-    ...(options.retry !== undefined && { retry: options.retry }),
-    ...(options.instruct !== undefined && { instruct: options.instruct }),
-  };
-  const strategy: Strategy =
-    (options.samples ?? 1) > 1
-      ? structuredSelfConsistency({ ...shared, n: options.samples })
-      : structuredOutput(shared);
-  const result = await runStrategy(
-    strategy,
-    { messages, ...(options.params && { params: options.params }) },
-    {
-      backend: options.backend,
-      strategyName: (options.samples ?? 1) > 1 ? "structured-sc" : "structured",
-      ...(options.budget && { budget: options.budget }),
-      ...(options.cache && { cache: options.cache }),
-      ...(options.signal && { signal: options.signal }),
-      ...(options.onEvent && { onEvent: options.onEvent }),
-    },
-  );
-  // Checked once more at the exit: whatever path produced the answer, nothing invalid leaves here.
-  const outcome = schema.check(result.answer);
-  if (!outcome.valid) {
-    throw new StructuredOutputError(
-      0,
-      outcome.issues,
-      result.budgetExhausted ? "budget exhausted" : undefined,
-    );
-  }
-  return {
-    object: outcome.value,
-    json: JSON.stringify(outcome.value),
-    usage: result.usage,
-    traceId: result.traceId,
   };
 }

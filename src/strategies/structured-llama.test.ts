@@ -3,9 +3,9 @@ import { testModelPath } from "../../test/test-model.js";
 import { createLlamaBackend } from "../backends/llama/llama-backend.js";
 import type { DeliberateEvent } from "../core/event.js";
 import { userMessage } from "../core/message.js";
-import { translateSchema } from "./grammar-translation.js";
-import { compileSchemaValidator } from "./schema-validator.js";
-import { generateObject } from "./structured-output.js";
+import { translateSchema } from "../structured/grammar-translation.js";
+import { compileSchemaValidator } from "../structured/schema-validator.js";
+import { generateObject } from "./generate-object.js";
 
 describe("structured output on the embedded model", { timeout: 180_000 }, () => {
   it("decodes under the grammar and returns a valid value for a schema with loosened features", async () => {

@@ -1,4 +1,4 @@
-import type { AnswerFormat } from "../answers/answer-format.js";
+import type { AnswerFormat } from "./answer-format.js";
 import { evaluateExpression } from "./arithmetic-expression.js";
 import { expressionPart, game24NumbersOf } from "./game24-check.js";
 import { solve24 } from "./solve24.js";

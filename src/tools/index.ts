@@ -7,6 +7,13 @@ export {
   type SandboxRun,
 } from "./code/code-sandbox.js";
 export { type CodeTool, type CodeToolOutput, codeTool, createCodeTool } from "./code/code-tool.js";
+export { PythonPool, pythonPool } from "./python/python-pool.js";
+export {
+  DEFAULT_PYTHON_LIMITS,
+  type PythonLimits,
+  type PythonRun,
+  runPython,
+} from "./python/python-sandbox.js";
 export { DocumentIndex, type DocumentIndexOptions, type SearchHit } from "./search/document-index.js";
 export { createSearchTool, type SearchTool, type SearchToolOptions } from "./search/search-tool.js";
 export { type AnyTool, defineTool, type Tool, type ToolDefinition, type ToolRunOptions } from "./tool.js";

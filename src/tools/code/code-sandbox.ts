@@ -1,9 +1,10 @@
-import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { AbortedError, UsageError } from "../../core/errors.js";
+import { AbortedError } from "../../core/errors.js";
 import { workerEntry } from "../../runtime/worker-entry.js";
+import { CPU_CHECK_INTERVAL_MS, CPU_LIMIT_ERROR, checkSandboxLimits } from "./sandbox-limits.js";
 import type { SandboxJob, SandboxMessage, SandboxReport } from "./sandbox-protocol.js";
-import { threadCpuMs } from "./thread-cpu-time.js";
+import { sandboxSlots as slots } from "./sandbox-slots.js";
+import { type ThreadCpuStart, watchThreadCpu } from "./thread-cpu-time.js";
 
 export interface SandboxLimits {
   /** QuickJS heap limit. */
@@ -36,8 +37,6 @@ export const DEFAULT_SANDBOX_LIMITS: Readonly<SandboxLimits> = Object.freeze({
 
 /** Longest a worker may take to load the interpreter before the program starts. */
 const BOOT_TIMEOUT_MS = 30_000;
-/** How often the parent reads the program's CPU time. */
-const CPU_CHECK_INTERVAL_MS = 25;
 /**
  * CPU time past the limit that the interpreter gets to stop itself and report before its worker is
  * terminated: enough for the next interrupt poll of an interpreted loop, far less than a single call of
@@ -45,7 +44,6 @@ const CPU_CHECK_INTERVAL_MS = 25;
  * only every 10,000 calls).
  */
 const CPU_STOP_GRACE_MS = 250;
-const CPU_LIMIT_ERROR = "TimeoutError: CPU time limit exceeded";
 
 export interface SandboxRun extends SandboxReport {
   /** True when the program finished without an uncaught error. */
@@ -56,36 +54,6 @@ export interface SandboxRun extends SandboxReport {
    */
   killed: boolean;
   durationMs: number;
-}
-
-/** Caps concurrent sandboxes at the core count, so sampling many programs at once queues instead of thrashing. */
-class Slots {
-  private free: number;
-  private readonly waiting: Array<() => void> = [];
-  constructor(count: number) {
-    this.free = count;
-  }
-  async acquire(): Promise<() => void> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free++;
-    };
-  }
-}
-
-const slots = new Slots(Math.max(1, availableParallelism()));
-
-function checkLimits(limits: SandboxLimits): void {
-  for (const [key, value] of Object.entries(limits)) {
-    if (!Number.isFinite(value) || value <= 0)
-      throw new UsageError(`sandbox limit ${key} must be positive, got ${value}`);
-  }
 }
 
 /**
@@ -99,7 +67,7 @@ export async function runInSandbox(
   options: { limits?: Partial<SandboxLimits>; signal?: AbortSignal } = {},
 ): Promise<SandboxRun> {
   const limits: SandboxLimits = { ...DEFAULT_SANDBOX_LIMITS, ...options.limits };
-  checkLimits(limits);
+  checkSandboxLimits(limits);
   const started = Date.now();
   const failed = (error: string, killed = false): SandboxRun => ({
     ok: false,
@@ -140,14 +108,14 @@ export async function runInSandbox(
     });
     return await new Promise<SandboxRun>((resolve, reject) => {
       let settled = false;
-      let cpuWatch: NodeJS.Timeout | undefined;
+      let stopCpuWatch = (): void => {};
       // What the program printed so far, for a run whose worker has to be terminated.
       const printed = { stdout: "", outputTruncated: false };
       const finish = (outcome: { run: SandboxRun } | { error: Error }) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        clearInterval(cpuWatch);
+        stopCpuWatch();
         signal?.removeEventListener("abort", onAbort);
         void worker.terminate();
         if ("run" in outcome) resolve(outcome.run);
@@ -156,21 +124,16 @@ export async function runInSandbox(
       const terminated = (error: string, killed: boolean) =>
         finish({ run: { ...failed(error, killed), ...printed } });
       const kill = (reason: string) => () => terminated(`TimeoutError: ${reason}`, true);
-      const watchCpu = (cpu: Extract<SandboxMessage, { type: "started" }>["cpu"]) => {
-        const startedAt = Date.now();
-        let lastCpuMs = cpu?.cpuMs ?? 0;
-        const usedMs = (): number => {
-          if (cpu === undefined) return Date.now() - startedAt;
-          lastCpuMs = threadCpuMs(cpu.threadId) ?? lastCpuMs;
-          return lastCpuMs - cpu.cpuMs;
-        };
+      const watchCpu = (cpu: ThreadCpuStart) => {
         const stopFlag = new Int32Array(stop);
-        cpuWatch = setInterval(() => {
-          const used = usedMs();
-          if (used >= limits.cpuMs) Atomics.store(stopFlag, 0, 1);
+        stopCpuWatch = watchThreadCpu(cpu, {
+          limitMs: limits.cpuMs,
+          graceMs: CPU_STOP_GRACE_MS,
+          intervalMs: CPU_CHECK_INTERVAL_MS,
+          onLimit: () => Atomics.store(stopFlag, 0, 1),
           // The interpreter did not get back to its interrupt handler: it is inside a native built-in.
-          if (used >= limits.cpuMs + CPU_STOP_GRACE_MS) terminated(CPU_LIMIT_ERROR, false);
-        }, CPU_CHECK_INTERVAL_MS);
+          onGraceSpent: () => terminated(CPU_LIMIT_ERROR, false),
+        });
       };
       // Booting (loading the interpreter) has its own allowance, so a loaded machine does not eat the program's time.
       let timer = setTimeout(kill(`the sandbox did not start within ${BOOT_TIMEOUT_MS} ms`), BOOT_TIMEOUT_MS);

@@ -15,6 +15,7 @@ import {
   type QuickJSHandle,
   type QuickJSSyncVariant,
 } from "quickjs-emscripten-core";
+import { CappedOutput } from "./capped-output.js";
 import type { SandboxJob, SandboxMessage, SandboxReport } from "./sandbox-protocol.js";
 import { currentThreadCpu } from "./thread-cpu-time.js";
 
@@ -25,23 +26,6 @@ const releaseVariant = releaseVariantExport as unknown as QuickJSSyncVariant;
 /** Extra heap allowed only while an error is read back. */
 const ERROR_HEADROOM_BYTES = 1024 * 1024;
 const CONSOLE_METHODS = ["log", "info", "warn", "error", "debug"] as const;
-
-class CappedOutput {
-  text = "";
-  truncated = false;
-  constructor(private readonly limit: number) {}
-  /** Appends what fits; false once the limit is reached. */
-  write(chunk: string): boolean {
-    const room = this.limit - this.text.length;
-    if (chunk.length > room) {
-      this.text += chunk.slice(0, Math.max(0, room));
-      this.truncated = true;
-      return false;
-    }
-    this.text += chunk;
-    return true;
-  }
-}
 
 function show(context: QuickJSContext, handle: QuickJSHandle, limit: number): string {
   try {

@@ -41,3 +41,41 @@ export function threadCpuMs(threadId: number): number | undefined {
     return undefined;
   }
 }
+
+/** A worker thread as it names itself when it starts: its id and CPU time then (undefined off Linux). */
+export type ThreadCpuStart = { threadId: number; cpuMs: number } | undefined;
+
+/**
+ * Watches a sandbox thread's CPU time from the parent, every `intervalMs`: `onLimit` once it reaches
+ * `limitMs` (ask the interpreter to stop itself), `onGraceSpent` once it goes `graceMs` past that (the
+ * interpreter is stuck in native code; terminate it). Where the thread's CPU time cannot be read, wall
+ * time since the watch began stands in. Returns the function that stops watching.
+ */
+export function watchThreadCpu(
+  start: ThreadCpuStart,
+  options: {
+    limitMs: number;
+    graceMs: number;
+    intervalMs: number;
+    onLimit: () => void;
+    onGraceSpent: () => void;
+  },
+): () => void {
+  const startedAt = Date.now();
+  let lastCpuMs = start?.cpuMs ?? 0;
+  const usedMs = (): number => {
+    if (start === undefined) return Date.now() - startedAt;
+    lastCpuMs = threadCpuMs(start.threadId) ?? lastCpuMs;
+    return lastCpuMs - start.cpuMs;
+  };
+  let signalled = false;
+  const timer = setInterval(() => {
+    const used = usedMs();
+    if (used >= options.limitMs && !signalled) {
+      signalled = true;
+      options.onLimit();
+    }
+    if (used >= options.limitMs + options.graceMs) options.onGraceSpent();
+  }, options.intervalMs);
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { expectedCalibrationError, reliabilityBins } from "./calibration.js";
+
+describe("reliabilityBins", () => {
+  it("puts predictions in ten equal-width bins with their observed accuracy", () => {
+    const bins = reliabilityBins([0.05, 0.15, 0.12, 0.95, 1], [false, true, false, true, true]);
+    expect(bins).toHaveLength(10);
+    expect(bins[0]).toMatchObject({ lower: 0, upper: 0.1, count: 1, observed: 0 });
+    expect(bins[1]?.count).toBe(2);
+    expect(bins[1]?.meanPredicted).toBeCloseTo(0.135, 10);
+    expect(bins[1]?.observed).toBe(0.5);
+    // 1 itself belongs to the last bin.
+    expect(bins[9]).toMatchObject({ count: 2, observed: 1 });
+    expect(bins[5]).toMatchObject({ count: 0, meanPredicted: 0, observed: 0 });
+  });
+
+  it("refuses a value that is not a probability", () => {
+    expect(() => reliabilityBins([1.5], [true])).toThrow(/not a probability/);
+    expect(() => reliabilityBins([Number.NaN], [true])).toThrow(/not a probability/);
+  });
+});
+
+describe("expectedCalibrationError", () => {
+  it("is 0 when each bin's accuracy equals its confidence", () => {
+    const predictions = [0.25, 0.25, 0.25, 0.25, 0.75, 0.75, 0.75, 0.75];
+    const labels = [true, false, false, false, true, true, true, false];
+    expect(expectedCalibrationError(predictions, labels)).toBeCloseTo(0, 10);
+  });
+
+  it("weights each bin's gap by its share of the cases", () => {
+    // Bin 0.9: 3 cases at 0.9, all wrong (gap 0.9); bin 0.5: 1 case at 0.5, right (gap 0.5).
+    const ece = expectedCalibrationError([0.9, 0.9, 0.9, 0.5], [false, false, false, true]);
+    expect(ece).toBeCloseTo((3 / 4) * 0.9 + (1 / 4) * 0.5, 10);
+  });
+
+  it("is 0 for no predictions", () => {
+    expect(expectedCalibrationError([], [])).toBe(0);
+  });
+});

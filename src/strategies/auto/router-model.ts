@@ -1,0 +1,131 @@
+import { z } from "zod";
+import { UsageError } from "../../core/errors.js";
+
+/**
+ * A logistic regression on standardised features: P(correct) = σ(bias + Σ wᵢ·(xᵢ − meanᵢ)/scaleᵢ).
+ * Small on purpose: a few hundred recorded problems fit it, and it ships as a JSON file of numbers.
+ */
+export interface LogisticModel {
+  features: string[];
+  means: number[];
+  scales: number[];
+  weights: number[];
+  bias: number;
+}
+
+export interface FitOptions {
+  /** L2 penalty on the weights (not the bias), added to the summed log-loss as l2/2·‖w‖². */
+  l2?: number;
+  iterations?: number;
+  learningRate?: number;
+}
+
+const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
+
+/**
+ * Fits by full-batch gradient descent from zero weights: deterministic, so the same rows always give
+ * the same file. Rows are feature vectors in `features` order; a feature constant over the rows gets
+ * scale 1 so it contributes nothing rather than dividing by zero.
+ */
+export function fitLogistic(
+  features: readonly string[],
+  rows: number[][],
+  labels: boolean[],
+  options: FitOptions = {},
+): LogisticModel {
+  if (rows.length === 0 || rows.length !== labels.length)
+    throw new Error("fitLogistic needs one label per row");
+  const d = features.length;
+  if (rows.some((r) => r.length !== d)) throw new Error(`every row needs ${d} features`);
+  const l2 = options.l2 ?? 1;
+  const iterations = options.iterations ?? 5000;
+  const rate = options.learningRate ?? 0.5;
+  const n = rows.length;
+  const means = features.map((_, j) => rows.reduce((s, r) => s + (r[j] ?? 0), 0) / n);
+  const scales = features.map((_, j) => {
+    const variance = rows.reduce((s, r) => s + ((r[j] ?? 0) - (means[j] ?? 0)) ** 2, 0) / n;
+    return variance > 1e-12 ? Math.sqrt(variance) : 1;
+  });
+  const xs = rows.map((r) => r.map((v, j) => (v - (means[j] ?? 0)) / (scales[j] ?? 1)));
+  const ys = labels.map(Number);
+  const weights = new Array<number>(d).fill(0);
+  let bias = 0;
+  for (let step = 0; step < iterations; step++) {
+    const gradW = weights.map((w) => l2 * w);
+    let gradB = 0;
+    xs.forEach((x, i) => {
+      const error = sigmoid(bias + dot(weights, x)) - (ys[i] ?? 0);
+      gradB += error;
+      for (let j = 0; j < d; j++) gradW[j] = (gradW[j] ?? 0) + error * (x[j] ?? 0);
+    });
+    // Step on the mean gradient so the rate does not depend on how many rows there are.
+    for (let j = 0; j < d; j++) weights[j] = (weights[j] ?? 0) - (rate * (gradW[j] ?? 0)) / n;
+    bias -= (rate * gradB) / n;
+  }
+  return { features: [...features], means, scales, weights, bias };
+}
+
+const dot = (a: number[], b: number[]): number => a.reduce((s, v, j) => s + v * (b[j] ?? 0), 0);
+
+/** P(correct) for one feature vector given by name; a feature the model needs but is missing is an error. */
+export function predictLogistic(model: LogisticModel, values: Readonly<Record<string, number>>): number {
+  let z = model.bias;
+  model.features.forEach((name, j) => {
+    const value = values[name];
+    if (value === undefined || !Number.isFinite(value))
+      throw new Error(`feature ${name} is missing or not finite`);
+    z += (model.weights[j] ?? 0) * ((value - (model.means[j] ?? 0)) / (model.scales[j] ?? 1));
+  });
+  return sigmoid(z);
+}
+
+/**
+ * The router file: one model per action, each predicting P(correct) of the answer that action would
+ * end with. Only `accept` (the small probe's answer as it stands) is fitted now; later actions (more
+ * small samples, large-model verify, large-model CoT) are added under their own names.
+ */
+export interface RouterFile {
+  format: "deliberate-router";
+  version: 1;
+  actions: Record<string, { model: LogisticModel; fittedOn: Record<string, unknown> }>;
+}
+
+const logisticSchema = z
+  .object({
+    features: z.array(z.string()),
+    means: z.array(z.number()),
+    scales: z.array(z.number().positive()),
+    weights: z.array(z.number()),
+    bias: z.number(),
+  })
+  .refine(
+    (m) => [m.means, m.scales, m.weights].every((xs) => xs.length === m.features.length),
+    "means, scales and weights need one entry per feature",
+  );
+
+const routerFileSchema = z.object({
+  format: z.literal("deliberate-router"),
+  version: z.literal(1),
+  actions: z.record(
+    z.string(),
+    z.object({ model: logisticSchema, fittedOn: z.record(z.string(), z.unknown()) }),
+  ),
+});
+
+export const serializeRouter = (file: RouterFile): string => `${JSON.stringify(file, null, 2)}\n`;
+
+/** Parses a router file, naming the first problem in one line when it is not one. */
+export function parseRouter(text: string, source = "router file"): RouterFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new UsageError(`${source}: not valid JSON`);
+  }
+  const parsed = routerFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UsageError(`${source}: ${issue?.path.join(".") || "file"}: ${issue?.message ?? "invalid"}`);
+  }
+  return parsed.data as RouterFile;
+}

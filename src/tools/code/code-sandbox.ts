@@ -1,9 +1,8 @@
-import { Worker } from "node:worker_threads";
 import { AbortedError } from "../../core/errors.js";
-import { workerEntry } from "../../runtime/worker-entry.js";
 import { CPU_CHECK_INTERVAL_MS, CPU_LIMIT_ERROR, checkSandboxLimits } from "./sandbox-limits.js";
 import type { SandboxJob, SandboxMessage, SandboxReport } from "./sandbox-protocol.js";
-import { sandboxSlots as slots } from "./sandbox-slots.js";
+import { inSandboxSlot } from "./sandbox-slots.js";
+import { startSandboxThread } from "./sandbox-thread.js";
 import { type ThreadCpuStart, watchThreadCpu } from "./thread-cpu-time.js";
 
 export interface SandboxLimits {
@@ -84,11 +83,7 @@ export async function runInSandbox(
     );
   }
   const { signal } = options;
-  if (signal?.aborted) throw new AbortedError();
-
-  const release = await slots.acquire();
-  try {
-    if (signal?.aborted) throw new AbortedError();
+  return inSandboxSlot(signal, async () => {
     const stop = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
     const job: SandboxJob = {
       code,
@@ -97,15 +92,8 @@ export async function runInSandbox(
       maxOutputChars: limits.maxOutputChars,
       stop,
     };
-    const entry = workerEntry(import.meta.url, "sandbox-worker");
-    const worker = new Worker(entry.script, {
-      eval: entry.eval,
-      workerData: job,
-      // An empty environment, so nothing secret is even present in the thread.
-      env: {},
-      // The worker's own V8 heap; QuickJS's heap lives in WebAssembly memory and has its own cap.
-      resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 },
-    });
+    // QuickJS's heap lives in WebAssembly memory with its own cap; this bounds the worker's V8 heap.
+    const worker = startSandboxThread(import.meta.url, "sandbox-worker", job, { heapMb: 128 });
     return await new Promise<SandboxRun>((resolve, reject) => {
       let settled = false;
       let stopCpuWatch = (): void => {};
@@ -164,7 +152,5 @@ export async function runInSandbox(
         finish({ run: failed(`SandboxError: worker exited with code ${exitCode}`) }),
       );
     });
-  } finally {
-    release();
-  }
+  });
 }

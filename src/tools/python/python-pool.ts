@@ -1,5 +1,5 @@
-import { Worker } from "node:worker_threads";
-import { workerEntry } from "../../runtime/worker-entry.js";
+import type { Worker } from "node:worker_threads";
+import { startSandboxThread } from "../code/sandbox-thread.js";
 import type { PythonMessage } from "./python-protocol.js";
 
 /** A worker with Pyodide loaded and locked down, waiting for its one program. */
@@ -22,16 +22,10 @@ interface StartingWorker {
 
 function startWorker(): StartingWorker {
   const control = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
-  const entry = workerEntry(import.meta.url, "python-worker");
-  const worker = new Worker(entry.script, {
-    eval: entry.eval,
-    workerData: control,
-    // An empty environment, so nothing secret is even present in the thread.
-    env: {},
-    // Pyodide's JavaScript side; the interpreter's own memory is WebAssembly memory, capped by the worker.
-    resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 },
-    stdout: true,
-    stderr: true,
+  // Pyodide's JavaScript side; the interpreter's own memory is WebAssembly memory, capped by the worker.
+  const worker = startSandboxThread(import.meta.url, "python-worker", control, {
+    heapMb: 256,
+    captureStdio: true,
   });
   // A warm worker waiting in the pool must not keep the process alive; take() refs it.
   worker.unref();

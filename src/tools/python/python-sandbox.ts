@@ -1,6 +1,6 @@
 import { AbortedError } from "../../core/errors.js";
 import { CPU_CHECK_INTERVAL_MS, CPU_LIMIT_ERROR, checkSandboxLimits } from "../code/sandbox-limits.js";
-import { sandboxSlots } from "../code/sandbox-slots.js";
+import { inSandboxSlot } from "../code/sandbox-slots.js";
 import { type ThreadCpuStart, watchThreadCpu } from "../code/thread-cpu-time.js";
 import { type PythonPool, pythonPool } from "./python-pool.js";
 import {
@@ -82,10 +82,7 @@ export async function runPython(
     );
   }
   const { signal } = options;
-  if (signal?.aborted) throw new AbortedError();
-  const release = await sandboxSlots.acquire();
-  try {
-    if (signal?.aborted) throw new AbortedError();
+  return inSandboxSlot(signal, async () => {
     const { worker, control } = await (options.pool ?? pythonPool).take();
     const job: PythonJob = {
       code,
@@ -150,7 +147,5 @@ export async function runPython(
       );
       worker.postMessage(job);
     });
-  } finally {
-    release();
-  }
+  });
 }

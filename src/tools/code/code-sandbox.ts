@@ -2,7 +2,7 @@ import { AbortedError } from "../../core/errors.js";
 import { CPU_CHECK_INTERVAL_MS, CPU_LIMIT_ERROR, checkSandboxLimits } from "./sandbox-limits.js";
 import type { SandboxJob, SandboxMessage, SandboxReport } from "./sandbox-protocol.js";
 import { inSandboxSlot } from "./sandbox-slots.js";
-import { startSandboxThread } from "./sandbox-thread.js";
+import { finishedRun, onThreadFailure, startSandboxThread } from "./sandbox-thread.js";
 import { type ThreadCpuStart, watchThreadCpu } from "./thread-cpu-time.js";
 
 export interface SandboxLimits {
@@ -136,21 +136,10 @@ export async function runInSandbox(
           printed.stdout += message.text;
           printed.outputTruncated = message.truncated;
         } else {
-          const { report } = message;
-          finish({
-            run: {
-              ...report,
-              ok: report.error === undefined,
-              killed: false,
-              durationMs: Date.now() - started,
-            },
-          });
+          finish({ run: finishedRun(message.report, started) });
         }
       });
-      worker.once("error", (error) => finish({ run: failed(`SandboxError: ${error.message}`) }));
-      worker.once("exit", (exitCode) =>
-        finish({ run: failed(`SandboxError: worker exited with code ${exitCode}`) }),
-      );
+      onThreadFailure(worker, (error) => finish({ run: failed(error) }));
     });
   });
 }

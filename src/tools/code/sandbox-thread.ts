@@ -21,3 +21,17 @@ export function startSandboxThread(
     ...(options.captureStdio && { stdout: true, stderr: true }),
   });
 }
+
+/** Reports, as a sandbox error, a worker thread that fails or exits before it sent its report. */
+export function onThreadFailure(worker: Worker, fail: (error: string) => void): void {
+  worker.once("error", (error) => fail(`SandboxError: ${error.message}`));
+  worker.once("exit", (exitCode) => fail(`SandboxError: worker exited with code ${exitCode}`));
+}
+
+/** A finished program's run from its worker's report: ok unless it ended in an uncaught error. */
+export function finishedRun<R extends { error?: string | undefined }>(
+  report: R,
+  started: number,
+): R & { ok: boolean; killed: false; durationMs: number } {
+  return { ...report, ok: report.error === undefined, killed: false, durationMs: Date.now() - started };
+}

@@ -1,6 +1,7 @@
 import { AbortedError } from "../../core/errors.js";
 import { CPU_CHECK_INTERVAL_MS, CPU_LIMIT_ERROR, checkSandboxLimits } from "../code/sandbox-limits.js";
 import { inSandboxSlot } from "../code/sandbox-slots.js";
+import { finishedRun, onThreadFailure } from "../code/sandbox-thread.js";
 import { type ThreadCpuStart, watchThreadCpu } from "../code/thread-cpu-time.js";
 import { type PythonPool, pythonPool } from "./python-pool.js";
 import {
@@ -130,21 +131,10 @@ export async function runPython(
           printed[message.stream] += message.text;
           printed.outputTruncated ||= message.truncated;
         } else if (message.type === "report") {
-          const { report } = message;
-          finish({
-            run: {
-              ...report,
-              ok: report.error === undefined,
-              killed: false,
-              durationMs: Date.now() - started,
-            },
-          });
+          finish({ run: finishedRun(message.report, started) });
         }
       });
-      worker.once("error", (error) => finish({ run: failed(`SandboxError: ${error.message}`) }));
-      worker.once("exit", (exitCode) =>
-        finish({ run: failed(`SandboxError: worker exited with code ${exitCode}`) }),
-      );
+      onThreadFailure(worker, (error) => finish({ run: failed(error) }));
       worker.postMessage(job);
     });
   });

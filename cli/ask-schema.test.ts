@@ -7,7 +7,7 @@ import {
   type OpenAICompatibleServer,
   startOpenAICompatibleServer,
 } from "../src/testing/openai-compatible-server.js";
-import { runCli } from "../test/run-cli.js";
+import { type CliRun, runCli } from "../test/run-cli.js";
 import { runCliInProcess } from "../test/run-cli-in-process.js";
 
 describe("deliberate ask --schema", { timeout: 60_000 }, () => {
@@ -51,6 +51,17 @@ describe("deliberate ask --schema", { timeout: 60_000 }, () => {
     expect(out.strategy).toBe("direct");
   });
 
+  const askInProcess = (args: string[]) =>
+    runCliInProcess(["ask", "hi", "--backend", "openai", "--base-url", server.url, ...args]);
+
+  /** Exit 2, one line on stderr matching `message`, nothing on stdout. */
+  const expectOneLineUsageError = (r: CliRun, message: RegExp) => {
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(message);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stdout).toBe("");
+  };
+
   // Usage errors end before anything loads: run in-process, so a busy machine cannot time them out.
   it("exits 2 with one line for a missing file, bad JSON, an invalid schema or an unsupported strategy", async () => {
     const cases: Array<[string[], RegExp]> = [
@@ -63,19 +74,7 @@ describe("deliberate ask --schema", { timeout: 60_000 }, () => {
       ],
     ];
     for (const [args, message] of cases) {
-      const r = await runCliInProcess([
-        "ask",
-        "hi",
-        "--backend",
-        "openai",
-        "--base-url",
-        server.url,
-        ...args,
-      ]);
-      expect(r.code).toBe(2);
-      expect(r.stderr.trim()).toMatch(message);
-      expect(r.stderr.trim().split("\n")).toHaveLength(1);
-      expect(r.stdout).toBe("");
+      expectOneLineUsageError(await askInProcess(args), message);
     }
   });
 
@@ -85,24 +84,12 @@ describe("deliberate ask --schema", { timeout: 60_000 }, () => {
       ["any-self.json", { anyOf: [{ $ref: "#" }] }],
     ] as const) {
       await writeFile(join(dir, name), JSON.stringify(schema));
-      const r = await runCliInProcess([
-        "ask",
-        "hi",
-        "--backend",
-        "openai",
-        "--base-url",
-        server.url,
-        "--schema",
-        join(dir, name),
-      ]);
-      expect(r.code).toBe(2);
-      expect(r.stderr.trim()).toMatch(
+      expectOneLineUsageError(
+        await askInProcess(["--schema", join(dir, name)]),
         new RegExp(
           `^deliberate: .*${name.replace(".", "\\.")}: invalid JSON Schema: it refers to itself without going into the value`,
         ),
       );
-      expect(r.stderr.trim().split("\n")).toHaveLength(1);
-      expect(r.stdout).toBe("");
     }
   });
 });

@@ -2,7 +2,13 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["src/**/*.test.ts", "cli/**/*.test.ts", "server/**/*.test.ts", "test/**/*.test.ts"],
+    include: [
+      "src/**/*.test.ts",
+      "cli/**/*.test.ts",
+      "server/**/*.test.ts",
+      "test/**/*.test.ts",
+      "web/src/**/*.test.ts",
+    ],
     // Real-model suites load a GGUF per worker; two workers match this machine's two cores.
     maxWorkers: 2,
     // So one llama.cpp thread each: with two threads per worker on two cores, every decoding step

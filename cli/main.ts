@@ -5,6 +5,7 @@ import { registerBenchCommand } from "./commands/bench-command.js";
 import { registerModelsCommand } from "./commands/models-command.js";
 import { registerServeCommand } from "./commands/serve-command.js";
 import { registerTraceCommand } from "./commands/trace-command.js";
+import { registerWorkerCommand } from "./commands/worker-command.js";
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerBenchCommand(program);
   registerTraceCommand(program);
   registerServeCommand(program);
+  registerWorkerCommand(program);
   return program;
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { UsageError } from "../src/core/errors.js";
 import { ApiError } from "./openai-errors.js";
+import type { RedisKeyLedger } from "./redis-key-ledger.js";
 import type { ApiKeyConfig } from "./server-config.js";
 
 const WINDOW_MS = 60_000;
@@ -30,6 +31,8 @@ export class TokenReservation {
     private readonly account: KeyAccount | undefined,
     /** Tokens held; undefined when the key has no budget (or there is no key). */
     readonly tokens: number | undefined,
+    /** Where the hold lives when keys are shared across servers (Redis); spend is counted there too. */
+    private readonly shared?: { ledger: RedisKeyLedger; holdId: string },
   ) {
     this.held = tokens ?? 0;
   }
@@ -41,16 +44,23 @@ export class TokenReservation {
     const fromHold = Math.min(this.held, tokens);
     this.held -= fromHold;
     this.account.tokensReserved -= fromHold;
+    this.shared?.ledger.charge(this.account.id, this.shared.holdId, tokens);
   }
 
   /** Gives back the unspent rest of the hold; later calls do nothing. */
   settle(): void {
     if (this.account) this.account.tokensReserved -= this.held;
+    if (this.account && this.shared && this.held > 0) {
+      this.shared.ledger.release(this.account.id, this.shared.holdId);
+    }
     this.held = 0;
   }
 }
 
 const digest = (key: string): string => createHash("sha256").update(key).digest("hex");
+
+/** The account id of an API key, as stored with its tasks (`request.owner`). */
+export const accountIdOf = (key: string): string => `key_${digest(key).slice(0, 16)}`;
 
 /**
  * The API keys of one app and their per-key state: who may call, how often, and how many tokens they
@@ -63,12 +73,14 @@ export class ApiKeyStore {
   constructor(
     keys: readonly ApiKeyConfig[],
     private readonly now: () => number = Date.now,
+    /** Shares budgets and rate limits with every server on the same Redis (see `check` and `hold`). */
+    private readonly ledger?: RedisKeyLedger,
   ) {
     for (const key of keys) {
       const hash = digest(key.key);
       if (this.accounts.has(hash)) throw new UsageError(`API key "${key.name}" is configured twice`);
       this.accounts.set(hash, {
-        id: `key_${hash.slice(0, 16)}`,
+        id: accountIdOf(key.key),
         name: key.name,
         rateLimitPerMinute: key.rateLimitPerMinute,
         tokenBudget: key.tokenBudget,
@@ -111,15 +123,67 @@ export class ApiKeyStore {
     while (account.recent.length > 0 && (account.recent[0] as number) <= now - WINDOW_MS)
       account.recent.shift();
     if (account.recent.length >= limit) {
-      const waitMs = (account.recent[0] as number) + WINDOW_MS - now;
-      throw new ApiError(
-        429,
-        "rate_limit_exceeded",
-        `rate limit reached for API key "${account.name}": ${limit} requests per minute`,
-        { type: "requests", headers: { "retry-after": String(Math.max(1, Math.ceil(waitMs / 1000))) } },
-      );
+      throw rateLimitError(account, (account.recent[0] as number) + WINDOW_MS - now);
     }
     account.recent.push(now);
+  }
+
+  /**
+   * `admit`, across servers when the store has a Redis ledger: the budget spent and the rate limit's
+   * window are the key's totals in Redis. While Redis is unreachable this server counts on its own
+   * (requests keep working; the limits then hold per server until it is back).
+   */
+  async check(account: KeyAccount): Promise<void> {
+    const ledger = this.ledger;
+    if (
+      !ledger ||
+      (account.tokenBudget === undefined && account.rateLimitPerMinute === undefined) ||
+      !(await ledger.available())
+    ) {
+      this.admit(account);
+      return;
+    }
+    let outcome: Awaited<ReturnType<RedisKeyLedger["admit"]>>;
+    try {
+      outcome = await ledger.admit(account.id, account.tokenBudget, account.rateLimitPerMinute);
+    } catch {
+      this.admit(account);
+      return;
+    }
+    if (outcome.kind === "spent") {
+      throw quotaError({
+        ...account,
+        tokensSpent: outcome.state.spent,
+        tokensReserved: outcome.state.reserved,
+      });
+    }
+    if (outcome.kind === "rate_limited") throw rateLimitError(account, outcome.waitMs);
+  }
+
+  /** `reserve`, held in Redis when the store has a ledger, so two servers cannot hold the same tokens. */
+  async hold(
+    account: KeyAccount | undefined,
+    wanted: number | undefined,
+    minimum = 1,
+  ): Promise<TokenReservation> {
+    const ledger = this.ledger;
+    if (account?.tokenBudget === undefined || !ledger || !(await ledger.available())) {
+      return this.reserve(account, wanted, minimum);
+    }
+    let reply: Awaited<ReturnType<RedisKeyLedger["reserve"]>>;
+    try {
+      reply = await ledger.reserve(account.id, account.tokenBudget, wanted, Math.max(1, minimum));
+    } catch {
+      return this.reserve(account, wanted, minimum);
+    }
+    if (reply.held === undefined) {
+      throw quotaError(
+        { ...account, tokensSpent: reply.state.spent, tokensReserved: reply.state.reserved },
+        minimum,
+      );
+    }
+    account.tokensReserved += reply.held;
+    return new TokenReservation(account, reply.held, { ledger, holdId: reply.holdId });
   }
 
   /** The account with this id, e.g. the owner of a task submitted before a restart. */
@@ -150,6 +214,16 @@ export class ApiKeyStore {
     account.tokensReserved += tokens;
     return new TokenReservation(account, tokens);
   }
+}
+
+/** 429 `rate_limit_exceeded`, with a Retry-After of when the oldest request leaves the window. */
+function rateLimitError(account: KeyAccount, waitMs: number): ApiError {
+  return new ApiError(
+    429,
+    "rate_limit_exceeded",
+    `rate limit reached for API key "${account.name}": ${account.rateLimitPerMinute} requests per minute`,
+    { type: "requests", headers: { "retry-after": String(Math.max(1, Math.ceil(waitMs / 1000))) } },
+  );
 }
 
 /** 429 `insufficient_quota`, saying whether the budget is spent, held by running requests, or too low. */

@@ -128,6 +128,7 @@ async function runChoices(
           budget,
           signal: runSignal,
           strategyName: plan.strategyName,
+          ...(plan.owner !== undefined && { owner: plan.owner }),
           ...(cache && { cache }),
           onEvent: (event) => {
             traces?.write(event);
@@ -208,12 +209,12 @@ export async function handleChatCompletion(
   account: KeyAccount | undefined,
   deps: CompletionDeps,
 ): Promise<Response> {
-  if (account) deps.keys.admit(account);
+  if (account) await deps.keys.check(account);
   const body = await readJsonBody(request, deps.settings.bodyLimitBytes);
-  const plan = planCompletion(parseChatRequest(body), deps);
+  const plan = { ...planCompletion(parseChatRequest(body), deps), ...(account && { owner: account.id }) };
   const calls = boundCalls(plan, deps.settings.maxCallsPerRequest);
   // Held until the request ends, so concurrent requests cannot all spend the balance each one saw.
-  const tokens = deps.keys.reserve(account, tokensToHold(plan), plan.choices);
+  const tokens = await deps.keys.hold(account, tokensToHold(plan), plan.choices);
   const budget = withinReservation(calls, plan.choices, tokens);
   let release: () => void;
   try {

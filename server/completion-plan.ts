@@ -59,6 +59,8 @@ export interface CompletionPlan {
   stream: boolean;
   includeUsage: boolean;
   liveText: LiveText;
+  /** The caller's API key id, recorded on the trace so only that key sees the run. */
+  owner?: string;
 }
 
 export interface PlanContext {

@@ -1,3 +1,4 @@
+import type { Tracer } from "@opentelemetry/api";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Backend } from "../src/core/backend.js";
@@ -16,12 +17,15 @@ import { SqliteGenerationCache } from "../src/store/sqlite-generation-cache.js";
 import type { TraceSink } from "../src/store/trace-sink.js";
 import { TraceWriter } from "../src/store/trace-writer.js";
 import { strategyNames } from "../src/strategies/catalog.js";
-import { createTaskManager, type TaskManager } from "../src/tasks/task-manager.js";
+import { createTaskManager, type TaskManagerOptions } from "../src/tasks/task-manager.js";
+import type { TaskService } from "../src/tasks/task-service.js";
 import { ApiKeyStore, type KeyAccount } from "./api-key-store.js";
 import { type CompletionDeps, handleChatCompletion } from "./chat-completions.js";
 import { ConcurrencyGate } from "./concurrency-gate.js";
+import { type AccessLogEntry, ServerMetrics } from "./metrics.js";
 import { listModelIds, parseModelName } from "./model-name.js";
 import { ApiError, toApiError } from "./openai-errors.js";
+import { RedisKeyLedger } from "./redis-key-ledger.js";
 import {
   checkFallbacks,
   modelNameSchema,
@@ -32,7 +36,11 @@ import {
 } from "./server-config.js";
 import { ServerTools } from "./server-tools.js";
 import { createServerTaskResolver } from "./task-resolver.js";
-import { registerTaskRoutes } from "./task-routes.js";
+import { registerTaskRoutes, taskObject } from "./task-routes.js";
+import { RunTelemetry } from "./telemetry.js";
+import { registerTraceRoutes } from "./trace-routes.js";
+import { findViewerAssets, registerViewerRoutes } from "./web-viewer.js";
+import { WebhookSender } from "./webhooks.js";
 
 /** A served model with its own reliability settings and fallbacks. */
 export interface ServedModel {
@@ -61,6 +69,25 @@ export interface AppConfig extends ServerSettingsInput {
   sleep?: ReliabilityOptions["sleep"];
   /** Failures of background work (trace and task bookkeeping), which have no request to fail. */
   onError?: (error: unknown) => void;
+  /**
+   * Where tasks go instead of the in-process manager (e.g. a RedisTaskQueue for `serve --redis`),
+   * built from what the in-process one would get: the store, the server's task resolver, limits.
+   */
+  taskService?: (context: TaskManagerOptions) => TaskService;
+  /** Called with one structured entry per HTTP request answered (e.g. to print JSON lines). */
+  accessLog?: (entry: AccessLogEntry) => void;
+  /**
+   * A Redis (redis:// URL) on which API keys' token budgets and rate limits are shared, atomically,
+   * with every other server and worker using it; the app closes its connection on `close()`.
+   */
+  sharedKeys?: { redis: string; prefix?: string; holdTtlMs?: number };
+  /**
+   * Exports every run as OpenTelemetry spans (GenAI semantic conventions) through this tracer; off
+   * when unset. `deliberate serve` and `worker` set one when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+   */
+  tracer?: Tracer;
+  /** The built web viewer (a folder with index.html); default: the package's dist/web; null: none. */
+  viewerAssets?: string | null;
 }
 
 /** A built server: its HTTP handler, and what it holds open until `close()`. */
@@ -68,7 +95,7 @@ export interface DeliberateApp {
   readonly hono: Hono<AppEnv>;
   readonly fetch: (request: Request) => Response | Promise<Response>;
   readonly store: DeliberateStore;
-  readonly tasks: TaskManager;
+  readonly tasks: TaskService;
   /** Models by name, behind their reliability layer (breaker state is visible here). */
   readonly backends: Readonly<Record<string, ReliableBackend>>;
   /**
@@ -113,7 +140,21 @@ const methodNotAllowed = (allow: string) => (c: { req: { method: string; path: s
  * than a success is an OpenAI-style `{error: {message, type, code, param}}`.
  */
 export function createApp(config: AppConfig): DeliberateApp {
-  const { models, store: givenStore, generationCache, now, random, sleep, onError, ...rest } = config;
+  const {
+    models,
+    store: givenStore,
+    generationCache,
+    now,
+    random,
+    sleep,
+    onError,
+    viewerAssets,
+    taskService,
+    accessLog,
+    sharedKeys,
+    tracer,
+    ...rest
+  } = config;
   const settings = parseServerSettings(rest);
   const names = Object.keys(models);
   if (names.length === 0) throw new UsageError("the server needs at least one model");
@@ -157,23 +198,53 @@ export function createApp(config: AppConfig): DeliberateApp {
   const store = givenStore ?? openStore(settings.db ?? ":memory:");
   const { enabled: cacheEnabled, ...cacheLimits } = settings.cache;
   const tools = new ServerTools(settings.tools);
+  const keyLedger =
+    sharedKeys &&
+    new RedisKeyLedger(sharedKeys.redis, {
+      ...(sharedKeys.prefix !== undefined && { prefix: sharedKeys.prefix }),
+      ...(sharedKeys.holdTtlMs !== undefined && { holdTtlMs: sharedKeys.holdTtlMs }),
+      onError: report,
+    });
+  // Reads the task service lazily: it is built from these deps below.
+  const metrics = new ServerMetrics({ tasks: () => tasks, backends: reliable, accessLog });
+  const telemetry = tracer && new RunTelemetry(tracer);
+  // Chat completions' events are counted (and exported) on their way to the trace store.
+  const observed = (sink: TraceSink): TraceSink => ({
+    write: (event) => {
+      metrics.observe(event, "chat");
+      telemetry?.observe(event);
+      sink.write(event);
+    },
+    close: () => sink.close(),
+  });
   const deps: CompletionDeps = {
     settings,
     backends,
     tools,
-    keys: new ApiKeyStore(settings.apiKeys, now),
+    keys: new ApiKeyStore(settings.apiKeys, now, keyLedger),
     gate: new ConcurrencyGate(settings.maxConcurrent, settings.maxQueue),
     cache: cacheEnabled ? (generationCache ?? new SqliteGenerationCache(store.db, cacheLimits)) : undefined,
-    traces: settings.trace ? traceSink(store, settings.traceFlushMs, report) : undefined,
+    traces: settings.trace ? observed(traceSink(store, settings.traceFlushMs, report)) : undefined,
     inflight: new Set(),
   };
-  const tasks = createTaskManager({
+  const webhooks = new WebhookSender(settings.webhooks, settings.apiKeys, { onError: report });
+  const taskContext: TaskManagerOptions = {
     store,
     resolve: createServerTaskResolver(deps),
     maxConcurrent: settings.tasks.maxConcurrent,
     maxQueue: settings.tasks.maxQueue,
     onError: report,
-  });
+    // Whoever runs a task (this app, or a worker's) tells its webhook that it ended.
+    onEvent: (event) => {
+      metrics.observe(event, "task");
+      telemetry?.observe(event);
+    },
+    onFinished: (view) => {
+      const { webhookUrl, owner } = view.request;
+      if (webhookUrl !== undefined) webhooks.deliver(webhookUrl, owner, view.id, taskObject(view));
+    },
+  };
+  const tasks = taskService ? taskService(taskContext) : createTaskManager(taskContext);
   const servedStrategies = () => strategyNames().filter((name) => tools.allowsStrategy(name));
   const modelObject = (id: string) => ({ id, object: "model", created: 0, owned_by: "deliberate" });
 
@@ -189,7 +260,13 @@ export function createApp(config: AppConfig): DeliberateApp {
     new ApiError(404, "unknown_route", `unknown route ${c.req.method} ${c.req.path}`).toResponse(),
   );
 
+  app.use("*", metrics.middleware);
   app.get("/health", (c) => c.json({ status: "ok" }));
+  // Prometheus text format. Like /health it is outside /v1, so no API key: expose it to scrapers only.
+  app.get("/metrics", async (c) =>
+    c.body(await metrics.registry.metrics(), 200, { "content-type": metrics.registry.contentType }),
+  );
+  app.all("/metrics", methodNotAllowed("GET"));
   app.all("/health", methodNotAllowed("GET"));
 
   app.use("/v1/*", async (c, next) => {
@@ -214,7 +291,20 @@ export function createApp(config: AppConfig): DeliberateApp {
   app.post("/v1/chat/completions", (c) => handleChatCompletion(c.req.raw, c.get("account"), deps));
   app.all("/v1/chat/completions", methodNotAllowed("POST"));
 
-  registerTaskRoutes(app, { ...deps, tasks });
+  registerTaskRoutes(app, { ...deps, tasks, webhooks });
+  registerTraceRoutes(app, {
+    traces: store.traces,
+    keys: deps.keys,
+    pendingTask: async (id) => {
+      const view = await tasks.get(id);
+      if (view?.status !== "queued" && view?.status !== "running") return undefined;
+      const { owner, strategy, model } = view.request;
+      return { owner, strategy, model, input: undefined, createdAt: view.createdAt };
+    },
+  });
+  registerViewerRoutes(app, viewerAssets === undefined ? findViewerAssets() : (viewerAssets ?? undefined), {
+    apiKeys: deps.keys.enabled,
+  });
 
   let closing: Promise<void> | undefined;
   return {
@@ -226,6 +316,8 @@ export function createApp(config: AppConfig): DeliberateApp {
     close() {
       closing ??= (async () => {
         await tasks.close();
+        await webhooks.close();
+        await keyLedger?.close();
         // Runs cut off by the listener closing still record how they ended.
         await Promise.allSettled(deps.inflight);
         await deps.traces?.close();

@@ -226,7 +226,9 @@ describe("routing", () => {
   it("404 for unknown routes and 405 for wrong methods, never an HTML page", async () => {
     const app = await start();
     await expectError(await app.fetch("/v1/embeddings", { method: "POST" }), 404, "unknown_route");
-    await expectError(await app.fetch("/"), 404, "unknown_route");
+    // (`/` itself is the web viewer's page: see trace-routes.test.ts.)
+    await expectError(await app.fetch("/v1"), 404, "unknown_route");
+    await expectError(await app.fetch("/runs"), 404, "unknown_route");
     const wrongMethod = await app.fetch("/v1/chat/completions");
     expect(wrongMethod.headers.get("allow")).toBe("POST");
     await expectError(wrongMethod, 405, "method_not_allowed");

@@ -9,6 +9,7 @@ import {
 import { openAIErrorType, type WireErrorBody, wireError } from "../src/openai-wire/index.js";
 import { CircuitOpenError } from "../src/runtime/circuit-breaker.js";
 import { StructuredOutputError } from "../src/structured/structured-output-error.js";
+import { TaskQueueUnavailableError } from "../src/tasks/task-service.js";
 
 /** A request the server answers with an error status: thrown anywhere, rendered by the app's onError. */
 export class ApiError extends Error {
@@ -60,6 +61,10 @@ export function toApiError(error: unknown): ApiError {
     return new ApiError(503, error.code, error.message, {
       headers: { "retry-after": String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) },
     });
+  }
+  // Redis away: tasks cannot be queued or read for now; chat completions are unaffected.
+  if (error instanceof TaskQueueUnavailableError) {
+    return new ApiError(503, error.code, error.message, { headers: { "retry-after": "1" } });
   }
   if (error instanceof BackendError) {
     return new ApiError(

@@ -30,6 +30,7 @@ describe("server config", () => {
       trace: true,
       traceFlushMs: 20,
       tasks: { maxConcurrent: 2, maxQueue: 64 },
+      webhooks: { allowHosts: [], maxAttempts: 5, retryBaseDelayMs: 1000, timeoutMs: 10_000 },
       reliability: {
         timeoutMs: 600_000,
         retries: 2,

@@ -16,6 +16,8 @@ const apiKeySchema = z.strictObject({
   rateLimitPerMinute: positiveInt.optional(),
   /** Prompt plus completion tokens this key may spend in the life of the server. */
   tokenBudget: positiveInt.optional(),
+  /** Signs this key's task webhooks; default: derived from the key (see server/webhooks.ts). */
+  webhookSecret: z.string().min(16, "a webhook secret must be at least 16 characters").optional(),
 });
 export type ApiKeyConfig = z.output<typeof apiKeySchema>;
 
@@ -120,6 +122,23 @@ const tasksConfigSchema = z.strictObject({
   maxQueue: z.int().min(0).default(64),
 });
 
+/** Task webhooks (`webhook_url` on POST /v1/tasks). */
+const webhooksConfigSchema = z.strictObject({
+  /**
+   * Hosts (names or IP addresses) a webhook may reach although they are loopback, private or
+   * otherwise refused by the address policy, e.g. an internal receiver. Exact names only.
+   */
+  allowHosts: z.array(z.string().min(1)).default([]),
+  /** Signs webhooks of tasks submitted without an API key (a server with no keys). */
+  secret: z.string().min(16, "a webhook secret must be at least 16 characters").optional(),
+  /** Tries per delivery, the first included; a 2xx answer ends them. */
+  maxAttempts: positiveInt.max(20).default(5),
+  /** Wait before the second try; doubled each time after, with jitter. */
+  retryBaseDelayMs: positiveInt.max(600_000).default(1000),
+  /** How long one try may take. */
+  timeoutMs: timerMs.default(10_000),
+});
+
 /** How the server behaves, apart from where it listens and which models it serves. */
 const serverSettingsSchema = z.strictObject({
   /** Strategy for a bare model name with no `deliberate.strategy`. */
@@ -163,6 +182,12 @@ const serverSettingsSchema = z.strictObject({
    */
   traceFlushMs: z.int().min(0).max(1_000).default(20),
   tasks: tasksConfigSchema.default({ maxConcurrent: 2, maxQueue: 64 }),
+  webhooks: webhooksConfigSchema.default({
+    allowHosts: [],
+    maxAttempts: 5,
+    retryBaseDelayMs: 1000,
+    timeoutMs: 10_000,
+  }),
   reliability: reliabilitySchema.default({
     timeoutMs: 600_000,
     retries: 2,

@@ -19,7 +19,7 @@ import { boundCalls, tokensToHold, withinReservation } from "./request-budget.js
  */
 export function createServerTaskResolver(deps: CompletionDeps): TaskResolver {
   const served = Object.keys(deps.backends);
-  return (request: TaskRequest) => {
+  return async (request: TaskRequest) => {
     const modelName = request.model ?? (served[0] as string);
     const chain = Object.hasOwn(deps.backends, modelName) ? deps.backends[modelName] : undefined;
     if (!chain) throw new ModelNotFoundError(`the model '${modelName}' is no longer served`);
@@ -41,7 +41,7 @@ export function createServerTaskResolver(deps: CompletionDeps): TaskResolver {
     let tokens: TokenReservation;
     try {
       calls = boundCalls(plan, deps.settings.maxCallsPerRequest);
-      tokens = deps.keys.reserve(deps.keys.byId(request.owner), tokensToHold(plan));
+      tokens = await deps.keys.hold(deps.keys.byId(request.owner), tokensToHold(plan));
     } catch (error) {
       // The task fails with the code a chat completion would get (insufficient_quota, invalid_value).
       if (error instanceof ApiError) throw new DeliberateError(error.code, error.message);

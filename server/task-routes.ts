@@ -1,8 +1,9 @@
 import type { Hono } from "hono";
 import type { Usage } from "../src/core/usage.js";
 import { TASK_STATUSES, type TaskStatus } from "../src/store/task-store.js";
-import { type TaskManager, TaskQueueFullError, type TaskView } from "../src/tasks/task-manager.js";
+import { TaskQueueFullError, type TaskView } from "../src/tasks/task-manager.js";
 import type { TaskRequest } from "../src/tasks/task-request.js";
+import type { TaskService } from "../src/tasks/task-service.js";
 import type { KeyAccount } from "./api-key-store.js";
 import type { CompletionDeps } from "./chat-completions.js";
 import { planCompletion } from "./completion-plan.js";
@@ -11,9 +12,12 @@ import { type ChatCompletionRequest, parseChatRequest } from "./openai-types.js"
 import { readJsonBody } from "./read-body.js";
 import { boundCalls } from "./request-budget.js";
 import { eventStreamResponse } from "./sse.js";
+import type { WebhookSender } from "./webhooks.js";
 
 export interface TaskDeps extends CompletionDeps {
-  tasks: TaskManager;
+  /** In-process (TaskManager) or shared (RedisTaskQueue); its calls may answer as promises. */
+  tasks: TaskService;
+  webhooks: WebhookSender;
 }
 
 type TaskEnv = { Variables: { account: KeyAccount | undefined } };
@@ -29,7 +33,7 @@ const usageObject = (usage: Usage) => ({
 });
 
 /** A task as the API shows it, in the snake_case of the rest of the API. */
-function taskObject(view: TaskView) {
+export function taskObject(view: TaskView) {
   const { result, request } = view;
   return {
     id: view.id,
@@ -70,6 +74,18 @@ function checkTaskable(request: ChatCompletionRequest): void {
   }
 }
 
+/** The task's optional `webhook_url` (not a chat completion field): a string of at most 2048 characters. */
+function webhookUrlOf(body: unknown): string | undefined {
+  const value = (body as { webhook_url?: unknown } | null)?.webhook_url;
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string" || value.length === 0 || value.length > 2048) {
+    throw new ApiError(400, "invalid_value", "webhook_url must be a URL of at most 2048 characters", {
+      param: "webhook_url",
+    });
+  }
+  return value;
+}
+
 /** Where an event stream starts: after `Last-Event-ID` (a reconnect), else at `?from=SEQ`, else 0. */
 function replayStart(lastEventId: string | undefined, from: string | undefined): number {
   const parse = (value: string, name: string): number => {
@@ -92,8 +108,8 @@ function replayStart(lastEventId: string | undefined, from: string | undefined):
  */
 export function registerTaskRoutes(app: Hono<TaskEnv>, deps: TaskDeps): void {
   const { tasks } = deps;
-  const owned = (id: string, account: KeyAccount | undefined): TaskView => {
-    const view = tasks.get(id);
+  const owned = async (id: string, account: KeyAccount | undefined): Promise<TaskView> => {
+    const view = await tasks.get(id);
     if (!view || (deps.keys.enabled && view.request.owner !== account?.id)) {
       throw new ApiError(404, "task_not_found", `no task '${id}'`, { param: "id" });
     }
@@ -102,9 +118,12 @@ export function registerTaskRoutes(app: Hono<TaskEnv>, deps: TaskDeps): void {
 
   app.post("/v1/tasks", async (c) => {
     const account = c.get("account");
-    if (account) deps.keys.admit(account);
-    const request = parseChatRequest(await readJsonBody(c.req.raw, deps.settings.bodyLimitBytes));
+    if (account) await deps.keys.check(account);
+    const body = await readJsonBody(c.req.raw, deps.settings.bodyLimitBytes);
+    const webhookUrl = webhookUrlOf(body);
+    const request = parseChatRequest(body);
     checkTaskable(request);
+    if (webhookUrl !== undefined) await deps.webhooks.check(webhookUrl, account?.id);
     const plan = planCompletion(request, deps);
     // The key's tokens are not held here but when the task starts (see task-resolver.ts): by then
     // the tasks ahead of it may have spent them.
@@ -118,18 +137,19 @@ export function registerTaskRoutes(app: Hono<TaskEnv>, deps: TaskDeps): void {
       format: plan.formatName,
       ...(!plan.useCache && { cache: false }),
       ...(account && { owner: account.id }),
+      ...(webhookUrl !== undefined && { webhookUrl }),
     };
     let id: string;
     try {
-      id = tasks.submit(task);
+      id = await tasks.submit(task);
     } catch (error) {
       if (!(error instanceof TaskQueueFullError)) throw error;
       throw new ApiError(503, "server_overloaded", error.message, { headers: { "retry-after": "1" } });
     }
-    return c.json(taskObject(owned(id, account)), 202, { location: `/v1/tasks/${id}` });
+    return c.json(taskObject(await owned(id, account)), 202, { location: `/v1/tasks/${id}` });
   });
   // Newest first; with API keys on, only the caller's own. `?status=` filters, `?limit=` (1–100, 20).
-  app.get("/v1/tasks", (c) => {
+  app.get("/v1/tasks", async (c) => {
     const status = c.req.query("status");
     if (status !== undefined && !(TASK_STATUSES as readonly string[]).includes(status)) {
       throw new ApiError(400, "invalid_value", `status must be one of ${TASK_STATUSES.join(", ")}`, {
@@ -145,7 +165,7 @@ export function registerTaskRoutes(app: Hono<TaskEnv>, deps: TaskDeps): void {
     }
     const account = c.get("account");
     // One more than asked says whether there are more.
-    const views = tasks.list({
+    const views = await tasks.list({
       ...(status !== undefined && { status: status as TaskStatus }),
       ...(deps.keys.enabled && { owner: account?.id ?? "" }),
       limit: limit + 1,
@@ -156,24 +176,24 @@ export function registerTaskRoutes(app: Hono<TaskEnv>, deps: TaskDeps): void {
       has_more: views.length > limit,
     });
   });
-  app.get("/v1/tasks/:id", (c) => c.json(taskObject(owned(c.req.param("id"), c.get("account")))));
-  app.delete("/v1/tasks/:id", (c) => {
+  app.get("/v1/tasks/:id", async (c) => c.json(taskObject(await owned(c.req.param("id"), c.get("account")))));
+  app.delete("/v1/tasks/:id", async (c) => {
     const id = c.req.param("id");
-    const view = owned(id, c.get("account"));
+    const view = await owned(id, c.get("account"));
     if (view.status !== "queued" && view.status !== "running") {
       throw new ApiError(409, "task_finished", `task '${id}' already ended (${view.status})`, {
         param: "id",
       });
     }
-    tasks.cancel(id);
-    return c.json(taskObject(owned(id, c.get("account"))));
+    await tasks.cancel(id);
+    return c.json(taskObject(await owned(id, c.get("account"))));
   });
 
   // Replays the stored events, then follows live ones; `id:` is each event's seq, so a reconnecting
   // EventSource resumes where it broke off. A last `event: end` gives the task's status.
-  app.get("/v1/tasks/:id/events", (c) => {
+  app.get("/v1/tasks/:id/events", async (c) => {
     const id = c.req.param("id");
-    owned(id, c.get("account"));
+    await owned(id, c.get("account"));
     const fromSeq = replayStart(c.req.header("last-event-id"), c.req.query("from"));
     return eventStreamResponse(async (sink, gone) => {
       const signal = AbortSignal.any([c.req.raw.signal, gone]);
@@ -181,7 +201,7 @@ export function registerTaskRoutes(app: Hono<TaskEnv>, deps: TaskDeps): void {
         sink.send({ id: String(event.seq), data: JSON.stringify(event) });
       }
       if (signal.aborted) return;
-      const view = tasks.get(id);
+      const view = await tasks.get(id);
       sink.send({
         event: "end",
         data: JSON.stringify({ id, status: view?.status, error: view?.error ?? null }),

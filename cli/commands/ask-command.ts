@@ -9,6 +9,7 @@ import { noAnswerOf } from "../../src/runtime/no-answer.js";
 import { runStrategy } from "../../src/runtime/task-context.js";
 import { TraceStore } from "../../src/store/trace-store.js";
 import { TraceWriter } from "../../src/store/trace-writer.js";
+import { liveViewerUrl, runViewerUrl } from "../../src/store/viewer-registry.js";
 import {
   createStrategy,
   isSingleCallStrategy,
@@ -37,7 +38,15 @@ interface AskOptions extends BackendFlags, ToolFlags, TraceFlags {
   system?: string;
   schema?: string;
   format?: string;
+  /** The large tier `auto` escalates to. */
+  largeModel?: string;
 }
+
+/** The confidence a strategy reports with its answer (auto does), if any. */
+const confidenceOf = (result: { details?: unknown }): number | undefined => {
+  const details = result.details as { confidence?: unknown } | undefined;
+  return typeof details?.confidence === "number" ? details.confidence : undefined;
+};
 
 /** The answer format `--format` names, as the server's `deliberate.format` takes them. */
 function answerFormatFlag(name: string) {
@@ -100,6 +109,10 @@ export function registerAskCommand(program: Command): void {
     .option("--seed <s>", "sampling seed, for reproducible answers", parseInteger("--seed", { min: 0 }))
     .option("--system <text>", "system prompt")
     .option(
+      "--large-model <name|path>",
+      "the large tier that auto escalates to (same --backend; loaded only if used), e.g. qwen2.5-coder-1.5b-instruct",
+    )
+    .option(
       "--schema <file>",
       `answer with JSON valid under this JSON Schema (${schemaStrategyNames().join(", ")})`,
     )
@@ -159,6 +172,15 @@ export function registerAskCommand(program: Command): void {
         traceDb?.close();
         throw error;
       });
+      // The large tier loads on its first call: a question the small model settles never pays for it.
+      const large =
+        options.largeModel === undefined
+          ? undefined
+          : await loadBackend({ ...options, model: options.largeModel }).catch(async (error) => {
+              await backend.close();
+              traceDb?.close();
+              throw error;
+            });
 
       const params: GenerationParams = {
         ...(options.maxTokens !== undefined && { maxTokens: options.maxTokens }),
@@ -185,6 +207,7 @@ export function registerAskCommand(program: Command): void {
           { messages, params },
           {
             backend,
+            ...(large && { backends: { large } }),
             budget,
             strategyName: options.strategy,
             onEvent: (event) => {
@@ -219,6 +242,7 @@ export function registerAskCommand(program: Command): void {
               ...(noAnswer && { noAnswer: { reason: noAnswer.reason, message: noAnswer.message } }),
               ...(schema && !noAnswer && { object: JSON.parse(result.answer) }),
               strategy: result.strategy,
+              ...(typeof confidenceOf(result) === "number" && { confidence: confidenceOf(result) }),
               usage: { promptTokens, completionTokens, calls, wallMs },
               ...(traceStored() && { traceId: result.traceId }),
             })}\n`,
@@ -228,11 +252,15 @@ export function registerAskCommand(program: Command): void {
         } else if (!noAnswer) {
           process.stdout.write(`${result.answer}\n`);
         }
+        // A person at a terminal, and a server running on the database the trace went to: link the run.
+        const viewer = watching && traceDb && traceStored() ? liveViewerUrl(traceDb) : undefined;
+        if (viewer) process.stderr.write(`view: ${runViewerUrl(viewer, result.traceId)}\n`);
       } finally {
         view?.stop();
         traceWriter?.flush();
         traceDb?.close();
         await backend.close();
+        await large?.close();
       }
       if (traceError !== undefined) throw traceError;
       // Nothing on stdout (or answer: null in --json) and exit 3, so no script takes "" for an answer.

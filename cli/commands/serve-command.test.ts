@@ -2,8 +2,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createScriptedBackend } from "../../src/backends/scripted/scripted-backend.js";
+import { openDatabase } from "../../src/store/sqlite-database.js";
+import { liveViewerUrl } from "../../src/store/viewer-registry.js";
 import {
   type OpenAICompatibleServer,
   startOpenAICompatibleServer,
@@ -142,6 +144,28 @@ describe("deliberate serve", () => {
       await handle.close();
       await flaky.close();
     }
+  });
+
+  it("while it runs, `deliberate trace` on its database prints the run's viewer URL", async () => {
+    const db = join(dir, "viewer.db");
+    const handle = await startServe({ backend: "openai", baseUrl: upstream.url, model: "m", port: 0, db });
+    try {
+      const client = new OpenAI({ baseURL: `${handle.server.url}/v1`, apiKey: "none", maxRetries: 0 });
+      const answer = (await client.chat.completions.create({ model: "default", messages })) as unknown as {
+        deliberate: { trace_id: string };
+      };
+      const traceId = answer.deliberate.trace_id;
+      await vi.waitFor(async () => {
+        const shown = await runCliInProcess(["trace", traceId, "--db", db]);
+        expect(shown.stdout).toContain(`view: ${handle.server.url}/runs/${traceId}\n`);
+      });
+    } finally {
+      await handle.close();
+    }
+    // Once it stopped, there is nothing to link to.
+    const reader = openDatabase(db);
+    expect(liveViewerUrl(reader)).toBeUndefined();
+    reader.close();
   });
 
   it("keeps traces in the --db file, readable by `deliberate trace`, and falls back per the config", async () => {

@@ -1,5 +1,8 @@
 import { type Command, InvalidArgumentError } from "commander";
 import { createApp, type DeliberateApp, type ServedModel } from "../../server/create-app.js";
+import type { AccessLogEntry } from "../../server/metrics.js";
+import { otlpTracerFromEnv } from "../../server/otlp-tracer.js";
+import { redisTaskQueue } from "../../server/redis-task-service.js";
 import {
   apiKeysFromEnv,
   loadServerConfig,
@@ -11,9 +14,12 @@ import {
   type ServerConfigFile,
 } from "../../server/server-config.js";
 import { type RunningServer, startServer } from "../../server/start-server.js";
+import { findViewerAssets } from "../../server/web-viewer.js";
 import type { Backend } from "../../src/core/backend.js";
 import { UsageError } from "../../src/core/errors.js";
 import { defaultDatabasePath } from "../../src/store/sqlite-database.js";
+import { registerViewer, unregisterViewer } from "../../src/store/viewer-registry.js";
+import { parseRedisUrl } from "../../src/tasks/redis/redis-connection.js";
 import { addBackendOptions, type BackendFlags, backendKindOf, loadBackend } from "../backend-options.js";
 import { parseInteger } from "../options.js";
 
@@ -23,6 +29,10 @@ export interface ServeOptions extends BackendFlags {
   config?: string;
   /** SQLite file for traces, tasks and the cache; `:memory:` for none kept. */
   db?: string;
+  /** redis:// URL: tasks go to a shared BullMQ queue for `deliberate worker`s instead of running here. */
+  redis?: string;
+  /** Print one JSON line per request answered on stdout. */
+  accessLog?: boolean;
 }
 
 export interface ServeHandle {
@@ -46,7 +56,7 @@ const parsePort = (value: string): number => {
  * The models to serve: the config file's, or one from the backend flags, served as `default` (and under
  * its --model name when that is a valid model name). Both at once is a usage error.
  */
-function modelSpecs(
+export function modelSpecs(
   config: ServerConfigFile,
   flags: BackendFlags,
   flagsGiven: boolean,
@@ -82,12 +92,15 @@ export async function startServe(
   const env = context.env ?? process.env;
   const apiKeys = [...settings.apiKeys, ...apiKeysFromEnv(env.DELIBERATE_API_KEYS)];
   const db = options.db ?? settings.db ?? defaultDatabasePath(env);
+  const redis = options.redis !== undefined ? parseRedisUrl(options.redis) : undefined;
 
   // One backend per distinct spec: the flag model's two names share one loaded model.
   const loaded = new Map<ModelConfig, Backend>();
   const models: Record<string, ServedModel> = {};
+  const otel = otlpTracerFromEnv(env);
   const closeBackends = async () => {
     await Promise.allSettled([...loaded.values()].map((backend) => backend.close()));
+    await otel?.shutdown();
   };
   let app: DeliberateApp | undefined;
   try {
@@ -103,7 +116,20 @@ export async function startServe(
         ...(spec.reliability && { reliability: spec.reliability }),
       };
     }
-    app = createApp({ ...settings, apiKeys, models, db });
+    app = createApp({
+      ...settings,
+      apiKeys,
+      models,
+      db,
+      ...(redis !== undefined && {
+        taskService: redisTaskQueue({ url: redis }),
+        sharedKeys: { redis },
+      }),
+      ...(otel && { tracer: otel.tracer }),
+      ...(options.accessLog && {
+        accessLog: (entry: AccessLogEntry) => process.stdout.write(`${JSON.stringify(entry)}\n`),
+      }),
+    });
     const server = await startServer({
       app,
       port: options.port ?? configPort ?? DEFAULT_PORT,
@@ -112,6 +138,8 @@ export async function startServe(
       overrideGlobals: true,
     });
     const opened = app;
+    // So `ask` and `trace` on this database can print a run's viewer URL while this server runs.
+    registerViewer(opened.store.db, server.url);
     let closing: Promise<void> | undefined;
     return {
       server,
@@ -120,7 +148,10 @@ export async function startServe(
       close() {
         closing ??= server
           .close()
-          .then(() => opened.close())
+          .then(() => {
+            unregisterViewer(opened.store.db, server.url);
+            return opened.close();
+          })
           .finally(closeBackends);
         return closing;
       },
@@ -137,7 +168,7 @@ export async function startServe(
  * retries, timeouts and the circuit breaker are the server's reliability layer, so they are counted
  * and reported in one place.
  */
-function openBackend(
+export function openBackend(
   spec: ModelConfig,
   reliability: ReliabilityConfig,
   env: NodeJS.ProcessEnv,
@@ -155,7 +186,7 @@ function openBackend(
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
-function shutdownSignal(): Promise<string> {
+export function shutdownSignal(): Promise<string> {
   return new Promise((resolve) => {
     const stop = (signal: string) => {
       process.off("SIGINT", stop);
@@ -180,12 +211,22 @@ export function registerServeCommand(program: Command): void {
       "--db <file>",
       "SQLite file for traces, tasks and the cache (default: $DELIBERATE_DB or ~/.cache/deliberate/deliberate.db)",
     )
+    .option("--redis <url>", "queue tasks on this Redis for `deliberate worker`s to run (redis://HOST:PORT)")
+    .option(
+      "--access-log",
+      "print one JSON line per request on stdout (time, method, route, status, durationMs, key)",
+    )
     .action(async (options: ServeOptions, command: Command) => {
       const flagsGiven = ["model", "backend", "baseUrl", "apiKey"].some(
         (name) => command.getOptionValueSource(name) === "cli",
       );
       const handle = await startServe(options, { flagsGiven });
       process.stderr.write(`deliberate serve listening on ${handle.server.url}\n`);
+      process.stderr.write(
+        findViewerAssets()
+          ? `web viewer: ${handle.server.url}/\n`
+          : `web viewer: not built (run npm run build in the deliberate package)\n`,
+      );
       await shutdownSignal();
       await handle.close();
     });

@@ -2,7 +2,11 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { DeliberateError } from "../../src/core/errors.js";
 import type { Usage } from "../../src/core/usage.js";
-import { defaultDatabasePath, openDatabaseReadOnly } from "../../src/store/sqlite-database.js";
+import {
+  defaultDatabasePath,
+  openDatabaseReadOnly,
+  type SqliteDatabase,
+} from "../../src/store/sqlite-database.js";
 import { TraceStore, type TraceSummary } from "../../src/store/trace-store.js";
 import {
   buildTraceTree,
@@ -10,6 +14,7 @@ import {
   type TraceNode,
   type TraceTree,
 } from "../../src/store/trace-tree.js";
+import { liveViewerUrl, runViewerUrl } from "../../src/store/viewer-registry.js";
 import { parseInteger } from "../options.js";
 
 interface TraceFlags {
@@ -22,11 +27,11 @@ interface TraceFlags {
  * Reads the trace store; undefined when the file does not exist. Read-only, so reading never creates,
  * migrates or re-modes a file, and a file that is not Deliberate's is refused untouched.
  */
-function withTraces<T>(file: string, read: (traces: TraceStore) => T): T | undefined {
+function withTraces<T>(file: string, read: (traces: TraceStore, db: SqliteDatabase) => T): T | undefined {
   if (!existsSync(file)) return undefined;
   const db = openDatabaseReadOnly(file);
   try {
-    return read(new TraceStore(db));
+    return read(new TraceStore(db), db);
   } finally {
     db.close();
   }
@@ -86,6 +91,12 @@ function nodeLine(node: TraceNode): string {
     }
     case "served":
       return `served by ${node.backend}${node.fallback ? " (fallback)" : ""}`;
+    case "route": {
+      const predicted = Object.entries(node.predictions)
+        .map(([action, p]) => `${action} ${p.toFixed(2)}`)
+        .join(", ");
+      return `route → ${node.choice} (P(correct): ${predicted}): ${clip(node.reason, 100)}`;
+    }
     case "node": {
       const score = node.score !== undefined ? ` · score ${Number(node.score.toFixed(3))}` : "";
       const visits = node.visits !== undefined ? ` · ${node.visits} visits` : "";
@@ -154,11 +165,16 @@ export function registerTraceCommand(program: Command): void {
     .option("--json", "print the tree as one JSON object")
     .action((id: string, options: TraceFlags) => {
       const file = options.db ?? defaultDatabasePath();
-      const tree = withTraces(file, (traces) =>
-        traces.get(id) ? buildTraceTree(id, traces.events(id)) : undefined,
+      const found = withTraces(file, (traces, db) =>
+        traces.get(id)
+          ? { tree: buildTraceTree(id, traces.events(id)), viewer: liveViewerUrl(db) }
+          : undefined,
       );
-      if (!tree) throw new DeliberateError("trace_not_found", `no trace ${id} in ${file}`);
+      if (!found) throw new DeliberateError("trace_not_found", `no trace ${id} in ${file}`);
+      const { tree, viewer } = found;
       process.stdout.write(options.json ? `${JSON.stringify(tree)}\n` : renderTraceTree(tree));
+      // A server runs on this database: the run can be seen in its web viewer too.
+      if (!options.json && viewer) process.stdout.write(`view: ${runViewerUrl(viewer, id)}\n`);
     });
   trace
     .command("list")

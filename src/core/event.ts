@@ -1,5 +1,5 @@
 import type { BackendIncident, FinishReason, ServedBy } from "./backend.js";
-import type { BudgetLimit } from "./budget.js";
+import type { Budget, BudgetLimit } from "./budget.js";
 import type { NoAnswer } from "./strategy.js";
 import type { Usage } from "./usage.js";
 
@@ -22,6 +22,7 @@ export type DeliberateEvent =
   | BudgetEvent
   | IncidentEvent
   | ServedEvent
+  | RouteEvent
   | ErrorEvent;
 
 export type DeliberateEventType = DeliberateEvent["type"];
@@ -41,6 +42,10 @@ export interface TaskStartEvent extends EventBase {
   strategy: string;
   input: string;
   model: string;
+  /** Id of the API key that started the run (not secret), when the server has keys; who may view it. */
+  owner?: string;
+  /** The run's limits, when it has any: what the viewer's budget gauges fill towards. */
+  budget?: Budget;
 }
 
 export interface TaskEndEvent extends EventBase {
@@ -163,6 +168,21 @@ export interface IncidentEvent extends EventBase {
 /** A model call was answered by `backend` of a reliability layer (a fallback's, when `fallback`). */
 export interface ServedEvent extends EventBase, ServedBy {
   type: "served";
+}
+
+/**
+ * A routing decision of `auto`: what the probe looked like, what each action was predicted to give
+ * (P(correct) of the answer it would end with), what was chosen, and why.
+ */
+export interface RouteEvent extends EventBase {
+  type: "route";
+  /** The probe's features, by name (see src/strategies/auto/probe-features.ts). */
+  features: Record<string, number>;
+  /** Predicted P(correct) per action, for the actions the router can score now. */
+  predictions: Record<string, number>;
+  /** The action taken: "accept" ends the run; others spend more compute. */
+  choice: string;
+  reason: string;
 }
 
 export interface ErrorEvent extends EventBase {

@@ -28,6 +28,8 @@ export interface RunOptions {
   taskId?: string;
   /** Name recorded in events and the result; defaults to the function's name. */
   strategyName?: string;
+  /** Recorded on task.start: the API key id that started the run, so its trace is shown only to it. */
+  owner?: string;
   onEvent?: EventListener;
 }
 
@@ -251,6 +253,8 @@ export async function runStrategy<I extends StrategyInput, O extends StrategyRes
     strategy: strategyName,
     input: lastUserText(input.messages),
     model: options.backend.model,
+    ...(options.owner !== undefined && { owner: options.owner }),
+    ...(options.budget && { budget: options.budget }),
   });
   try {
     let result: O;

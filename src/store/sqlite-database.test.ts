@@ -51,6 +51,23 @@ describe("openDatabase", () => {
     second.close();
   });
 
+  it("migrates a version 1 database: traces gain an owner, and its rows stay", () => {
+    const file = join(dir, "v1.db");
+    const first = openDatabase(file);
+    first.exec(
+      "DROP TABLE viewers; DROP INDEX traces_owner_created_at; ALTER TABLE traces DROP COLUMN owner",
+    );
+    first.pragma("user_version = 1");
+    first.prepare("INSERT INTO traces (task_id, created_at, updated_at) VALUES ('task_old', 1, 1)").run();
+    first.close();
+    const db = openDatabase(file);
+    expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+    expect(db.prepare("SELECT task_id, owner FROM traces").all()).toEqual([
+      { task_id: "task_old", owner: null },
+    ]);
+    db.close();
+  });
+
   it("lets two connections share the file", () => {
     const file = join(dir, "deliberate.db");
     const a = openDatabase(file);

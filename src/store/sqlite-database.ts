@@ -90,6 +90,18 @@ const MIGRATIONS: readonly string[] = [
     UPDATE generation_cache_totals SET bytes = bytes - OLD.bytes + NEW.bytes WHERE id = 0;
   END;
   `,
+  `
+  -- Who started a run (an API key id), so the viewer shows a key only its own runs.
+  ALTER TABLE traces ADD COLUMN owner TEXT;
+  CREATE INDEX traces_owner_created_at ON traces (owner, created_at);
+
+  -- Servers running on this database, so the CLI can print a run's viewer URL.
+  CREATE TABLE viewers (
+    url TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    started_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -139,18 +151,18 @@ export function openDatabaseReadOnly(file: string, options: OpenDatabaseOptions 
       throw notOurs(file, hasTables(db) ? FOREIGN_TABLES : "it is empty");
     }
     if (version > SCHEMA_VERSION) throw newerSchema(file, version);
+    // A foreign application may use user_version too: the tables every version has must be there.
+    const missing = ["traces", "trace_events", "tasks"].filter(
+      (name) =>
+        db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) === undefined,
+    );
+    if (missing.length > 0) throw notOurs(file, `it has no ${missing.join(", ")} table`);
     if (version < SCHEMA_VERSION) {
       throw new DeliberateError(
         "store_version",
         `${file} has schema version ${version}, older than this deliberate's (${SCHEMA_VERSION}); run deliberate ask or serve on it once to upgrade it`,
       );
     }
-    // A foreign application may use user_version too: the tables must be there as well.
-    const missing = ["traces", "trace_events", "tasks"].filter(
-      (name) =>
-        db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) === undefined,
-    );
-    if (missing.length > 0) throw notOurs(file, `it has no ${missing.join(", ")} table`);
     return db;
   } catch (error) {
     db.close();

@@ -12,15 +12,23 @@ import { openDatabase, type SqliteDatabase } from "./sqlite-database.js";
 import { TraceStore } from "./trace-store.js";
 import { TraceWriter } from "./trace-writer.js";
 
-async function tracedRun(taskId: string): Promise<DeliberateEvent[]> {
+async function tracedRun(
+  taskId: string,
+  options: { owner?: string; strategy?: string; model?: string } = {},
+): Promise<DeliberateEvent[]> {
   const events: DeliberateEvent[] = [];
+  const strategy = options.strategy ?? "sc";
   await runStrategy(
-    createStrategy({ name: "sc", n: 3 }),
+    createStrategy({ name: strategy, n: 3 }),
     { messages: [userMessage("What is 6 * 7?")] },
     {
-      backend: createScriptedBackend({ respond: ["6 * 7 = 42. The answer is 42"] }),
+      backend: createScriptedBackend({
+        respond: ["6 * 7 = 42. The answer is 42"],
+        ...(options.model && { model: options.model }),
+      }),
       taskId,
-      strategyName: "sc",
+      strategyName: strategy,
+      ...(options.owner && { owner: options.owner }),
       onEvent: (event) => events.push(event),
     },
   );
@@ -63,6 +71,8 @@ describe("TraceStore", () => {
       strategy: "sc",
       input: "What is 6 * 7?",
       model: "scripted",
+      owner: undefined,
+      isTask: false,
       createdAt: events[0]?.time,
       updatedAt: end.time,
       endedAt: end.time,
@@ -115,6 +125,28 @@ describe("TraceStore", () => {
     expect(store.delete("task_2")).toBe(false);
     expect(store.events("task_2")).toEqual([]);
     expect(store.list().map((t) => t.taskId)).toEqual(["task_3", "task_1"]);
+  });
+
+  it("queries by owner, strategy, model and state, newest first, a page at a time", async () => {
+    store.appendMany(await tracedRun("task_1", { owner: "key_a" }));
+    store.appendMany(await tracedRun("task_2", { owner: "key_b", strategy: "cot" }));
+    store.appendMany(await tracedRun("task_3", { owner: "key_a", model: "other" }));
+    const unfinished = (await tracedRun("task_4", { owner: "key_a" })).filter((e) => e.type !== "task.end");
+    store.appendMany(unfinished);
+    const ids = (traces: { taskId: string }[]) => traces.map((t) => t.taskId);
+    expect(store.get("task_1")?.owner).toBe("key_a");
+    expect(ids(store.query({ owner: "key_a" }))).toEqual(["task_4", "task_3", "task_1"]);
+    expect(ids(store.query({ owner: "key_b" }))).toEqual(["task_2"]);
+    expect(ids(store.query({ owner: null }))).toEqual([]);
+    expect(ids(store.query({ strategy: "cot" }))).toEqual(["task_2"]);
+    expect(ids(store.query({ model: "other" }))).toEqual(["task_3"]);
+    expect(ids(store.query({ state: "open" }))).toEqual(["task_4"]);
+    expect(ids(store.query({ owner: "key_a", state: "ended" }))).toEqual(["task_3", "task_1"]);
+    expect(ids(store.query({ limit: 2 }))).toEqual(["task_4", "task_3"]);
+    expect(ids(store.query({ limit: 2, before: "task_3" }))).toEqual(["task_2", "task_1"]);
+    expect(ids(store.query({ before: "task_unknown" }))).toEqual([]);
+    expect(store.facets("key_a")).toEqual({ strategies: ["sc"], models: ["other", "scripted"] });
+    expect(store.facets()).toEqual({ strategies: ["cot", "sc"], models: ["other", "scripted"] });
   });
 });
 
@@ -181,7 +213,7 @@ describe("BackgroundTraceWriter", () => {
 
   it("stores every event from a worker thread; close waits until they are in the file", async () => {
     const writer = new BackgroundTraceWriter(file, { flushAfterMs: 5 });
-    const runs = await Promise.all(["task_a", "task_b", "task_c"].map(tracedRun));
+    const runs = await Promise.all(["task_a", "task_b", "task_c"].map((id) => tracedRun(id)));
     // More events than one multi-row insert holds, interleaved across tasks as concurrent requests are.
     const interleaved = runs.flatMap((events, r) => events.map((event, i) => ({ event, order: i * 3 + r })));
     for (const { event } of interleaved.sort((a, b) => a.order - b.order)) writer.write(event);

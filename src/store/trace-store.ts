@@ -13,6 +13,10 @@ export interface TraceSummary {
   /** The last user message. */
   input: string | undefined;
   model: string | undefined;
+  /** The API key id that started it, when the server had keys. */
+  owner: string | undefined;
+  /** Whether it ran as a background task (POST /v1/tasks) rather than a chat completion or `ask`. */
+  isTask: boolean;
   /** Time of the first event. */
   createdAt: number;
   /** Time of the last event. */
@@ -33,6 +37,8 @@ interface TraceRow {
   strategy: string | null;
   input: string | null;
   model: string | null;
+  owner: string | null;
+  is_task: number;
   created_at: number;
   updated_at: number;
   ended_at: number | null;
@@ -51,6 +57,8 @@ const toSummary = (row: TraceRow): TraceSummary => ({
   strategy: row.strategy ?? undefined,
   input: row.input ?? undefined,
   model: row.model ?? undefined,
+  owner: row.owner ?? undefined,
+  isTask: row.is_task === 1,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
   endedAt: row.ended_at ?? undefined,
@@ -72,6 +80,7 @@ interface SummaryDelta {
   strategy: string | null;
   input: string | null;
   model: string | null;
+  owner: string | null;
   endedAt: number | null;
   answer: string | null;
   /** Final usage when the batch holds task.end, else the latest budget report. */
@@ -82,6 +91,28 @@ interface SummaryDelta {
 }
 
 const EVENTS_PER_INSERT = 16;
+
+/** Which traces to list; every filter given must hold. */
+export interface TraceQuery {
+  /** Only this API key id's traces; null: only those with no owner. Undefined: everyone's. */
+  owner?: string | null;
+  strategy?: string;
+  model?: string;
+  state?: TraceState;
+  /** A page: traces older than this one (its task id), for paging newest first. */
+  before?: string;
+  /** At most this many (default 20). */
+  limit?: number;
+}
+
+const STATE_CONDITION: Record<TraceState, string> = {
+  open: "error_code IS NULL AND ended_at IS NULL",
+  ended: "error_code IS NULL AND ended_at IS NOT NULL",
+  failed: "error_code IS NOT NULL",
+};
+
+// Whether a trace is a task's: tasks share the trace's id.
+const SUMMARY_COLUMNS = "traces.*, EXISTS (SELECT 1 FROM tasks WHERE tasks.id = traces.task_id) AS is_task";
 
 /**
  * Append-only store of task event streams. Events are written as JSON keyed by (task, seq), and a
@@ -107,14 +138,15 @@ export class TraceStore {
     // usually arrive in one or two batches, so this is most of the cost of tracing it).
     // A budget report never overwrites the final usage of a task that has ended.
     this.upsertSummary = db.prepare<[SummaryDelta]>(
-      `INSERT INTO traces (task_id, strategy, input, model, created_at, updated_at, ended_at, event_count,
+      `INSERT INTO traces (task_id, strategy, input, model, owner, created_at, updated_at, ended_at, event_count,
          last_seq, answer, usage, budget_exhausted, error_code, error_message)
-       VALUES (@taskId, @strategy, @input, @model, @firstTime, @lastTime, @endedAt, @count,
+       VALUES (@taskId, @strategy, @input, @model, @owner, @firstTime, @lastTime, @endedAt, @count,
          @lastSeq, @answer, @usage, @budgetExhausted, @errorCode, @errorMessage)
        ON CONFLICT (task_id) DO UPDATE SET
          strategy = coalesce(excluded.strategy, strategy),
          input = coalesce(excluded.input, input),
          model = coalesce(excluded.model, model),
+         owner = coalesce(excluded.owner, owner),
          updated_at = max(updated_at, excluded.updated_at),
          ended_at = coalesce(excluded.ended_at, ended_at),
          event_count = event_count + excluded.event_count,
@@ -131,9 +163,11 @@ export class TraceStore {
     this.selectEvents = db.prepare<[string, number, number], { seq: number; data: string }>(
       "SELECT seq, data FROM trace_events WHERE task_id = ? AND seq >= ? ORDER BY seq LIMIT ?",
     );
-    this.selectTrace = db.prepare<[string], TraceRow>("SELECT * FROM traces WHERE task_id = ?");
+    this.selectTrace = db.prepare<[string], TraceRow>(
+      `SELECT ${SUMMARY_COLUMNS} FROM traces WHERE task_id = ?`,
+    );
     this.selectRecent = db.prepare<[number], TraceRow>(
-      "SELECT * FROM traces ORDER BY created_at DESC, task_id DESC LIMIT ?",
+      `SELECT ${SUMMARY_COLUMNS} FROM traces ORDER BY created_at DESC, task_id DESC LIMIT ?`,
     );
     this.appendBatch = db.transaction((events: readonly DeliberateEvent[]) => this.write(events));
   }
@@ -165,6 +199,7 @@ export class TraceStore {
           strategy: null,
           input: null,
           model: null,
+          owner: null,
           endedAt: null,
           answer: null,
           usage: null,
@@ -186,6 +221,7 @@ export class TraceStore {
         d.strategy = event.strategy;
         d.input = event.input;
         d.model = event.model;
+        d.owner = event.owner ?? null;
       } else if (event.type === "task.end") {
         d.endedAt = event.time;
         d.answer = event.answer;
@@ -219,6 +255,53 @@ export class TraceStore {
   /** Most recent traces first. */
   list(options: { limit?: number } = {}): TraceSummary[] {
     return this.selectRecent.all(options.limit ?? 20).map(toSummary);
+  }
+
+  /** Traces matching every filter of `query`, newest first. */
+  query(query: TraceQuery = {}): TraceSummary[] {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (query.owner === null) where.push("owner IS NULL");
+    else if (query.owner !== undefined) {
+      where.push("owner = ?");
+      params.push(query.owner);
+    }
+    if (query.strategy !== undefined) {
+      where.push("strategy = ?");
+      params.push(query.strategy);
+    }
+    if (query.model !== undefined) {
+      where.push("model = ?");
+      params.push(query.model);
+    }
+    if (query.state !== undefined) where.push(STATE_CONDITION[query.state]);
+    if (query.before !== undefined) {
+      // A cursor that names no trace gives an empty page rather than the first one again.
+      where.push(
+        "(created_at, task_id) < (SELECT created_at, task_id FROM traces AS cursor WHERE cursor.task_id = ?)",
+      );
+      params.push(query.before);
+    }
+    const sql = `SELECT ${SUMMARY_COLUMNS} FROM traces ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY created_at DESC, task_id DESC LIMIT ?`;
+    return this.db
+      .prepare<(string | number)[], TraceRow>(sql)
+      .all(...params, query.limit ?? 20)
+      .map(toSummary);
+  }
+
+  /** The strategies and models that traces name, for filter menus; only `owner`'s when given. */
+  facets(owner?: string | null): { strategies: string[]; models: string[] } {
+    const scope = owner === null ? "WHERE owner IS NULL" : owner === undefined ? "" : "WHERE owner = ?";
+    const args = owner === null || owner === undefined ? [] : [owner];
+    const distinct = (column: "strategy" | "model") =>
+      this.db
+        .prepare<string[], { value: string }>(
+          `SELECT DISTINCT ${column} AS value FROM traces ${scope} ${scope ? "AND" : "WHERE"} ${column} IS NOT NULL ORDER BY value`,
+        )
+        .all(...args)
+        .map((row) => row.value);
+    return { strategies: distinct("strategy"), models: distinct("model") };
   }
 
   /** Deletes a trace and its events; whether there was one. */

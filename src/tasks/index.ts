@@ -14,3 +14,4 @@ export {
   type TaskResolver,
   type TaskResolverOptions,
 } from "./task-resolver.js";
+export { type TaskQueueStats, TaskQueueUnavailableError, type TaskService } from "./task-service.js";

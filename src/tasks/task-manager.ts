@@ -39,6 +39,10 @@ export interface TaskManagerOptions {
   closeTimeoutMs?: number;
   /** Failures of background bookkeeping (trace or status writes), which have no caller to throw to. */
   onError?: (error: unknown) => void;
+  /** Called once a task has ended (succeeded, failed or cancelled), e.g. to deliver its webhook. */
+  onFinished?: (task: TaskView) => void;
+  /** Sees every event of every task run here (e.g. metrics, telemetry); must not throw. */
+  onEvent?: (event: DeliberateEvent) => void;
 }
 
 /** A task as a client sees it. */
@@ -82,6 +86,8 @@ export class TaskManager {
   private readonly maxQueue: number;
   private readonly closeTimeoutMs: number;
   private readonly onError: (error: unknown) => void;
+  private readonly onFinished: ((task: TaskView) => void) | undefined;
+  private readonly onEvent: ((event: DeliberateEvent) => void) | undefined;
   private readonly writer: TraceWriter;
   private readonly live = new Map<string, LiveTask>();
   private readonly queue: string[] = [];
@@ -96,6 +102,8 @@ export class TaskManager {
     this.maxQueue = options.maxQueue ?? Number.POSITIVE_INFINITY;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 5000;
     this.onError = options.onError ?? (() => {});
+    this.onFinished = options.onFinished;
+    this.onEvent = options.onEvent;
     this.writer = new TraceWriter(this.traces, { onError: this.onError });
     this.recover();
   }
@@ -119,6 +127,11 @@ export class TaskManager {
   /** Tasks waiting to start. */
   get queued(): number {
     return this.queue.length;
+  }
+
+  /** For metrics: this process is the one worker. */
+  async stats(): Promise<{ queued: number; workers: number }> {
+    return { queued: this.queue.length, workers: 1 };
   }
 
   get(id: string): TaskView | undefined {
@@ -262,6 +275,7 @@ export class TaskManager {
       }
       try {
         this.interrupt(record.id, "interrupted by a server restart");
+        this.notifyFinished(record.id);
       } catch (error) {
         this.onError(error);
       }
@@ -375,11 +389,19 @@ export class TaskManager {
     if (live.detached) return;
     this.writer.write(event);
     live.publish(event);
+    this.onEvent?.(event);
   }
 
   private finish(id: string, live: LiveTask): void {
     live.end();
     this.live.delete(id);
+    this.notifyFinished(id);
+  }
+
+  private notifyFinished(id: string): void {
+    if (!this.onFinished) return;
+    const view = this.get(id);
+    if (view && view.status !== "queued" && view.status !== "running") this.onFinished(view);
   }
 }
 

@@ -25,6 +25,8 @@ export interface TaskRequest {
   cache?: boolean;
   /** Who submitted it, as the transport names them (e.g. an API key's name); not read by the manager. */
   owner?: string;
+  /** Where the transport POSTs the task once it ends (see the server's webhooks); not read by the manager. */
+  webhookUrl?: string;
 }
 
 const ROLES: readonly ChatRole[] = ["system", "user", "assistant", "tool"];
@@ -39,7 +41,7 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
  */
 export function parseTaskRequest(value: unknown): TaskRequest {
   if (!isObject(value)) throw new UsageError("a task request must be a JSON object");
-  const { strategy, n, messages, params, budget, model, format, cache, owner } = value;
+  const { strategy, n, messages, params, budget, model, format, cache, owner, webhookUrl } = value;
   if (typeof strategy !== "string" || !strategyNames().includes(strategy)) {
     throw new UsageError(`strategy must be one of: ${strategyNames().join(", ")}`);
   }
@@ -74,6 +76,9 @@ export function parseTaskRequest(value: unknown): TaskRequest {
   }
   if (cache !== undefined && typeof cache !== "boolean") throw new UsageError("cache must be a boolean");
   if (owner !== undefined && typeof owner !== "string") throw new UsageError("owner must be a string");
+  if (webhookUrl !== undefined && typeof webhookUrl !== "string") {
+    throw new UsageError("webhookUrl must be a string");
+  }
   // Only known fields are kept: the request is stored and re-run as is.
   return {
     strategy,
@@ -85,5 +90,6 @@ export function parseTaskRequest(value: unknown): TaskRequest {
     ...(format !== undefined && { format: format as string }),
     ...(cache !== undefined && { cache }),
     ...(owner !== undefined && { owner }),
+    ...(webhookUrl !== undefined && { webhookUrl }),
   };
 }

@@ -45,6 +45,7 @@ export function resolvedTask(
     runOptions: {
       backend: chosen.backend,
       strategyName: request.strategy,
+      ...(request.owner !== undefined && { owner: request.owner }),
       ...(chosen.budget !== undefined && { budget: chosen.budget }),
       ...(chosen.cache !== undefined && request.cache !== false && { cache: chosen.cache }),
     },

@@ -107,6 +107,49 @@ describe("renderLiveView", () => {
     ]);
   });
 
+  it("counts tool calls as they start and finish, and shows each test run's score", () => {
+    const inputs: DeliberateEventInput[] = [
+      { type: "task.start", strategy: "code-test", input: "q", model: "qwen" },
+      { type: "tool.call", callId: "c1", tool: "python", input: { code: "..." } },
+      { type: "tool.result", callId: "c1", tool: "python", output: { stdout: "" }, isError: false },
+      { type: "score", target: "attempt 1", score: 0.5, verifier: "tests" },
+      { type: "tool.call", callId: "c2", tool: "python", input: { code: "..." } },
+    ];
+    const running = renderLiveView(reduceAll(inputs.map(stamp)), { width: 80 });
+    expect(running).toEqual([
+      "code-test · qwen · working",
+      "tools    python ×1 ▸ 1 running",
+      "scores   attempt 1 0.50 (tests)",
+    ]);
+    const failed = stamp({
+      type: "tool.result",
+      callId: "c2",
+      tool: "python",
+      output: "timed out",
+      isError: true,
+    });
+    expect(renderLiveView(reduceAll([...inputs.map(stamp), failed]), { width: 80 })[1]).toBe(
+      "tools    python ×2 (1 failed)",
+    );
+  });
+
+  it("shows auto's routing decision and why", () => {
+    const inputs: DeliberateEventInput[] = [
+      { type: "task.start", strategy: "auto", input: "q", model: "qwen" },
+      {
+        type: "route",
+        features: { topShare: 0.5 },
+        predictions: { accept: 0.21 },
+        choice: "large-cot",
+        reason: "P(correct) 0.21 < 0.3",
+      },
+    ];
+    expect(renderLiveView(reduceAll(inputs.map(stamp)), { width: 80 })).toEqual([
+      "auto · qwen · working",
+      "route    large-cot: P(correct) 0.21 < 0.3",
+    ]);
+  });
+
   it("keeps every line within the width, dropping the oldest samples first", () => {
     const samples = Array.from({ length: 40 }, (_, i) =>
       stamp({

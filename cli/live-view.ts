@@ -18,6 +18,14 @@ export interface LiveScore {
   verifier: string;
 }
 
+/** Calls of one tool so far: how many finished, failed and are still running. */
+export interface LiveToolCalls {
+  tool: string;
+  done: number;
+  failed: number;
+  running: number;
+}
+
 /** How a search-tree node ends up drawn: the latest of its decisive statuses; "solved" sticks. */
 export type LiveNodeMark = "open" | "selected" | "pruned" | "backtrack" | "solved";
 
@@ -50,6 +58,10 @@ export interface LiveViewState {
   leader: string | undefined;
   decided: boolean;
   scores: LiveScore[];
+  /** auto's latest routing decision: the action and why. */
+  route: { choice: string; reason: string } | undefined;
+  /** Tool calls by tool, in the order the tools were first called. */
+  tools: LiveToolCalls[];
   used: Usage | undefined;
   exhausted: BudgetLimit | undefined;
   done: boolean;
@@ -70,6 +82,8 @@ export const initialLiveViewState = (): LiveViewState => ({
   leader: undefined,
   decided: false,
   scores: [],
+  route: undefined,
+  tools: [],
   used: undefined,
   exhausted: undefined,
   done: false,
@@ -161,6 +175,23 @@ export function reduceLiveView(state: LiveViewState, event: DeliberateEvent): Li
         ...state,
         scores: [...state.scores, { target: event.target, score: event.score, verifier: event.verifier }],
       };
+    case "route":
+      return { ...state, route: { choice: event.choice, reason: event.reason } };
+    case "tool.call":
+      return {
+        ...state,
+        tools: countToolCall(state.tools, event.tool, (t) => ({ ...t, running: t.running + 1 })),
+      };
+    case "tool.result":
+      return {
+        ...state,
+        tools: countToolCall(state.tools, event.tool, (t) => ({
+          ...t,
+          running: Math.max(0, t.running - 1),
+          done: t.done + 1,
+          failed: t.failed + (event.isError ? 1 : 0),
+        })),
+      };
     case "budget":
       return { ...state, used: event.used, exhausted: event.exhausted ?? state.exhausted };
     case "task.end":
@@ -172,6 +203,17 @@ export function reduceLiveView(state: LiveViewState, event: DeliberateEvent): Li
     default:
       return state;
   }
+}
+
+/** The tool list with one tool's counts changed (added first when new). */
+function countToolCall(
+  tools: LiveToolCalls[],
+  tool: string,
+  change: (calls: LiveToolCalls) => LiveToolCalls,
+): LiveToolCalls[] {
+  const known = tools.some((t) => t.tool === tool);
+  const all = known ? tools : [...tools, { tool, done: 0, failed: 0, running: 0 }];
+  return all.map((t) => (t.tool === tool ? change(t) : t));
 }
 
 const formatWeight = (weight: number): string =>
@@ -365,6 +407,16 @@ export function renderLiveView(state: LiveViewState, options: LiveViewRenderOpti
       state.leader === undefined ? "" : `  → ${state.leader}${state.decided ? " (decided early)" : ""}`;
     const votes = ranked.map(([answer, weight]) => `${answer} ×${formatWeight(weight)}`).join("  ");
     lines.push(`votes    ${votes}${leader}`);
+  }
+
+  if (state.route) lines.push(`route    ${state.route.choice}: ${state.route.reason}`);
+
+  if (state.tools.length > 0) {
+    const calls = state.tools.map(
+      (t) =>
+        `${t.tool} ×${t.done}${t.failed > 0 ? ` (${t.failed} failed)` : ""}${t.running > 0 ? ` ▸ ${t.running} running` : ""}`,
+    );
+    lines.push(`tools    ${calls.join("  ")}`);
   }
 
   if (state.scores.length > 0) {

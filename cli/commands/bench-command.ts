@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import type { AnswerFormat } from "../../src/answers/answer-format.js";
 import { game24Format } from "../../src/answers/game24-format.js";
 import { numericFormat } from "../../src/answers/numeric-format.js";
+import { pythonCodeFormat } from "../../src/answers/python-code.js";
 import { afterEachCall } from "../../src/backends/after-each-call.js";
 import type { BackendKind } from "../../src/backends/create-backend.js";
 import { recordBackend } from "../../src/backends/replay/record-backend.js";
@@ -21,9 +22,16 @@ import {
   writeBenchReport,
   writeBenchRun,
 } from "../../src/bench/bench-report.js";
-import { type BenchProblem, type ProblemResult, runBench, summarize } from "../../src/bench/bench-runner.js";
+import {
+  type BenchJudge,
+  type BenchProblem,
+  type ProblemResult,
+  runBench,
+  summarize,
+} from "../../src/bench/bench-runner.js";
 import { readGame24 } from "../../src/bench/game24-dataset.js";
 import { readGsm8k } from "../../src/bench/gsm8k-dataset.js";
+import { checkHumanEval, type HumanEvalProblem, readHumanEval } from "../../src/bench/humaneval-dataset.js";
 import { errorMessage, UsageError } from "../../src/core/errors.js";
 import { BackgroundTraceWriter } from "../../src/store/background-trace-writer.js";
 import {
@@ -42,6 +50,8 @@ import { type JsonSchemaBenchFlags, runJsonSchemaBenchCommand } from "./bench-js
 interface DatasetFormat {
   answerFormat: AnswerFormat;
   read: (path: string, options: { limit?: number }) => Promise<BenchProblem[]>;
+  /** Scores by running the answer, when comparing it with a gold answer cannot. */
+  judge?: BenchJudge;
 }
 
 const DATASET_FORMATS: Readonly<Record<string, DatasetFormat>> = {
@@ -49,6 +59,14 @@ const DATASET_FORMATS: Readonly<Record<string, DatasetFormat>> = {
   // A CSV of puzzles (ToT's 24.csv); an answer is right when it is an expression over the four
   // numbers, each once, equal to 24 in exact arithmetic.
   game24: { answerFormat: game24Format, read: readGame24 },
+  // HumanEval's layout: a program is right when the problem's own check(candidate) passes in the
+  // Python sandbox. The test is never shown to the model.
+  humaneval: {
+    answerFormat: pythonCodeFormat,
+    read: readHumanEval,
+    judge: async (problem, answer, signal) =>
+      (await checkHumanEval(problem as HumanEvalProblem, answer, signal)).passed,
+  },
 };
 /** Every --format: the answer-checking ones above, plus jsonschemabench (bench-jsonschema.ts). */
 const BENCH_FORMATS = [...Object.keys(DATASET_FORMATS), "jsonschemabench"];
@@ -469,6 +487,7 @@ export function registerBenchCommand(program: Command): void {
               strategyLabel: run.label,
               backend,
               format: bench.format.answerFormat,
+              ...(bench.format.judge && { judge: bench.format.judge }),
               concurrency: bench.concurrency,
               seed: bench.seed,
               params: {

@@ -42,7 +42,17 @@ export interface ProblemResult {
   rawAnswer?: string;
   /** Why the problem failed; a failed problem counts as incorrect. */
   error?: string;
+  /** Tool calls the strategy made (sandbox runs, for the code strategies); absent when none. */
+  toolCalls?: number;
+  /** Repair rounds: programs rewritten after their tests or runs failed; absent when none. */
+  repairs?: number;
 }
+
+/**
+ * Scores an answer by running something (a program against hidden tests) instead of comparing it with
+ * the gold answer; the answer is then the strategy's output as it is.
+ */
+export type BenchJudge = (problem: BenchProblem, answer: string, signal?: AbortSignal) => Promise<boolean>;
 
 export interface RunBenchOptions {
   problems: BenchProblem[];
@@ -51,6 +61,8 @@ export interface RunBenchOptions {
   strategyLabel: string;
   backend: Backend;
   format: AnswerFormat;
+  /** Scores answers by running them; without it an answer is right when it equals the gold one. */
+  judge?: BenchJudge;
   /** Problems in flight at once; they share the backend, which batches their sequences where it can. */
   concurrency: number;
   /** Base seed of the run (default 0); each problem gets its own seed derived from it and its id. */
@@ -115,6 +127,8 @@ async function runProblem(problem: BenchProblem, options: RunBenchOptions): Prom
   const taskId = newTaskId();
   // What the problem had spent when it failed: the runtime reports usage only on success.
   let lastUsed: Usage = emptyUsage();
+  let toolCalls = 0;
+  let repairs = 0;
   const started = Date.now();
   // Fields in a fixed order, so each JSONL line reads question, answer, gold, verdict, cost.
   const record = (outcome: {
@@ -123,13 +137,16 @@ async function runProblem(problem: BenchProblem, options: RunBenchOptions): Prom
     budgetExhausted: boolean;
     rawAnswer?: string;
     error?: string;
+    /** The judge's verdict, when a judge scores this dataset. */
+    judged?: boolean;
   }): ProblemResult => ({
     id: problem.id,
     question: problem.question,
     answer: outcome.answer,
     gold: problem.gold,
     correct:
-      outcome.error === undefined && format.canonical(outcome.answer) === format.canonical(problem.gold),
+      outcome.error === undefined &&
+      (outcome.judged ?? format.canonical(outcome.answer) === format.canonical(problem.gold)),
     usage: usageOf(outcome.usage),
     ...(options.traces && { traceId: taskId }),
     strategy: strategyLabel,
@@ -137,6 +154,8 @@ async function runProblem(problem: BenchProblem, options: RunBenchOptions): Prom
     seed,
     ...(outcome.rawAnswer !== undefined && { rawAnswer: outcome.rawAnswer }),
     ...(outcome.error !== undefined && { error: outcome.error }),
+    ...(toolCalls > 0 && { toolCalls }),
+    ...(repairs > 0 && { repairs }),
   });
   try {
     const result = await runStrategy(
@@ -151,9 +170,16 @@ async function runProblem(problem: BenchProblem, options: RunBenchOptions): Prom
         onEvent: (event: DeliberateEvent) => {
           options.traces?.write(event);
           if (event.type === "budget") lastUsed = event.used;
+          else if (event.type === "tool.call") toolCalls++;
+          else if (event.type === "step.start" && event.kind === "repair") repairs++;
         },
       },
     );
+    if (options.judge) {
+      const answer = result.answer.trim();
+      const judged = answer !== "" && (await options.judge(problem, answer, options.signal));
+      return record({ answer, usage: result.usage, budgetExhausted: result.budgetExhausted, judged });
+    }
     // Strategies that already extract return the bare answer, which extracts to itself; `direct`
     // returns free text, scored the way GSM8K harnesses do: by the answer found in it.
     const answer = format.extract(result.answer) ?? result.answer.trim();

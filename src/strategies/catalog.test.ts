@@ -163,7 +163,12 @@ describe("the strategy catalogue", () => {
   });
 
   it("names the strategies that run model-written code", () => {
-    expect(strategyNamesWhere((entry) => entry.runsCode)).toEqual(["pal", "pal-sc"]);
+    expect(strategyNamesWhere((entry) => entry.runsCode)).toEqual([
+      "pal",
+      "pal-sc",
+      "code-test",
+      "code-select",
+    ]);
   });
 
   it("schema entries answer under a JSON Schema, one value or a vote with the plain form's n", async () => {

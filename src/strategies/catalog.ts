@@ -7,7 +7,11 @@ import type { StructuredSchema } from "../structured/structured-schema.js";
 import { builtInTools, type ToolSettings } from "../tools/built-in-tools.js";
 import type { AnyTool } from "../tools/tool.js";
 import { llmJudgeVerifier } from "../verifiers/llm-judge-verifier.js";
+import { auto } from "./auto/auto.js";
 import { bestOfN } from "./best-of-n.js";
+import { code } from "./code/code.js";
+import { codeSelect } from "./code/code-select.js";
+import { codeTest } from "./code/code-test.js";
 import { cot } from "./cot.js";
 import { decompose } from "./decompose.js";
 import { direct } from "./direct.js";
@@ -149,6 +153,11 @@ const BUILT_IN: readonly StrategyEntry[] = [
     create: () => direct,
     schema: { how: "one-value", create: (schema) => structuredOutput({ schema }) },
   }),
+  entry("auto", {
+    description:
+      "compute-aware: a 2-sample probe, a fitted router's P(correct), and escalation to the large tier (else more samples) only when it is low",
+    create: ({ format }) => auto({ format }),
+  }),
   entry("cot", {
     description: "zero-shot chain-of-thought, answer extracted",
     singleCall: true,
@@ -257,6 +266,25 @@ const BUILT_IN: readonly StrategyEntry[] = [
     defaultN: 16,
     treeSearch: true,
     create: ({ format, n }) => mcts({ format, iterations: n }),
+  }),
+  entry("code", {
+    description:
+      "one Python program for a specification (a stub to complete, or a request), extracted from the reply",
+    singleCall: true,
+    create: () => code(),
+  }),
+  entry("code-test", {
+    description:
+      "write tests from the specification, write the program, run them in the Python sandbox, send failures back for up to 3 repairs",
+    runsCode: true,
+    create: () => codeTest(),
+  }),
+  entry("code-select", {
+    description:
+      "n Python programs (greedy first) and tests from the specification, all run in the sandbox, the program chosen by dual agreement (CodeT)",
+    defaultN: 8,
+    runsCode: true,
+    create: ({ n }) => codeSelect({ ...(n !== undefined && { n }) }),
   }),
   // Reflexion needs an external checker (tests, a validator), so it is a library strategy, not a name.
 ];

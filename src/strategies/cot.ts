@@ -1,5 +1,6 @@
 import type { AnswerFormat } from "../answers/answer-format.js";
 import { numericFormat } from "../answers/numeric-format.js";
+import type { FinishReason } from "../core/backend.js";
 import type { ChatMessage } from "../core/message.js";
 import type { Strategy, StrategyInput, StrategyResult } from "../core/strategy.js";
 import { answeringParams } from "./answering-params.js";
@@ -25,6 +26,8 @@ export interface CotResult extends StrategyResult {
     /** The extracted answer, or undefined when the model gave none. */
     extracted: string | undefined;
     completionTokens: number;
+    /** Why generation ended: "length" when max tokens cut the reasoning. */
+    finishReason: FinishReason;
     /** Mean per-token confidence, when the backend reports it. */
     confidence: number | undefined;
     /** Per-token probabilities, for confidence-aware voting. */
@@ -85,6 +88,7 @@ export function cot(options: CotOptions = {}): Strategy<StrategyInput, CotResult
         reasoning,
         extracted,
         completionTokens: completion?.completionTokens ?? 0,
+        finishReason: completion?.finishReason ?? "stop",
         confidence,
         confidences: ctx.backend.capabilities.confidence ? completion?.tokenConfidences : undefined,
       },

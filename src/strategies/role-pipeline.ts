@@ -10,6 +10,8 @@ import type { AnyTool } from "../tools/tool.js";
 import { createToolbox, Toolbox } from "../tools/toolbox.js";
 import { answeringParams } from "./answering-params.js";
 import { askForObject } from "./ask-for-object.js";
+import { codingPipeline } from "./code/code-pipeline.js";
+import { parseCodeSpec } from "./code/code-spec.js";
 import { cot } from "./cot.js";
 import { instructedMessages } from "./instructed-messages.js";
 import { parseListItems } from "./list-items.js";
@@ -247,6 +249,39 @@ export function rolePipeline(options: RolePipelineOptions = {}): Strategy<Strate
         );
         return reply.ok ? reply.value : undefined;
       });
+
+      // A coding task, with Python to run it: the roles write, run, review and fix a program.
+      const python = toolbox.get("python");
+      const spec = parseCodeSpec(request);
+      if (python && (route?.intent === "code" || spec.stub !== undefined)) {
+        const coded = await codingPipeline(spec, {
+          as,
+          python,
+          critiqueSchema: CRITIQUE,
+          messages: input.messages,
+          params,
+          maxSteps,
+        });
+        plan = coded.plan.map((instruction, i) => ({ id: i + 1, instruction, tool: null }));
+        planSource = coded.plan.length > 0 ? "list" : "fallback";
+        results.push(
+          ...coded.runs.map(
+            (run, i): StepOutcome => ({ id: i + 1, via: "tool", output: `${run.program}\n${run.summary}` }),
+          ),
+        );
+        critique = coded.critique;
+        return {
+          answer: coded.program,
+          strategy: "pipeline",
+          budgetExhausted: false,
+          details: {
+            ...details(),
+            answeredBy: coded.answeredBy === "executor" ? "executor" : "synthesizer",
+            reasoning: coded.program,
+            extracted: coded.program === "" ? undefined : coded.program,
+          },
+        };
+      }
 
       if (route?.difficulty === "easy" && shortCircuitEasy) {
         const result = await as("executor", (c) => cot({ format })(c, input), "cot (easy)");

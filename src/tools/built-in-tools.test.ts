@@ -13,12 +13,12 @@ describe("built-in tools by name", () => {
   writeFileSync(join(dir, "notes.md"), "The vault opens with the word marmalade.");
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("names all four; search and web-fetch only with their settings", () => {
-    expect(builtInToolNames()).toEqual(["calculator", "code", "search", "web-fetch"]);
+  it("names all five; search and web-fetch only with their settings", () => {
+    expect(builtInToolNames()).toEqual(["calculator", "code", "python", "search", "web-fetch"]);
     expect(() => builtInTools(["search"])).toThrow(/"search" needs configuration: a folder of documents/);
     expect(() => builtInTools(["web-fetch"])).toThrow(/"web-fetch" needs configuration: .*off by default/);
     expect(() => builtInTools(["shell"])).toThrow(
-      /unknown tool "shell" \(have: calculator, code, search, web-fetch\)/,
+      /unknown tool "shell" \(have: calculator, code, python, search, web-fetch\)/,
     );
     const tools = builtInTools(["calculator", "search", "web-fetch"], {
       search: { directory: dir },

@@ -1,6 +1,7 @@
 import { UsageError } from "../core/errors.js";
 import { calculatorTool } from "./calculator/calculator-tool.js";
 import { codeTool } from "./code/code-tool.js";
+import { pythonTool } from "./python/python-tool.js";
 import { createSearchTool, type SearchToolOptions } from "./search/search-tool.js";
 import type { AnyTool } from "./tool.js";
 import { createWebFetchTool, type WebFetchToolOptions } from "./web-fetch/web-fetch-tool.js";
@@ -14,7 +15,7 @@ export interface ToolSettings {
 }
 
 /** Tools that need no configuration. */
-const PLAIN: Record<string, AnyTool> = { calculator: calculatorTool, code: codeTool };
+const PLAIN: Record<string, AnyTool> = { calculator: calculatorTool, code: codeTool, python: pythonTool };
 
 /** Tools built from settings, and what is missing when there are none. */
 const CONFIGURED: Record<string, { create: (settings: ToolSettings) => AnyTool | undefined; needs: string }> =

@@ -14,6 +14,12 @@ export {
   type PythonRun,
   runPython,
 } from "./python/python-sandbox.js";
+export {
+  createPythonTool,
+  type PythonTool,
+  type PythonToolOutput,
+  pythonTool,
+} from "./python/python-tool.js";
 export { DocumentIndex, type DocumentIndexOptions, type SearchHit } from "./search/document-index.js";
 export { createSearchTool, type SearchTool, type SearchToolOptions } from "./search/search-tool.js";
 export { type AnyTool, defineTool, type Tool, type ToolDefinition, type ToolRunOptions } from "./tool.js";

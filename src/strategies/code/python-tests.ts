@@ -1,0 +1,133 @@
+import type { StrategyContext } from "../../core/strategy.js";
+import type { PythonToolOutput } from "../../tools/python/python-tool.js";
+import type { AnyTool } from "../../tools/tool.js";
+import { callTool } from "../../tools/tool-runner.js";
+
+/** How one test went against one program. */
+export interface TestOutcome {
+  test: string;
+  /** "pass"; "fail" (an assertion or an exception); "invalid" (the test itself is not Python). */
+  status: "pass" | "fail" | "invalid";
+  /** What went wrong: `f(1) returned 3, expected 2`, or the exception as "Name: message". */
+  message?: string;
+}
+
+export interface TestRun {
+  outcomes: TestOutcome[];
+  /** The program failed before any test ran (a syntax error, an exception at load, a limit). */
+  programError: string | undefined;
+  /** The traceback of that failure or of the first failing test, from the program's frames. */
+  traceback: string | undefined;
+}
+
+/** Marks the harness's own lines in the program's output. */
+const MARK = "\u001edeliberate-test ";
+
+/**
+ * Python that loads the candidate, then runs each test apart from the others and prints one marked line
+ * per test. `assert A == B` reports what A actually was; a test that is not Python counts as invalid,
+ * not as a failure of the candidate.
+ */
+export function testHarness(program: string, tests: readonly string[]): string {
+  return `${program}
+
+
+def __deliberate_run_tests(__tests):
+    import ast as __ast
+    import json as __json
+    import traceback as __tb
+    __shown = False
+    for __i, __src in enumerate(__tests):
+        try:
+            __tree = __ast.parse(__src)
+        except SyntaxError as __e:
+            print(${JSON.stringify(MARK)} + __json.dumps([__i, "invalid", "SyntaxError: " + str(__e)[:200]]), flush=True)
+            continue
+        __message = None
+        try:
+            __node = __tree.body[0] if len(__tree.body) == 1 else None
+            __cmp = __node.test if isinstance(__node, __ast.Assert) else None
+            if isinstance(__cmp, __ast.Compare) and len(__cmp.ops) == 1 and isinstance(__cmp.ops[0], __ast.Eq):
+                __got = eval(__ast.unparse(__cmp.left), globals())
+                __want = eval(__ast.unparse(__cmp.comparators[0]), globals())
+                if not (__got == __want):
+                    __message = __ast.unparse(__cmp.left)[:200] + " returned " + repr(__got)[:200] + ", expected " + repr(__want)[:200]
+            else:
+                exec(compile(__tree, "<test>", "exec"), globals())
+        except AssertionError as __e:
+            __message = "AssertionError" + (": " + str(__e)[:200] if str(__e) else "")
+        except Exception as __e:
+            __message = type(__e).__name__ + ": " + str(__e)[:300]
+            if not __shown:
+                __shown = True
+                __tb.print_exc(limit=-3)
+        print(${JSON.stringify(MARK)} + __json.dumps([__i, "pass" if __message is None else "fail", __message]), flush=True)
+
+
+__deliberate_run_tests(__import__("json").loads(${JSON.stringify(JSON.stringify(tests))}))
+`;
+}
+
+/** Reads the harness's lines back; tests it never reached failed with the program's error (a timeout). */
+export function readTestRun(tests: readonly string[], output: PythonToolOutput): TestRun {
+  const seen = new Map<number, TestOutcome>();
+  for (const line of output.stdout.split("\n")) {
+    const at = line.indexOf(MARK);
+    if (at < 0) continue;
+    try {
+      const [index, status, message] = JSON.parse(line.slice(at + MARK.length)) as [
+        number,
+        TestOutcome["status"],
+        string | null,
+      ];
+      const test = tests[index];
+      if (test === undefined) continue;
+      seen.set(index, { test, status, ...(message !== null && { message }) });
+    } catch {
+      // A line the program itself printed with our mark in it: not ours.
+    }
+  }
+  const ranAll = seen.size === tests.length;
+  const programError = ranAll ? undefined : (output.error ?? "the program stopped before its tests ran");
+  const outcomes = tests.map(
+    (test, i): TestOutcome => seen.get(i) ?? { test, status: "fail", message: programError ?? "did not run" },
+  );
+  const traceback = output.traceback ?? (output.stderr?.trim() || undefined);
+  return { outcomes, programError, traceback };
+}
+
+/**
+ * Runs tests against a program in the sandbox, as one `python` tool call (so it is a tool.call event),
+ * and reports how it did as a `score` event from the "tests" verifier: the share of valid tests passed.
+ */
+export async function runTests(
+  ctx: StrategyContext,
+  python: AnyTool,
+  program: string,
+  tests: readonly string[],
+  label = "program",
+): Promise<TestRun> {
+  const outcome = await callTool(ctx, python, { code: testHarness(program, tests) });
+  const run: TestRun = outcome.ok
+    ? readTestRun(tests, outcome.output as PythonToolOutput)
+    : {
+        outcomes: tests.map((test) => ({ test, status: "fail", message: outcome.error })),
+        programError: outcome.error,
+        traceback: undefined,
+      };
+  const firstFailure = run.outcomes.find((o) => o.status === "fail");
+  ctx.emit({
+    type: "score",
+    target: label,
+    score: valid(run) === 0 ? (run.programError === undefined ? 1 : 0) : passed(run) / valid(run),
+    verifier: "tests",
+    rationale:
+      run.programError !== undefined && passed(run) === 0
+        ? `failed to run: ${run.programError}`
+        : `passed ${passed(run)} of ${valid(run)} tests${firstFailure ? `; \`${firstFailure.test}\`: ${firstFailure.message ?? "failed"}` : ""}`,
+  });
+  return run;
+}
+
+export const passed = (run: TestRun): number => run.outcomes.filter((o) => o.status === "pass").length;
+export const valid = (run: TestRun): number => run.outcomes.filter((o) => o.status !== "invalid").length;

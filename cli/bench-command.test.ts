@@ -396,7 +396,7 @@ describe("deliberate bench", { timeout: 120_000 }, () => {
     [
       "an unknown format",
       ["--dataset", "DATA", "--format", "mmlu", "--strategy", "cot", "--out", "OUT"],
-      /^deliberate: unknown --format "mmlu" \(have: gsm8k, game24, jsonschemabench\)$/,
+      /^deliberate: unknown --format "mmlu" \(have: gsm8k, game24, humaneval, jsonschemabench\)$/,
     ],
     [
       "a dataset file that does not exist",

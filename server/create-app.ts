@@ -25,6 +25,7 @@ import { ConcurrencyGate } from "./concurrency-gate.js";
 import { type AccessLogEntry, ServerMetrics } from "./metrics.js";
 import { listModelIds, parseModelName } from "./model-name.js";
 import { ApiError, toApiError } from "./openai-errors.js";
+import { RedisGenerationCache } from "./redis-generation-cache.js";
 import { RedisKeyLedger } from "./redis-key-ledger.js";
 import {
   checkFallbacks,
@@ -81,6 +82,11 @@ export interface AppConfig extends ServerSettingsInput {
    * with every other server and worker using it; the app closes its connection on `close()`.
    */
   sharedKeys?: { redis: string; prefix?: string; holdTtlMs?: number };
+  /**
+   * A Redis (redis:// URL) holding the generation cache for every server using it, instead of this
+   * server's SQLite file; the app closes its connection on `close()`. Ignored when `generationCache` is given.
+   */
+  sharedCache?: { redis: string; prefix?: string };
   /**
    * Exports every run as OpenTelemetry spans (GenAI semantic conventions) through this tracer; off
    * when unset. `deliberate serve` and `worker` set one when OTEL_EXPORTER_OTLP_ENDPOINT is set.
@@ -152,6 +158,7 @@ export function createApp(config: AppConfig): DeliberateApp {
     taskService,
     accessLog,
     sharedKeys,
+    sharedCache,
     tracer,
     ...rest
   } = config;
@@ -217,13 +224,22 @@ export function createApp(config: AppConfig): DeliberateApp {
     },
     close: () => sink.close(),
   });
+  const redisCache =
+    cacheEnabled && !generationCache && sharedCache
+      ? new RedisGenerationCache(sharedCache.redis, {
+          ...(sharedCache.prefix !== undefined && { prefix: sharedCache.prefix }),
+          ...(cacheLimits.ttlMs !== undefined && { ttlMs: cacheLimits.ttlMs }),
+        })
+      : undefined;
   const deps: CompletionDeps = {
     settings,
     backends,
     tools,
     keys: new ApiKeyStore(settings.apiKeys, now, keyLedger),
     gate: new ConcurrencyGate(settings.maxConcurrent, settings.maxQueue),
-    cache: cacheEnabled ? (generationCache ?? new SqliteGenerationCache(store.db, cacheLimits)) : undefined,
+    cache: cacheEnabled
+      ? (generationCache ?? redisCache ?? new SqliteGenerationCache(store.db, cacheLimits))
+      : undefined,
     traces: settings.trace ? observed(traceSink(store, settings.traceFlushMs, report)) : undefined,
     inflight: new Set(),
   };
@@ -318,6 +334,7 @@ export function createApp(config: AppConfig): DeliberateApp {
         await tasks.close();
         await webhooks.close();
         await keyLedger?.close();
+        await redisCache?.close();
         // Runs cut off by the listener closing still record how they ended.
         await Promise.allSettled(deps.inflight);
         await deps.traces?.close();

@@ -124,6 +124,7 @@ export async function startServe(
       ...(redis !== undefined && {
         taskService: redisTaskQueue({ url: redis }),
         sharedKeys: { redis },
+        sharedCache: { redis },
       }),
       ...(otel && { tracer: otel.tracer }),
       ...(options.accessLog && {

@@ -192,11 +192,14 @@ export function renderBenchReport(runs: BenchRun[], options: { generatedAt?: Dat
 
   const list = (values: string[]): string =>
     values.length === 0 ? "unknown" : values.map((v) => `\`${v}\``).join(", ");
+  // Sandbox runs and repairs get columns only where some run made them (the code strategies).
+  const withTools = runs.some((run) => run.summary.meanToolCalls > 0 || run.summary.meanRepairs > 0);
   const rows = runs.map((run) => {
     const s = run.summary;
     const correct = Math.round(s.accuracy * s.problems);
     const marks = `${run.meta?.replayOf ? " (replayed)" : ""}${run.meta?.partial ? " (partial)" : ""}`;
-    return `| ${cell(run.label)}${marks} | ${s.problems} | ${percent(s.accuracy)} (${correct}/${s.problems}) | ${s.meanTokens.toFixed(0)} | ${s.meanCompletionTokens.toFixed(0)} | ${s.meanCalls.toFixed(2)} | ${(s.meanWallMs / 1000).toFixed(2)} | ${s.errors} |`;
+    const tools = withTools ? ` ${s.meanToolCalls.toFixed(2)} | ${s.meanRepairs.toFixed(2)} |` : "";
+    return `| ${cell(run.label)}${marks} | ${s.problems} | ${percent(s.accuracy)} (${correct}/${s.problems}) | ${s.meanTokens.toFixed(0)} | ${s.meanCompletionTokens.toFixed(0)} | ${s.meanCalls.toFixed(2)} | ${(s.meanWallMs / 1000).toFixed(2)} | ${s.errors} |${tools}`;
   });
 
   const lines = [
@@ -217,8 +220,8 @@ export function renderBenchReport(runs: BenchRun[], options: { generatedAt?: Dat
     ...(commands.length === 0 ? ["(not recorded)"] : commands),
     "```",
     "",
-    "| strategy | problems | accuracy | mean tokens | mean completion tokens | mean calls | mean wall s | errors |",
-    "|---|---|---|---|---|---|---|---|",
+    `| strategy | problems | accuracy | mean tokens | mean completion tokens | mean calls | mean wall s | errors |${withTools ? " mean tool calls | mean repairs |" : ""}`,
+    `|---|---|---|---|---|---|---|---|${withTools ? "---|---|" : ""}`,
     ...rows,
     "",
     "Tokens are per problem, prompt plus completion. Wall time is per problem; with concurrency above 1",

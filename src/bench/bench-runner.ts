@@ -88,6 +88,9 @@ export interface BenchSummary {
   meanCompletionTokens: number;
   meanCalls: number;
   meanWallMs: number;
+  /** Tool calls (sandbox runs) and repair rounds per problem; 0 for strategies that make none. */
+  meanToolCalls: number;
+  meanRepairs: number;
   errors: number;
 }
 
@@ -237,6 +240,8 @@ export function summarize(results: ProblemResult[]): BenchSummary {
     meanCompletionTokens: mean(results.map((r) => r.usage.completionTokens)),
     meanCalls: mean(results.map((r) => r.usage.calls)),
     meanWallMs: mean(results.map((r) => r.usage.wallMs)),
+    meanToolCalls: mean(results.map((r) => r.toolCalls ?? 0)),
+    meanRepairs: mean(results.map((r) => r.repairs ?? 0)),
     errors: results.filter((r) => r.error !== undefined).length,
   };
 }

@@ -153,11 +153,6 @@ const BUILT_IN: readonly StrategyEntry[] = [
     create: () => direct,
     schema: { how: "one-value", create: (schema) => structuredOutput({ schema }) },
   }),
-  entry("auto", {
-    description:
-      "compute-aware: a 2-sample probe, a fitted router's P(correct), and escalation to the large tier (else more samples) only when it is low",
-    create: ({ format }) => auto({ format }),
-  }),
   entry("cot", {
     description: "zero-shot chain-of-thought, answer extracted",
     singleCall: true,
@@ -285,6 +280,11 @@ const BUILT_IN: readonly StrategyEntry[] = [
     defaultN: 8,
     runsCode: true,
     create: ({ n }) => codeSelect({ ...(n !== undefined && { n }) }),
+  }),
+  entry("auto", {
+    description:
+      "compute-aware: a 2-sample probe, a fitted router's P(correct), and escalation to the large tier (else more samples) only when it is low",
+    create: ({ format }) => auto({ format }),
   }),
   // Reflexion needs an external checker (tests, a validator), so it is a library strategy, not a name.
 ];

@@ -26,6 +26,16 @@ const flatten = (nodes: SearchNodeView[]): SearchNodeView[] =>
   nodes.flatMap((node) => [node, ...flatten(node.children)]);
 
 describe("the run view model", () => {
+  it("lists auto's routing decisions with their predictions and the probe's features", async () => {
+    const all = await events("auto", "What is 6 * 7?", 1);
+    const view = buildRunView(all);
+    expect(view.strategy).toBe("auto");
+    expect(view.routes).toHaveLength(1);
+    expect(view.routes[0]?.choice).toMatch(/^(accept|small-vote)$/);
+    expect(view.routes[0]?.predictions.accept).toBeGreaterThanOrEqual(0);
+    expect(Object.keys(view.routes[0]?.features ?? {})).toContain("topShare");
+  });
+
   it("folds a self-consistency run into samples, the final vote, steps, budget and confidence", async () => {
     const all = await events("sc", "What is 6 * 7?", 6);
     const view = buildRunView(all);

@@ -100,6 +100,14 @@ export interface BudgetView {
 
 export type RunStatus = "running" | "ended" | "failed";
 
+export interface RouteView {
+  seq: number;
+  choice: string;
+  reason: string;
+  predictions: Record<string, number>;
+  features: Record<string, number>;
+}
+
 export interface RunView {
   taskId: string | undefined;
   strategy: string | undefined;
@@ -114,6 +122,8 @@ export interface RunView {
   scores: ScoreView[];
   votes: VoteView | undefined;
   tools: ToolCallView[];
+  /** auto's routing decisions, in order: the action, why, and each action's predicted P(correct). */
+  routes: RouteView[];
   timeline: TimelineBar[];
   budget: BudgetView;
   /** Text streaming now: the newest running step with tokens. */
@@ -181,6 +191,7 @@ export class RunModel {
   private readonly scores: ScoreView[] = [];
   private vote: VoteView | undefined;
   private readonly tools = new Map<string, ToolCallView>();
+  private readonly routes: RouteView[] = [];
   private used: Usage = emptyUsage();
   private exhausted: BudgetLimit | undefined;
   private readonly errors: RunView["errors"] = [];
@@ -308,6 +319,15 @@ export class RunModel {
         this.errors.push({ message: event.message, code: event.code, recovered: event.recovered });
         if (!event.recovered) this.failed = true;
         break;
+      case "route":
+        this.routes.push({
+          seq: event.seq,
+          choice: event.choice,
+          reason: event.reason,
+          predictions: { ...event.predictions },
+          features: { ...event.features },
+        });
+        break;
       case "served":
         break;
     }
@@ -391,6 +411,7 @@ export class RunModel {
       scores: [...this.scores],
       votes: this.vote && { ...this.vote, decisions: [...this.vote.decisions] },
       tools: [...this.tools.values()],
+      routes: [...this.routes],
       timeline: this.timeline(startedAt ?? 0, now),
       budget: {
         used: this.used,

@@ -4,6 +4,7 @@ import { type ApiClient, ApiError, type TraceSummary } from "./api-client.js";
 import { BudgetGauges } from "./budget-gauges.js";
 import { FinalAnswer } from "./final-answer.js";
 import { formatTime } from "./format.js";
+import { RouteDecisions } from "./route-decisions.js";
 import { RunModel, type SearchNodeView, type StepView } from "./run-model.js";
 import { RunTimeline } from "./run-timeline.js";
 import { stateLabel } from "./runs-list.js";
@@ -157,6 +158,13 @@ export function RunPage({
         <FinalAnswer view={view} />
         <BudgetGauges budget={view.budget} />
       </section>
+
+      {view.routes.length > 0 && (
+        <section class="card" aria-labelledby="routes-title">
+          <h2 id="routes-title">Routing</h2>
+          <RouteDecisions routes={view.routes} />
+        </section>
+      )}
 
       {view.votes && (
         <section class="card" aria-labelledby="votes-title">

@@ -53,7 +53,7 @@ async function waitFor(url: string, timeoutMs: number): Promise<void> {
 
 const children: ChildProcess[] = [];
 const start = (args: string[], log: string[]): ChildProcess => {
-  const child = spawn("npx", ["tsx", "cli/bin.ts", ...args], {
+  const child = spawn(process.execPath, ["--import", "tsx", "cli/bin.ts", ...args], {
     env: { ...process.env, DELIBERATE_THREADS: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -165,7 +165,11 @@ try {
     "| --- | --- | --- | --- | --- |",
     ...rows,
     "",
-    `Model calls per worker (from each worker's \`/metrics\`): ${perWorker.map((c, i) => `worker ${i + 1}: ${c}`).join(", ")}. The server made none: it only queued the tasks.`,
+    `Model calls per worker (from each worker's \`/metrics\`): ${perWorker.map((c, i) => `worker ${i + 1}: ${c}`).join(", ")}. The server made none: it only queued the tasks.${
+      perWorker.reduce((a, b) => a + b, 0) < TASKS
+        ? ` ${TASKS} tasks, ${perWorker.reduce((a, b) => a + b, 0)} model calls: a question asked again (greedily) was answered from the generation cache that the server and workers share on Redis.`
+        : ""
+    }`,
     "",
     "The answers are the 135M model's own (often wrong); what this shows is the path: the server queues on Redis, both workers take tasks, and results come back through the server's task API.",
     "",

@@ -44,8 +44,19 @@ const dir = await mkdtemp(join(tmpdir(), "viewer-shots-"));
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const server: ChildProcess = spawn(
-  "npx",
-  ["tsx", "cli/bin.ts", "serve", "--model", MODEL, "--port", String(port), "--db", join(dir, "runs.db")],
+  process.execPath,
+  [
+    "--import",
+    "tsx",
+    "cli/bin.ts",
+    "serve",
+    "--model",
+    MODEL,
+    "--port",
+    String(port),
+    "--db",
+    join(dir, "runs.db"),
+  ],
   { stdio: ["ignore", "ignore", "inherit"] },
 );
 const browser = await chromium.launch({

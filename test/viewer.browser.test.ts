@@ -157,6 +157,12 @@ describe("the web viewer in Chromium", { timeout: 30_000 }, () => {
       )
       .toEqual(lastVote.tally);
     expect(lastVote.tally).toEqual({ "42": 4, "41": 2 });
+    // The bars are drawn to scale: the leader's fills its track, the runner-up's half of it.
+    const widths = await bars.evaluateAll((items) =>
+      items.map((li) => li.querySelector(".bar")?.getBoundingClientRect().width ?? 0),
+    );
+    expect(widths[0]).toBeGreaterThan(0);
+    expect((widths[1] ?? 0) / (widths[0] ?? 1)).toBeCloseTo(0.5, 1);
     expect(await page.getByTestId("answer").textContent()).toBe(stored.answer);
     expect(await noHorizontalScroll(page)).toBe(true);
 

@@ -86,6 +86,8 @@ export async function startWorker(
       db,
       // Tasks hold their key's tokens where they run: here, counted with the servers'.
       sharedKeys: { redis: url },
+      // A completion any server or worker paid for answers the same deterministic call here.
+      sharedCache: { redis: url },
       ...(otel && { tracer: otel.tracer }),
       taskService: redisTaskWorker({
         url,

@@ -10,6 +10,7 @@ import { runStrategy } from "../../src/runtime/task-context.js";
 import { TraceStore } from "../../src/store/trace-store.js";
 import { TraceWriter } from "../../src/store/trace-writer.js";
 import { liveViewerUrl, runViewerUrl } from "../../src/store/viewer-registry.js";
+import { AUTO_BUDGET_LIMITS, AUTO_BUDGETS, type AutoBudget } from "../../src/strategies/auto/auto.js";
 import {
   createStrategy,
   isSingleCallStrategy,
@@ -40,6 +41,21 @@ interface AskOptions extends BackendFlags, ToolFlags, TraceFlags {
   format?: string;
   /** The large tier `auto` escalates to. */
   largeModel?: string;
+  /** auto's preset: how much it may spend, and the token and deadline limits unless given. */
+  budget?: string;
+}
+
+/** `--budget`: one of auto's presets, and only for auto (other strategies take explicit limits). */
+function budgetPreset(value: string, strategy: string): AutoBudget {
+  if (!(AUTO_BUDGETS as readonly string[]).includes(value)) {
+    throw new UsageError(`--budget must be one of: ${AUTO_BUDGETS.join(", ")}`);
+  }
+  if (strategy !== "auto") {
+    throw new UsageError(
+      "--budget presets are for --strategy auto; give other strategies --budget-tokens, --budget-calls or --deadline-ms",
+    );
+  }
+  return value as AutoBudget;
 }
 
 /** The confidence a strategy reports with its answer (auto does), if any. */
@@ -109,6 +125,10 @@ export function registerAskCommand(program: Command): void {
     .option("--seed <s>", "sampling seed, for reproducible answers", parseInteger("--seed", { min: 0 }))
     .option("--system <text>", "system prompt")
     .option(
+      "--budget <preset>",
+      `auto: ${AUTO_BUDGETS.join(", ")} (default balanced): when to escalate, and the token and deadline limits unless --budget-tokens / --deadline-ms say otherwise`,
+    )
+    .option(
       "--large-model <name|path>",
       "the large tier that auto escalates to (same --backend; loaded only if used), e.g. qwen2.5-coder-1.5b-instruct",
     )
@@ -141,8 +161,11 @@ export function registerAskCommand(program: Command): void {
           `--schema works with --strategy ${schemaStrategyNames().join(", ")}, not "${options.strategy}"`,
         );
       }
+      const preset =
+        options.budget === undefined ? undefined : budgetPreset(options.budget, options.strategy);
       const strategy = createStrategy({
         name: options.strategy,
+        ...(preset && { effort: preset }),
         ...(options.n !== undefined && { n: options.n }),
         ...(schema && { schema }),
         ...(format && { format }),
@@ -150,7 +173,9 @@ export function registerAskCommand(program: Command): void {
         ...(options.maxToolCalls !== undefined && { maxToolCalls: options.maxToolCalls }),
         toolSettings,
       });
+      const presetLimits = preset ? AUTO_BUDGET_LIMITS[preset] : undefined;
       const budget: Budget = {
+        ...(presetLimits && { maxTokens: presetLimits.maxTokens, deadlineMs: presetLimits.deadlineMs }),
         ...(options.budgetTokens !== undefined && { maxTokens: options.budgetTokens }),
         ...(options.budgetCalls !== undefined && { maxCalls: options.budgetCalls }),
         ...(options.deadlineMs !== undefined && { deadlineMs: options.deadlineMs }),

@@ -114,6 +114,28 @@ describe("bench report", () => {
     expect(svg).not.toContain("NaN");
   });
 
+  it("adds sandbox runs and repairs per problem when a run made any (the code strategies)", async () => {
+    const dir = await tempDir();
+    await writeBenchRun(dir, "cot", cotResults, meta("cot", "cot", "deliberate bench --strategy cot"));
+    const codeTest = [
+      result("code-test", 0, true, 300, { toolCalls: 1 }),
+      result("code-test", 1, true, 500, { toolCalls: 3, repairs: 2 }),
+    ];
+    await writeBenchRun(
+      dir,
+      "code-test",
+      codeTest,
+      meta("code-test", "code-test", "deliberate bench --strategy code-test"),
+    );
+    const report = await readFile(await writeBenchReport(dir), "utf8");
+    expect(report).toContain("| errors | mean tool calls | mean repairs |");
+    const rows = report.split("\n").filter((line) => /^\| (cot|code-test) /.test(line));
+    expect(rows).toEqual([
+      "| cot | 2 | 50.0% (1/2) | 110 | 55 | 1.00 | 1.50 | 0 | 0.00 | 0.00 |",
+      "| code-test | 2 | 100.0% (2/2) | 400 | 200 | 4.00 | 1.50 | 0 | 2.00 | 1.00 |",
+    ]);
+  });
+
   it("replaces a run written again under the same label and flags runs that differ in size", async () => {
     const dir = await tempDir();
     await writeBenchRun(dir, "cot", cotResults, meta("cot", "cot", "deliberate bench --strategy cot"));

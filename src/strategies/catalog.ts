@@ -7,7 +7,7 @@ import type { StructuredSchema } from "../structured/structured-schema.js";
 import { builtInTools, type ToolSettings } from "../tools/built-in-tools.js";
 import type { AnyTool } from "../tools/tool.js";
 import { llmJudgeVerifier } from "../verifiers/llm-judge-verifier.js";
-import { auto } from "./auto/auto.js";
+import { type AutoBudget, auto } from "./auto/auto.js";
 import { bestOfN } from "./best-of-n.js";
 import { code } from "./code/code.js";
 import { codeSelect } from "./code/code-select.js";
@@ -44,6 +44,8 @@ export interface StrategySpec {
   toolSettings?: ToolSettings;
   /** react: most tool calls before the model must answer (its maxIterations). */
   maxToolCalls?: number;
+  /** auto: how much it may spend beyond its probe (default balanced). */
+  effort?: AutoBudget;
 }
 
 /** What an entry's `create` gets: the spec with the format settled and the tools built. */
@@ -53,6 +55,7 @@ export interface ResolvedStrategySpec {
   n: number | undefined;
   tools: readonly AnyTool[];
   maxToolCalls: number | undefined;
+  effort: AutoBudget | undefined;
 }
 
 /** How a tool-using strategy gets its tools. */
@@ -284,7 +287,7 @@ const BUILT_IN: readonly StrategyEntry[] = [
   entry("auto", {
     description:
       "compute-aware: a 2-sample probe, a fitted router's P(correct), and escalation to the large tier (else more samples) only when it is low",
-    create: ({ format }) => auto({ format }),
+    create: ({ format, effort }) => auto({ format, ...(effort !== undefined && { budget: effort }) }),
   }),
   // Reflexion needs an external checker (tests, a validator), so it is a library strategy, not a name.
 ];
@@ -373,7 +376,13 @@ export function createStrategy(spec: StrategySpec): Strategy {
     : [];
   return namedStrategy(
     spec.name,
-    found.create({ format: spec.format ?? numericFormat, n, tools, maxToolCalls: spec.maxToolCalls }),
+    found.create({
+      format: spec.format ?? numericFormat,
+      n,
+      tools,
+      maxToolCalls: spec.maxToolCalls,
+      effort: spec.effort,
+    }),
   );
 }
 

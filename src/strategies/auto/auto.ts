@@ -12,6 +12,18 @@ import shippedRouterJson from "./router-small-probe.json" with { type: "json" };
 
 /** How much `auto` may spend beyond the probe. */
 export type AutoBudget = "fast" | "balanced" | "max";
+export const AUTO_BUDGETS: readonly AutoBudget[] = ["fast", "balanced", "max"];
+
+/**
+ * The limits each preset puts on a whole run when the caller sets none: `fast` is the probe and little
+ * more, `balanced` leaves room for one large-tier chain of thought, `max` for a full small-model vote
+ * and the large tier. Set on a 2-core CPU, where a 0.5B call takes tens of seconds.
+ */
+export const AUTO_BUDGET_LIMITS: Readonly<Record<AutoBudget, { maxTokens: number; deadlineMs: number }>> = {
+  fast: { maxTokens: 2_000, deadlineMs: 60_000 },
+  balanced: { maxTokens: 6_000, deadlineMs: 300_000 },
+  max: { maxTokens: 20_000, deadlineMs: 900_000 },
+};
 
 export interface AutoOptions {
   format?: AnswerFormat;

@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createScriptedBackend } from "../src/backends/scripted/scripted-backend.js";
+import {
+  type OpenAICompatibleServer,
+  startOpenAICompatibleServer,
+} from "../src/testing/openai-compatible-server.js";
+import { runCliInProcess } from "../test/run-cli-in-process.js";
+
+describe("deliberate ask --strategy auto", { timeout: 120_000 }, () => {
+  let server: OpenAICompatibleServer;
+  const scripted = createScriptedBackend({ respond: ["Six times seven is 42. The answer is 42"] });
+  const ask = (...args: string[]) =>
+    runCliInProcess(["ask", ...args, "--backend", "openai", "--base-url", server.url, "--no-trace"]);
+  beforeAll(async () => {
+    server = await startOpenAICompatibleServer({ backend: scripted });
+  });
+  afterAll(() => server?.close());
+
+  it("with --budget fast answers the probe's answer with its confidence, in two calls", async () => {
+    const before = scripted.requests.length;
+    const r = await ask("What is 6 * 7?", "--strategy", "auto", "--budget", "fast", "--json");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      answer: string;
+      strategy: string;
+      confidence: number;
+      usage: { calls: number };
+    };
+    expect(out).toMatchObject({ answer: "42", strategy: "auto", usage: { calls: 2 } });
+    expect(out.confidence).toBeGreaterThan(0);
+    expect(out.confidence).toBeLessThan(1);
+    expect(scripted.requests.length - before).toBe(2);
+  });
+
+  it("refuses an unknown preset, and a preset for another strategy, with exit 2 and one line", async () => {
+    const unknown = await ask("What is 6 * 7?", "--strategy", "auto", "--budget", "huge");
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe("deliberate: --budget must be one of: fast, balanced, max\n");
+    const other = await ask("What is 6 * 7?", "--strategy", "cot", "--budget", "fast");
+    expect(other.code).toBe(2);
+    expect(other.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(other.stderr).toContain("--budget presets are for --strategy auto");
+  });
+});

@@ -22,8 +22,8 @@ function findRedisServer(): string | undefined {
   return dirs.map((dir) => join(dir, "redis-server")).find((path) => existsSync(path));
 }
 
-/** A port free right now on 127.0.0.1 (the kernel's pick; redis-server takes it a moment later). */
-function freePort(): Promise<number> {
+/** A port free right now on 127.0.0.1 (the kernel's pick; whoever binds it does so a moment later). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);

@@ -8,6 +8,7 @@ import { startTestApp, type TestApp } from "../server/test-app.js";
 import { createScriptedBackend } from "../src/backends/scripted/scripted-backend.js";
 import type { Backend } from "../src/core/backend.js";
 import type { DeliberateEvent } from "../src/core/event.js";
+import { CHROMIUM, CHROMIUM_ARGS } from "./chromium.js";
 import { GAME24_QUESTION, viewerResponder } from "./viewer-scripted-model.js";
 
 /**
@@ -15,16 +16,6 @@ import { GAME24_QUESTION, viewerResponder } from "./viewer-scripted-model.js";
  * a scripted model. The page is built from web/ into a scratch folder first, so what is tested is the
  * source as it is now, whatever dist/web holds.
  */
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 // Slow enough that a run is watched while it runs, fast enough that the file takes seconds.
 const TOKEN_DELAY_MS = 12;
 const WAIT = { timeout: 20_000 };

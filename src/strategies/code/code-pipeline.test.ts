@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { createScriptedBackend, type ScriptedTurn } from "../../backends/scripted/scripted-backend.js";
+import { createScriptedBackend } from "../../backends/scripted/scripted-backend.js";
 import type { DeliberateEvent } from "../../core/event.js";
 import { userMessage } from "../../core/message.js";
 import { runStrategy } from "../../runtime/task-context.js";
@@ -7,14 +7,12 @@ import { calculatorTool } from "../../tools/calculator/calculator-tool.js";
 import { pythonPool } from "../../tools/python/python-pool.js";
 import { pythonTool } from "../../tools/python/python-tool.js";
 import { rolePipeline } from "../role-pipeline.js";
+import { ADD_STUB, lastUser, SANDBOX_TEST_TIMEOUT_MS } from "./add-stub-fixture.js";
 
-// Every sandbox run loads a fresh Pyodide interpreter: seconds each on a busy machine.
-const TIMEOUT_MS = 120_000;
+const TIMEOUT_MS = SANDBOX_TEST_TIMEOUT_MS;
 afterAll(() => pythonPool.close());
 
-const STUB = 'def add(a: int, b: int) -> int:\n    """ Sum of a and b.\n    >>> add(2, 3)\n    5\n    """\n';
-const lastUser = (turn: ScriptedTurn): string =>
-  [...(turn.request.messages ?? [])].reverse().find((m) => m.role === "user")?.content ?? "";
+const STUB = ADD_STUB;
 
 describe("the pipeline on a coding task", () => {
   it(

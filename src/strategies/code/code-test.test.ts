@@ -1,20 +1,17 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { createScriptedBackend, type ScriptedTurn } from "../../backends/scripted/scripted-backend.js";
+import { createScriptedBackend } from "../../backends/scripted/scripted-backend.js";
 import type { DeliberateEvent } from "../../core/event.js";
 import { userMessage } from "../../core/message.js";
 import { runStrategy } from "../../runtime/task-context.js";
 import { pythonPool } from "../../tools/python/python-pool.js";
+import { ADD_STUB, addProgram, lastUser, SANDBOX_TEST_TIMEOUT_MS } from "./add-stub-fixture.js";
 import { codeTest } from "./code-test.js";
 
-// Every sandbox run loads a fresh Pyodide interpreter: seconds each on a busy machine.
-const TIMEOUT_MS = 120_000;
+const TIMEOUT_MS = SANDBOX_TEST_TIMEOUT_MS;
 afterAll(() => pythonPool.close());
 
-const STUB = 'def add(a: int, b: int) -> int:\n    """ Sum of a and b.\n    >>> add(2, 3)\n    5\n    """\n';
-const program = (body: string): string =>
-  `\`\`\`python\ndef add(a: int, b: int) -> int:\n    ${body}\n\`\`\``;
-const lastUser = (turn: ScriptedTurn): string =>
-  [...(turn.request.messages ?? [])].reverse().find((m) => m.role === "user")?.content ?? "";
+const STUB = ADD_STUB;
+const program = addProgram;
 
 describe("code-test", () => {
   it(

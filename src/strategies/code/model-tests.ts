@@ -2,7 +2,7 @@ import { extractPython, topLevelStatements } from "../../answers/python-code.js"
 import type { GenerationParams } from "../../core/backend.js";
 import type { StrategyContext } from "../../core/strategy.js";
 import type { CodeSpec } from "./code-spec.js";
-import { CODER_SYSTEM_PROMPT } from "./write-program.js";
+import { CODE_BLOCK_END, CODER_SYSTEM_PROMPT } from "./write-program.js";
 
 /** The request for tests: the specification only, never an implementation to agree with. */
 export function testRequest(spec: CodeSpec, count: number): string {
@@ -38,7 +38,7 @@ export async function writeTests(
     {
       ...options.params,
       temperature: 0,
-      stop: [...(options.params?.stop ?? []), "\n```\n"],
+      stop: [...(options.params?.stop ?? []), CODE_BLOCK_END],
       messages: [
         { role: "system", content: CODER_SYSTEM_PROMPT },
         { role: "user", content: testRequest(spec, options.count) },

@@ -24,7 +24,7 @@ import { renderLineChart } from "../src/bench/svg-line-chart.js";
 import type { Backend, Completion } from "../src/core/backend.js";
 import { userMessage } from "../src/core/message.js";
 import { runStrategy } from "../src/runtime/task-context.js";
-import { expectedCalibrationError, reliabilityBins } from "../src/strategies/auto/calibration.js";
+import { auc, expectedCalibrationError, reliabilityBins } from "../src/strategies/auto/calibration.js";
 import {
   PROBE_FEATURE_NAMES,
   type ProbeFeatures,
@@ -184,21 +184,6 @@ for (const penalty of l2Candidates) {
 const l2 = [...cvLoss.entries()].sort((a, b) => a[1] - b[1])[0]?.[0] ?? 1;
 const model: LogisticModel = fitOn(fitRows, l2);
 const predict = (p: ProbeRow) => predictLogistic(model, p.features);
-
-/** Area under the ROC curve: the chance a right case outscores a wrong one (ties count half). */
-function auc(scores: number[], labels: boolean[]): number {
-  let pairs = 0;
-  let wins = 0;
-  scores.forEach((s, i) => {
-    if (!labels[i]) return;
-    scores.forEach((t, j) => {
-      if (labels[j]) return;
-      pairs++;
-      wins += s > t ? 1 : s === t ? 0.5 : 0;
-    });
-  });
-  return pairs === 0 ? Number.NaN : wins / pairs;
-}
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const f3 = (x: number) => x.toFixed(3);

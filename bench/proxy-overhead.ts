@@ -121,7 +121,13 @@ async function inProcessServer(db: string, kind: ServerKind, overrideGlobals = f
   const app =
     kind === "floor"
       ? floorApp()
-      : createApp({ models: { default: instantBackend }, db, trace: kind === "trace" });
+      : // direct: the overhead of one pass-through call (a bare name would run auto, several calls).
+        createApp({
+          models: { default: instantBackend },
+          db,
+          trace: kind === "trace",
+          defaultStrategy: "direct",
+        });
   const server = await startServer({ app, overrideGlobals });
   return {
     url: server.url,

@@ -33,6 +33,48 @@ describe("deliberate ask --strategy auto", { timeout: 120_000 }, () => {
     expect(scripted.requests.length - before).toBe(2);
   });
 
+  it("is what ask runs with no --strategy, its confidence and calibration in --json", async () => {
+    const r = await ask("What is 6 * 7?", "--json");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      answer: string;
+      strategy: string;
+      confidence: unknown;
+      calibrated: unknown;
+    };
+    expect(out).toMatchObject({ answer: "42", strategy: "auto" });
+    expect(out.confidence).toBeGreaterThan(0);
+    expect(out.confidence).toBeLessThanOrEqual(1);
+    expect(typeof out.calibrated).toBe("boolean");
+    // A preset needs no --strategy either.
+    const fast = await ask("What is 6 * 7?", "--budget", "fast", "--json");
+    expect(fast.code).toBe(0);
+    expect(JSON.parse(fast.stdout)).toMatchObject({
+      strategy: "auto",
+      calibrated: true,
+      usage: { calls: 2 },
+    });
+  });
+
+  it("says once in the live view that it runs without a large tier, and not in --json", async () => {
+    const note = "auto: no large tier: the endpoint's large model is not known; name it with --large-model\n";
+    const wasTty = process.stdout.isTTY;
+    // The live view is for a person at a terminal.
+    process.stdout.isTTY = true;
+    try {
+      const watched = await ask("What is 6 * 7?", "--budget", "fast");
+      expect(watched.code).toBe(0);
+      expect(watched.stderr.split(note)).toHaveLength(2);
+      const named = await ask("What is 6 * 7?", "--budget", "fast", "--large-model", "big");
+      expect(named.stderr).not.toContain("no large tier");
+      const json = await ask("What is 6 * 7?", "--budget", "fast", "--json");
+      expect(json.stderr).toBe("");
+    } finally {
+      process.stdout.isTTY = wasTty;
+    }
+  });
+
   it("refuses an unknown preset, and a preset for another strategy, with exit 2 and one line", async () => {
     const unknown = await ask("What is 6 * 7?", "--strategy", "auto", "--budget", "huge");
     expect(unknown.code).toBe(2);

@@ -111,8 +111,8 @@ describe("deliberate bench", { timeout: 120_000 }, () => {
     expect(report).toMatch(/^\| sc-n3 \| 4 \| 75\.0% \(3\/4\) \| \d+ \| \d+ \| 3\.00 \|/m);
     expect(report).toContain(`deliberate bench --dataset ${dataset} --strategy cot --out ${out}`);
     expect(report).toContain("--strategy sc --n 3 --concurrency 2");
-    const svg = await readFile(join(out, "accuracy-vs-tokens.svg"), "utf8");
-    expect(svg.match(/<circle /g)).toHaveLength(2);
+    const svg = await readFile(join(out, "accuracy-vs-seconds.svg"), "utf8");
+    expect(svg.match(/class="point"/g)).toHaveLength(2);
   });
 
   it("gives every call --temperature, names the run by it, and will not resume it at another", async () => {

@@ -61,7 +61,7 @@ describe("deliberate CLI", { timeout: 120_000 }, () => {
   });
 
   it("takes the longest deadline a timer can wait, and refuses a longer one instead of running with 1 ms", async () => {
-    const endpoint = ["--backend", "openai", "--base-url", server.url];
+    const endpoint = ["--backend", "openai", "--base-url", server.url, "--strategy", "direct"];
     const longest = await runCliInProcess([
       "ask",
       "What is six times seven?",
@@ -92,6 +92,8 @@ describe("deliberate CLI", { timeout: 120_000 }, () => {
       "openai",
       "--base-url",
       server.url,
+      "--strategy",
+      "direct",
       "--json",
     ]);
     expect(r.code).toBe(0);
@@ -104,7 +106,8 @@ describe("deliberate CLI", { timeout: 120_000 }, () => {
   });
 
   it("reads the question from stdin with -", async () => {
-    const { code, stdout } = await runCli(["ask", "-", "--backend", "openai", "--base-url", server.url], {
+    const endpoint = ["--backend", "openai", "--base-url", server.url, "--strategy", "direct"];
+    const { code, stdout } = await runCli(["ask", "-", ...endpoint], {
       stdin: "What is six times seven?\n",
     });
     expect(code).toBe(0);
@@ -122,6 +125,8 @@ describe("deliberate CLI", { timeout: 120_000 }, () => {
       "12",
       "--temperature",
       "0",
+      "--strategy",
+      "direct",
     ]);
     expect(plain.code).toBe(0);
     expect(plain.stdout.trim().length).toBeGreaterThan(0);
@@ -134,6 +139,8 @@ describe("deliberate CLI", { timeout: 120_000 }, () => {
       "12",
       "--temperature",
       "0",
+      "--strategy",
+      "direct",
       "--json",
     ]);
     expect(json.code).toBe(0);

@@ -137,6 +137,8 @@ describe("deliberate trace", () => {
         "openai",
         "--base-url",
         server.url,
+        "--strategy",
+        "direct",
         "--trace-db",
         file,
         "--json",
@@ -221,7 +223,7 @@ describe("trace ids printed by ask and bench resolve with no flags", () => {
       backend: createScriptedBackend({ respond: ["forty-two"] }),
     });
     try {
-      const endpoint = ["--backend", "openai", "--base-url", server.url];
+      const endpoint = ["--backend", "openai", "--base-url", server.url, "--strategy", "direct"];
       const untraced = await runCliInProcess([
         "ask",
         "What is six times seven?",

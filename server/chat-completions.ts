@@ -18,6 +18,7 @@ import {
   toWireUsage,
   type WireUsage,
 } from "../src/openai-wire/index.js";
+import { answerConfidenceOf } from "../src/runtime/answer-confidence.js";
 import { noAnswerOf } from "../src/runtime/no-answer.js";
 import { runStrategy, type TaskResult } from "../src/runtime/task-context.js";
 import type { TraceSink } from "../src/store/trace-sink.js";
@@ -106,6 +107,12 @@ async function runChoices(
       ends.cut ||= result.completions.some((completion) => completion.finishReason === "length");
     };
     const backend = afterEachCall(plan.backend, (_request, result) => noteEnd(result));
+    const tiers = Object.fromEntries(
+      Object.entries(plan.tiers).map(([tier, b]) => [
+        tier,
+        afterEachCall(b, (_r, result) => noteEnd(result)),
+      ]),
+    );
     const cache: GenerationCache | undefined = shared && {
       get: async (key) => {
         const hit = await shared.get(key);
@@ -125,6 +132,7 @@ async function runChoices(
         { ...plan.input, ...(params && { params }) },
         {
           backend,
+          backends: tiers,
           budget,
           signal: runSignal,
           strategyName: plan.strategyName,
@@ -192,6 +200,9 @@ function summaryOf(
     // Why a choice has no answer ({reason, message}), null where it has one: choice 0, then each.
     no_answer: noAnswerJson(runs[0]?.noAnswer),
     no_answers: runs.map((run) => noAnswerJson(run.noAnswer)),
+    // How sure the strategy is of choice 0's answer, where it says (auto), and whether that is calibrated.
+    confidence: answerConfidenceOf(runs[0]?.result)?.confidence ?? null,
+    calibrated: answerConfidenceOf(runs[0]?.result)?.calibrated ?? null,
     steps: runs.flatMap((run) => run.steps),
     reliability: report.toJSON(),
   };

@@ -39,6 +39,8 @@ export interface CompletionPlan {
   /** The served model it names (without a strategy prefix). */
   modelName: string;
   backend: Backend;
+  /** The server's model tiers a run addresses by name (`ctx.backends`), e.g. auto's `large`. */
+  tiers: Readonly<Record<string, Backend>>;
   strategyName: string;
   /** The answer format extracting strategies use. */
   formatName: string;
@@ -112,6 +114,38 @@ export function buildStrategy(
 }
 
 /**
+ * The strategy a request that names none runs: the server's default, unless that cannot serve the
+ * request as an OpenAI client means it: client `tools` (which only a pass-through passes on) or a
+ * `response_format` (which auto does not decode under) get direct, as they did before auto was the
+ * default. A strategy named by prefix or `deliberate.strategy` is never replaced.
+ */
+function defaultStrategyFor(request: ChatCompletionRequest, defaultName: string): string {
+  const entry = strategyEntry(defaultName);
+  const tools = (request.tools ?? []).length > 0;
+  if (tools && !entry?.passThrough && !entry?.tools?.serverToolsByRequest) return "direct";
+  if (jsonSchemaOf(request.response_format) !== undefined && !entry?.schema) return "direct";
+  return defaultName;
+}
+
+/**
+ * The configured tiers as backends for a run on `modelName`. A run on the large tier itself gets no
+ * large tier: escalating to the same model would only repeat it.
+ */
+export function tierBackends(
+  tiers: ServerSettings["tiers"],
+  backends: Readonly<Record<string, Backend>>,
+  modelName: string,
+): Record<string, Backend> {
+  const chosen: Record<string, Backend> = {};
+  for (const [tier, name] of Object.entries(tiers)) {
+    if (name === undefined || (tier === "large" && name === modelName)) continue;
+    const backend = Object.hasOwn(backends, name) ? backends[name] : undefined;
+    if (backend) chosen[tier] = backend;
+  }
+  return chosen;
+}
+
+/**
  * Decides strategy, parameters and limits for a request. The strategy comes from the model-name prefix
  * (`sc-8/default`), else `deliberate.strategy`, else the server default; the prefix wins when both are
  * given. Every way the request cannot be served is a 4xx ApiError here, before a slot is taken.
@@ -122,7 +156,8 @@ export function planCompletion(request: ChatCompletionRequest, context: PlanCont
   const backend = backends[selection.model] as Backend;
   const options = request.deliberate ?? {};
 
-  const strategyName = selection.strategy ?? options.strategy ?? settings.defaultStrategy;
+  const strategyName =
+    selection.strategy ?? options.strategy ?? defaultStrategyFor(request, settings.defaultStrategy);
   const entry: StrategyEntry | undefined = strategyEntry(strategyName);
   if (!entry) {
     throw bad(
@@ -266,6 +301,7 @@ export function planCompletion(request: ChatCompletionRequest, context: PlanCont
     requestedModel: request.model,
     modelName: selection.model,
     backend,
+    tiers: tierBackends(settings.tiers, backends, selection.model),
     strategyName,
     formatName,
     passThrough: entry.passThrough && schemaInput === undefined,

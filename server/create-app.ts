@@ -29,6 +29,7 @@ import { RedisGenerationCache } from "./redis-generation-cache.js";
 import { RedisKeyLedger } from "./redis-key-ledger.js";
 import {
   checkFallbacks,
+  checkTiers,
   modelNameSchema,
   parseServerSettings,
   type ReliabilityOverride,
@@ -173,6 +174,7 @@ export function createApp(config: AppConfig): DeliberateApp {
     Object.entries(models).map(([name, model]) => [name, isBackend(model) ? { backend: model } : model]),
   ) as Record<string, ServedModel>;
   checkFallbacks(Object.fromEntries(names.map((name) => [name, served[name]?.fallback ?? []])));
+  checkTiers(settings.tiers, names);
 
   // One breaker per served model; a fallback chain reuses the members' own reliable backends.
   const reliable = Object.fromEntries(

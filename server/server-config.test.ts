@@ -15,7 +15,8 @@ describe("server config", () => {
 
   it("fills in safe defaults", () => {
     expect(parseServerSettings({})).toEqual({
-      defaultStrategy: "direct",
+      defaultStrategy: "auto",
+      tiers: {},
       defaultFormat: "numeric",
       apiKeys: [],
       bodyLimitBytes: 1024 * 1024,

@@ -139,13 +139,38 @@ const webhooksConfigSchema = z.strictObject({
   timeoutMs: timerMs.default(10_000),
 });
 
+/** Served model names are checked against the served models once they are known (`checkTiers`). */
+const tiersSchema = z.strictObject({
+  small: z.string().min(1).optional(),
+  large: z.string().min(1).optional(),
+});
+export type TiersConfig = z.output<typeof tiersSchema>;
+
+/** Every tier names a served model. */
+export function checkTiers(tiers: TiersConfig, served: readonly string[]): void {
+  for (const [tier, name] of Object.entries(tiers)) {
+    if (name !== undefined && !served.includes(name)) {
+      throw new UsageError(`tiers.${tier}: '${name}' is not a served model (have: ${served.join(", ")})`);
+    }
+  }
+}
+
 /** How the server behaves, apart from where it listens and which models it serves. */
 const serverSettingsSchema = z.strictObject({
-  /** Strategy for a bare model name with no `deliberate.strategy`. */
+  /**
+   * Strategy for a bare model name with no `deliberate.strategy`: auto, which spends more only on the
+   * questions its router doubts.
+   */
   defaultStrategy: z
     .string()
     .refine((name) => strategyNames().includes(name), { error: "not a known strategy" })
-    .default("direct"),
+    .default("auto"),
+  /**
+   * Model tiers, by served model name (an embedded model or an OpenAI-compatible endpoint, as
+   * `models` describes them): every run gets them as `ctx.backends.small` / `.large`, so `auto`
+   * escalates to the large tier. A run on the large tier itself gets no large tier.
+   */
+  tiers: tiersSchema.default({}),
   /** Answer format for strategies that extract an answer (cot, sc, ...); `deliberate.format` overrides. */
   defaultFormat: z
     .string()
@@ -255,6 +280,8 @@ export function parseServerConfig(input: unknown, source = "config"): ServerConf
     checkFallbacks(
       Object.fromEntries(Object.entries(models).map(([name, model]) => [name, model.fallback ?? []])),
     );
+    // Without models here they come from flags, and serve checks the tiers against those.
+    if (Object.keys(models).length > 0) checkTiers(parsed.data.tiers, Object.keys(models));
   } catch (error) {
     throw new UsageError(`${source}: ${errorMessage(error)}`);
   }

@@ -1,4 +1,5 @@
 import { afterEachCall } from "../src/backends/after-each-call.js";
+import type { Backend } from "../src/core/backend.js";
 import type { Budget } from "../src/core/budget.js";
 import { DeliberateError, ModelNotFoundError } from "../src/core/errors.js";
 import { totalTokens } from "../src/core/usage.js";
@@ -6,7 +7,7 @@ import type { TaskRequest } from "../src/tasks/task-request.js";
 import { resolvedTask, type TaskResolver } from "../src/tasks/task-resolver.js";
 import type { TokenReservation } from "./api-key-store.js";
 import type { CompletionDeps } from "./chat-completions.js";
-import { buildStrategy, capBudget } from "./completion-plan.js";
+import { buildStrategy, capBudget, tierBackends } from "./completion-plan.js";
 import { ApiError } from "./openai-errors.js";
 import { boundCalls, tokensToHold, withinReservation } from "./request-budget.js";
 
@@ -47,10 +48,23 @@ export function createServerTaskResolver(deps: CompletionDeps): TaskResolver {
       if (error instanceof ApiError) throw new DeliberateError(error.code, error.message);
       throw error;
     }
-    const backend = afterEachCall(chain, (_call, result) => tokens.charge(totalTokens(result.usage)));
+    const charged = (b: Backend) =>
+      afterEachCall(b, (_call, result) => tokens.charge(totalTokens(result.usage)));
+    const backend = charged(chain);
+    const tiers = Object.fromEntries(
+      Object.entries(tierBackends(deps.settings.tiers, deps.backends, modelName)).map(([tier, b]) => [
+        tier,
+        charged(b),
+      ]),
+    );
     const budget = withinReservation(calls, 1, tokens);
     // The runtime itself keeps a fallback's answers out of the cache: they are not the requested model's.
     const cache = deps.cache;
-    return { ...resolvedTask(request, { strategy, backend, budget, cache }), release: () => tokens.settle() };
+    const resolved = resolvedTask(request, { strategy, backend, budget, cache });
+    return {
+      ...resolved,
+      runOptions: { ...resolved.runOptions, backends: tiers },
+      release: () => tokens.settle(),
+    };
   };
 }

@@ -20,8 +20,12 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/**
+ * `defaultStrategy` is `direct` unless the config says otherwise: most tests are about the API around a
+ * single call, and were written when direct was the server's default (now auto; its tests set it).
+ */
 export async function startTestApp(config: AppConfig): Promise<TestApp> {
-  const app = createApp(config);
+  const app = createApp({ defaultStrategy: "direct", ...config });
   const server = await startServer({ app });
   return {
     url: server.url,

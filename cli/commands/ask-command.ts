@@ -5,6 +5,7 @@ import type { Budget, BudgetLimit } from "../../src/core/budget.js";
 import { NoAnswerError, UsageError } from "../../src/core/errors.js";
 import { userMessage } from "../../src/core/message.js";
 import type { NoAnswer } from "../../src/core/strategy.js";
+import { answerConfidenceOf } from "../../src/runtime/answer-confidence.js";
 import { noAnswerOf } from "../../src/runtime/no-answer.js";
 import { runStrategy } from "../../src/runtime/task-context.js";
 import { TraceStore } from "../../src/store/trace-store.js";
@@ -20,7 +21,8 @@ import {
 } from "../../src/strategies/catalog.js";
 import { StructuredOutputError } from "../../src/structured/structured-output-error.js";
 import { readSchemaFile } from "../../src/structured/structured-schema.js";
-import { addBackendOptions, type BackendFlags, loadBackend } from "../backend-options.js";
+import { addBackendOptions, type BackendFlags, backendKindOf, loadBackend } from "../backend-options.js";
+import { DEFAULT_LARGE_MODEL, defaultLargeTier } from "../default-large-tier.js";
 import { createLiveView } from "../live-view.js";
 import { MAX_TIMER_MS, parseInteger, parseNumber } from "../options.js";
 import { addToolOptions, type ToolFlags, toolSettingsOf } from "../tool-options.js";
@@ -58,12 +60,6 @@ function budgetPreset(value: string, strategy: string): AutoBudget {
   return value as AutoBudget;
 }
 
-/** The confidence a strategy reports with its answer (auto does), if any. */
-const confidenceOf = (result: { details?: unknown }): number | undefined => {
-  const details = result.details as { confidence?: unknown } | undefined;
-  return typeof details?.confidence === "number" ? details.confidence : undefined;
-};
-
 /** The answer format `--format` names, as the server's `deliberate.format` takes them. */
 function answerFormatFlag(name: string) {
   const format = Object.hasOwn(answerFormats, name) ? answerFormats[name] : undefined;
@@ -95,7 +91,11 @@ export function registerAskCommand(program: Command): void {
   const ask = addBackendOptions(program.command("ask"))
     .description("answer one question (use - to read it from stdin)")
     .argument("<question>", "the question")
-    .option("-s, --strategy <name>", `how to spend compute: ${strategyNames().join(", ")}`, "direct")
+    .option(
+      "-s, --strategy <name>",
+      `how to spend compute: ${strategyNames().join(", ")} (default auto; react with --tools, direct with --schema)`,
+      "auto",
+    )
     .option(
       "-n, --n <n>",
       "samples or candidates, for strategies that draw several",
@@ -130,7 +130,7 @@ export function registerAskCommand(program: Command): void {
     )
     .option(
       "--large-model <name|path>",
-      "the large tier that auto escalates to (same --backend; loaded only if used), e.g. qwen2.5-coder-1.5b-instruct",
+      `the large tier that auto escalates to (same --backend; loaded only if used); default ${DEFAULT_LARGE_MODEL} if downloaded`,
     )
     .option(
       "--schema <file>",
@@ -142,12 +142,19 @@ export function registerAskCommand(program: Command): void {
     );
   addTraceOptions(addToolOptions(ask))
     .option("--no-native-tools", "openai: the server has no function calling; tools go by a text protocol")
-    .option("--json", "print one JSON object: answer, strategy, usage, traceId (unless --no-trace)")
+    .option(
+      "--json",
+      "print one JSON object: answer, strategy, confidence and calibrated (auto), usage, traceId (unless --no-trace)",
+    )
     .action(async (questionArg: string, options: AskOptions, command: Command) => {
       // Tools need a strategy that calls them: react unless another was asked for, which must use tools.
+      // A schema needs one that decodes under it, which auto does not: direct unless another was asked for.
+      const strategyGiven = command.getOptionValueSource("strategy") !== "default";
       if (options.tools !== undefined) {
-        if (command.getOptionValueSource("strategy") === "default") options.strategy = "react";
+        if (!strategyGiven) options.strategy = "react";
         if (options.schema !== undefined) throw new UsageError("--tools cannot be combined with --schema");
+      } else if (options.schema !== undefined && !strategyGiven) {
+        options.strategy = "direct";
       }
       const toolSettings = await toolSettingsOf(options, options.strategy);
       const format = options.format !== undefined ? answerFormatFlag(options.format) : undefined;
@@ -197,11 +204,21 @@ export function registerAskCommand(program: Command): void {
         traceDb?.close();
         throw error;
       });
-      // The large tier loads on its first call: a question the small model settles never pays for it.
-      const large =
+      // auto's large tier: the one named, else the catalogue's if downloaded. Its weights load on its
+      // first call (the embedded backend loads lazily), so a question the small model settles never pays.
+      const fallbackTier =
         options.largeModel === undefined
+          ? await defaultLargeTier({
+              strategy: options.strategy,
+              backend: backendKindOf(options),
+              model: options.model,
+            })
+          : undefined;
+      const largeModel = options.largeModel ?? fallbackTier?.model;
+      const large =
+        largeModel === undefined
           ? undefined
-          : await loadBackend({ ...options, model: options.largeModel }).catch(async (error) => {
+          : await loadBackend({ ...options, model: largeModel }).catch(async (error) => {
               await backend.close();
               traceDb?.close();
               throw error;
@@ -222,6 +239,9 @@ export function registerAskCommand(program: Command): void {
       // Structured output may take several attempts, so only the validated value is printed.
       const streamTokens = watching && !schema && isSingleCallStrategy(options.strategy);
       const view = watching && !streamTokens ? createLiveView(process.stderr) : undefined;
+      if (view && fallbackTier && fallbackTier.model === undefined) {
+        process.stderr.write(`auto: no large tier: ${fallbackTier.reason}\n`);
+      }
       let streamedAny = false;
       // The limit a budget cut hit, to name the flag that raises it.
       let exhausted: BudgetLimit | undefined;
@@ -267,7 +287,7 @@ export function registerAskCommand(program: Command): void {
               ...(noAnswer && { noAnswer: { reason: noAnswer.reason, message: noAnswer.message } }),
               ...(schema && !noAnswer && { object: JSON.parse(result.answer) }),
               strategy: result.strategy,
-              ...(typeof confidenceOf(result) === "number" && { confidence: confidenceOf(result) }),
+              ...answerConfidenceOf(result),
               usage: { promptTokens, completionTokens, calls, wallMs },
               ...(traceStored() && { traceId: result.traceId }),
             })}\n`,

@@ -32,6 +32,7 @@ import {
 import { readGame24 } from "../../src/bench/game24-dataset.js";
 import { readGsm8k } from "../../src/bench/gsm8k-dataset.js";
 import { checkHumanEval, type HumanEvalProblem, readHumanEval } from "../../src/bench/humaneval-dataset.js";
+import type { Backend } from "../../src/core/backend.js";
 import { errorMessage, UsageError } from "../../src/core/errors.js";
 import { BackgroundTraceWriter } from "../../src/store/background-trace-writer.js";
 import {
@@ -78,6 +79,10 @@ interface BenchFlags extends BackendFlags, JsonSchemaBenchFlags, TraceFlags {
   strategy?: string;
   n?: string;
   limit?: string;
+  offset?: string;
+  largeModel?: string;
+  largeRecord?: string;
+  largeReplay?: string;
   seed: string;
   concurrency: string;
   budgetTokens?: string;
@@ -112,6 +117,9 @@ interface ValidatedBench {
   runs: Array<{ strategy: string; label: string }>;
   n: number | undefined;
   limit: number | undefined;
+  offset: number | undefined;
+  /** The large tier (`ctx.backends.large`): a model to load, and/or a recording to write or answer from. */
+  large: { model?: string; record?: string; replay?: string } | undefined;
   seed: number;
   concurrency: number;
   budgetTokens: number | undefined;
@@ -139,6 +147,19 @@ async function checkRecordingFile(path: string): Promise<void> {
   } catch (error) {
     throw new UsageError(`cannot write the --record file: ${errorMessage(error)}`);
   }
+}
+
+/** Opens the large tier: its model (recorded when asked) or a recording of it. */
+async function openLargeTier(
+  large: NonNullable<ValidatedBench["large"]>,
+  flags: BenchFlags,
+  resume: boolean,
+): Promise<{ backend: Backend }> {
+  if (large.replay !== undefined) return { backend: await createReplayBackend({ path: large.replay }) };
+  const loaded = await loadBackend({ ...flags, model: large.model });
+  if (large.record === undefined) return { backend: loaded };
+  const reuse = resume && existsSync(large.record) ? await readRecording(large.record) : [];
+  return { backend: recordBackend(loaded, large.record, { reuse }) };
 }
 
 /** Checks every flag before any model is loaded, so mistakes cost nothing. */
@@ -185,6 +206,16 @@ async function validate(flags: BenchFlags): Promise<ValidatedBench> {
     throw new UsageError("--replay answers from the recording's model; leave out --model and --base-url");
   }
   if (flags.replay !== undefined) await requireFile(flags.replay, "recording");
+  if (flags.largeRecord !== undefined && flags.largeReplay !== undefined) {
+    throw new UsageError("--large-record and --large-replay exclude each other");
+  }
+  if (flags.largeReplay !== undefined && flags.largeModel !== undefined) {
+    throw new UsageError("--large-replay answers from the recording's model; leave out --large-model");
+  }
+  if (flags.largeRecord !== undefined && flags.largeModel === undefined) {
+    throw new UsageError("--large-record needs --large-model (the model whose calls it records)");
+  }
+  if (flags.largeReplay !== undefined) await requireFile(flags.largeReplay, "recording");
   if (flags.resume && flags.force) {
     throw new UsageError("--resume keeps an earlier run's results and --force replaces them: give one");
   }
@@ -195,6 +226,15 @@ async function validate(flags: BenchFlags): Promise<ValidatedBench> {
     runs,
     n,
     limit: integerFlag("--limit", flags.limit, 1),
+    offset: integerFlag("--offset", flags.offset, 0),
+    large:
+      flags.largeModel === undefined && flags.largeReplay === undefined
+        ? undefined
+        : {
+            ...(flags.largeModel !== undefined && { model: flags.largeModel }),
+            ...(flags.largeRecord !== undefined && { record: flags.largeRecord }),
+            ...(flags.largeReplay !== undefined && { replay: flags.largeReplay }),
+          },
     seed: integerFlag("--seed", flags.seed, 0),
     concurrency: integerFlag("--concurrency", flags.concurrency, 1),
     budgetTokens: integerFlag("--budget-tokens", flags.budgetTokens, 1),
@@ -217,6 +257,7 @@ async function validate(flags: BenchFlags): Promise<ValidatedBench> {
     }
   }
   if (validated.record !== undefined) await checkRecordingFile(validated.record);
+  if (validated.large?.record !== undefined) await checkRecordingFile(validated.large.record);
   await requireDirectory(validated.out, "--out");
   return validated;
 }
@@ -234,6 +275,8 @@ const RESUME_KEYS = [
   "temperature",
   "budgetTokens",
   "replayOf",
+  "offset",
+  "largeModel",
 ] as const;
 
 /**
@@ -363,7 +406,14 @@ export function registerBenchCommand(program: Command): void {
     )
     .option("-s, --strategy <names>", `strategies, comma-separated: ${strategyNames().join(", ")}`)
     .option("--n <n>", "samples or candidates per problem, for strategies that draw several")
-    .option("--limit <k>", "only the first k problems")
+    .option("--limit <k>", "only the first k problems (after --offset)")
+    .option("--offset <k>", "skip the first k problems (ids stay the file's line numbers, so seeds match)")
+    .option(
+      "--large-model <name|path>",
+      "a large tier for strategies that escalate (auto): loaded beside --model, addressed as backends.large",
+    )
+    .option("--large-record <file>", "append the large tier's model calls to this JSONL recording")
+    .option("--large-replay <file>", "answer the large tier's calls from a recording (no --large-model)")
     .option("--seed <n>", "base seed; each problem's seed is derived from it and the problem's id", "0")
     .option("--concurrency <c>", "problems in flight at once (they share the model)", "1")
     .option("--budget-tokens <n>", "most tokens (prompt + completion) per problem")
@@ -397,9 +447,12 @@ export function registerBenchCommand(program: Command): void {
       const bench = await validate(flags);
       // bin.ts hands main() exactly these arguments, so this is the command as typed.
       const invocation = commandLine(process.argv.slice(2));
-      const problems = await bench.format.read(bench.dataset, {
-        ...(bench.limit !== undefined && { limit: bench.limit }),
-      });
+      const offset = bench.offset ?? 0;
+      const problems = (
+        await bench.format.read(bench.dataset, {
+          ...(bench.limit !== undefined && { limit: offset + bench.limit }),
+        })
+      ).slice(offset);
       if (problems.length === 0) throw new UsageError(`no problems in ${bench.dataset}`);
       // Checked before the model loads, so a bad path fails fast; the worker opens its own connection.
       const traceDb = openTraceDatabase(flags);
@@ -421,6 +474,7 @@ export function registerBenchCommand(program: Command): void {
         bench.record !== undefined ? recordBackend(loaded, bench.record, { reuse }) : loaded,
         (_request, result) => answeringModels.add(result.model),
       );
+      const large = bench.large && (await openLargeTier(bench.large, flags, bench.resume));
 
       // Every problem's trace is stored, so each traceId in the results resolves. From a worker
       // thread, so storing costs the problems in flight nothing.
@@ -455,6 +509,8 @@ export function registerBenchCommand(program: Command): void {
             seed: bench.seed,
             concurrency: bench.concurrency,
             ...(bench.limit !== undefined && { limit: bench.limit }),
+            ...(bench.offset !== undefined && bench.offset > 0 && { offset: bench.offset }),
+            ...(large && { largeModel: large.backend.model }),
             ...(bench.budgetTokens !== undefined && { budgetTokens: bench.budgetTokens }),
             maxTokens: bench.maxTokens,
             ...(bench.temperature !== undefined && { temperature: bench.temperature }),
@@ -486,6 +542,7 @@ export function registerBenchCommand(program: Command): void {
               strategy,
               strategyLabel: run.label,
               backend,
+              ...(large && { backends: { large: large.backend } }),
               format: bench.format.answerFormat,
               ...(bench.format.judge && { judge: bench.format.judge }),
               concurrency: bench.concurrency,
@@ -536,6 +593,7 @@ export function registerBenchCommand(program: Command): void {
         process.off("SIGINT", onInterrupt);
         await traces?.close();
         await backend.close();
+        await large?.backend.close();
       }
       if (reportPath !== undefined) process.stdout.write(`${reportPath}\n`);
       if (traceError !== undefined) throw new Error(`storing traces failed: ${errorMessage(traceError)}`);

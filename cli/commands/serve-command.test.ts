@@ -69,7 +69,11 @@ describe("deliberate serve", () => {
       expect(handle.server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(handle.models).toEqual(["default", "upstream-m"]);
       const client = new OpenAI({ baseURL: `${handle.server.url}/v1`, apiKey: "none", maxRetries: 0 });
-      const direct = await client.chat.completions.create({ model: "upstream-m", messages });
+      // A bare name runs auto, the server's default strategy, which extracts the answer.
+      const bare = await client.chat.completions.create({ model: "upstream-m", messages });
+      expect(bare.choices[0]?.message.content).toBe("4");
+      expect((bare as unknown as { deliberate: { strategy: string } }).deliberate.strategy).toBe("auto");
+      const direct = await client.chat.completions.create({ model: "direct/upstream-m", messages });
       expect(direct.choices[0]?.message.content).toBe("Two and two make four. The answer is 4.");
       const voted = await client.chat.completions.create({ model: "sc-4/default", messages });
       expect(voted.choices[0]?.message.content).toBe("4");
@@ -78,6 +82,53 @@ describe("deliberate serve", () => {
     }
     // Closed means closed: the port no longer answers.
     await expect(fetch(`${handle.server.url}/health`)).rejects.toThrow();
+  });
+
+  it("serves --large-model as `large`, the large tier that auto escalates to", async () => {
+    // Sampled (the small model's probe) it wavers; greedy (the large tier's chain of thought) it is right.
+    const tiered = await startOpenAICompatibleServer({
+      backend: createScriptedBackend({
+        respond: ({ request, call, index }) =>
+          request.temperature === 0
+            ? "2 + 2 = 4. The answer is 4."
+            : `2 + 2 = ${(call + index) % 2 === 0 ? 3 : 5}. The answer is ${(call + index) % 2 === 0 ? 3 : 5}.`,
+      }),
+    });
+    const handle = await startServe({
+      backend: "openai",
+      baseUrl: tiered.url,
+      model: "small-m",
+      largeModel: "large-m",
+      port: 0,
+      db: ":memory:",
+    });
+    try {
+      expect(handle.models).toEqual(["default", "small-m", "large", "large-m"]);
+      const client = new OpenAI({ baseURL: `${handle.server.url}/v1`, apiKey: "none", maxRetries: 0 });
+      const answer = await client.chat.completions.create({ model: "small-m", messages });
+      expect(answer.choices[0]?.message.content).toBe("4");
+      const { deliberate } = answer as unknown as {
+        deliberate: { strategy: string; reliability: { models: string[] }; confidence: number };
+      };
+      expect(deliberate.strategy).toBe("auto");
+      expect(deliberate.reliability.models).toContain("large");
+      expect(deliberate.confidence).toBeGreaterThan(0);
+    } finally {
+      await handle.close();
+      await tiered.close();
+    }
+    const config = join(dir, "tiered.json");
+    await writeFile(config, JSON.stringify({ tiers: { large: "big" } }));
+    for (const [args, message] of [
+      [["--config", config, "--large-model", "m"], /tiers\.large\) or with --large-model, not both/],
+      [["--config", config], /tiers\.large: 'big' is not a served model \(have: default\)/],
+      [["--model", "m", "--large-model", "m"], /--large-model must be another model than --model/],
+    ] as const) {
+      const run = await runCliInProcess(["serve", ...args, "--backend", "openai", "--base-url", tiered.url]);
+      expect(run.code, args.join(" ")).toBe(2);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr.trim().split("\n")).toHaveLength(1);
+    }
   });
 
   it("serves the config file's models with its settings and keys from DELIBERATE_API_KEYS", async () => {
@@ -125,7 +176,11 @@ describe("deliberate serve", () => {
       model: "m",
       reliability: { retries, retryBaseDelayMs: 1, retryMaxDelayMs: 1 },
     });
-    await writeFile(path, JSON.stringify({ port: 0, models: { once: model(0), twice: model(1) } }));
+    // One call per request (direct), so the upstream's request count is the server's attempts.
+    await writeFile(
+      path,
+      JSON.stringify({ port: 0, defaultStrategy: "direct", models: { once: model(0), twice: model(1) } }),
+    );
     const handle = await startServe({ config: path, db: ":memory:" });
     try {
       const client = new OpenAI({ baseURL: `${handle.server.url}/v1`, apiKey: "none", maxRetries: 0 });
@@ -175,6 +230,7 @@ describe("deliberate serve", () => {
       path,
       JSON.stringify({
         port: 0,
+        defaultStrategy: "direct",
         models: {
           // Nothing listens on port 9: every call fails to connect, at once.
           broken: {

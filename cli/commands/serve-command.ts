@@ -5,6 +5,7 @@ import { otlpTracerFromEnv } from "../../server/otlp-tracer.js";
 import { redisTaskQueue } from "../../server/redis-task-service.js";
 import {
   apiKeysFromEnv,
+  checkTiers,
   loadServerConfig,
   type ModelConfig,
   modelNameSchema,
@@ -12,6 +13,7 @@ import {
   type ReliabilityConfig,
   reliabilityFor,
   type ServerConfigFile,
+  type TiersConfig,
 } from "../../server/server-config.js";
 import { type RunningServer, startServer } from "../../server/start-server.js";
 import { findViewerAssets } from "../../server/web-viewer.js";
@@ -33,6 +35,8 @@ export interface ServeOptions extends BackendFlags {
   redis?: string;
   /** Print one JSON line per request answered on stdout. */
   accessLog?: boolean;
+  /** The large tier: served as `large` (and under its name), and `ctx.backends.large` of every run. */
+  largeModel?: string;
 }
 
 export interface ServeHandle {
@@ -52,30 +56,64 @@ const parsePort = (value: string): number => {
   return port;
 };
 
+/** The name `--large-model` is served under (besides its own, where that is a valid model name). */
+const LARGE_TIER_NAME = "large";
+
 /**
  * The models to serve: the config file's, or one from the backend flags, served as `default` (and under
- * its --model name when that is a valid model name). Both at once is a usage error.
+ * its --model name when that is a valid model name), and with `--large-model` that one as `large` (and
+ * under its name), on the same backend. Models in the config and in flags at once is a usage error.
  */
 export function modelSpecs(
   config: ServerConfigFile,
-  flags: BackendFlags,
+  flags: BackendFlags & { largeModel?: string },
   flagsGiven: boolean,
 ): Record<string, ModelConfig> {
   if (config.models && Object.keys(config.models).length > 0) {
-    if (flagsGiven) {
-      throw new UsageError("give models in the --config file or with --model/--backend/--base-url, not both");
+    if (flagsGiven || flags.largeModel !== undefined) {
+      throw new UsageError(
+        "give models in the --config file or with --model/--large-model/--backend/--base-url, not both",
+      );
     }
     return config.models;
   }
-  const spec: ModelConfig = {
+  const specOf = (model: string | undefined): ModelConfig => ({
     backend: backendKindOf(flags),
-    ...(flags.model !== undefined && { model: flags.model }),
+    ...(model !== undefined && { model }),
     ...(flags.baseUrl !== undefined && { baseUrl: flags.baseUrl }),
     ...(flags.apiKey !== undefined && { apiKey: flags.apiKey }),
-  };
+  });
+  const spec = specOf(flags.model);
   const specs: Record<string, ModelConfig> = { default: spec };
   if (flags.model !== undefined && modelNameSchema.safeParse(flags.model).success) specs[flags.model] = spec;
+  if (flags.largeModel !== undefined) {
+    if (flags.largeModel === (flags.model ?? "default")) {
+      throw new UsageError("--large-model must be another model than --model");
+    }
+    const large = specOf(flags.largeModel);
+    specs[LARGE_TIER_NAME] = large;
+    if (modelNameSchema.safeParse(flags.largeModel).success) specs[flags.largeModel] ??= large;
+  }
   return specs;
+}
+
+/**
+ * The model tiers: the config's `tiers`, with `--large-model` as the large one (both is a usage error),
+ * each naming one of the served `specs`.
+ */
+export function tiersOf(
+  config: ServerConfigFile,
+  flags: { largeModel?: string },
+  specs: Record<string, ModelConfig>,
+): TiersConfig {
+  if (flags.largeModel !== undefined && config.tiers.large !== undefined) {
+    throw new UsageError(
+      "give the large tier in the --config file (tiers.large) or with --large-model, not both",
+    );
+  }
+  const tiers = flags.largeModel !== undefined ? { ...config.tiers, large: LARGE_TIER_NAME } : config.tiers;
+  checkTiers(tiers, Object.keys(specs));
+  return tiers;
 }
 
 /**
@@ -88,6 +126,7 @@ export async function startServe(
 ): Promise<ServeHandle> {
   const config = options.config ? await loadServerConfig(options.config) : parseServerConfig({});
   const specs = modelSpecs(config, options, context.flagsGiven ?? false);
+  const tiers = tiersOf(config, options, specs);
   const { port: configPort, host: configHost, models: _models, ...settings } = config;
   const env = context.env ?? process.env;
   const apiKeys = [...settings.apiKeys, ...apiKeysFromEnv(env.DELIBERATE_API_KEYS)];
@@ -118,6 +157,7 @@ export async function startServe(
     }
     app = createApp({
       ...settings,
+      tiers,
       apiKeys,
       models,
       db,
@@ -206,11 +246,15 @@ export function registerServeCommand(program: Command): void {
     .option("--host <host>", "address to listen on (default 127.0.0.1)")
     .option(
       "-c, --config <file>",
-      "JSON config: models, apiKeys, defaultStrategy, limits, tools, reliability",
+      "JSON config: models, tiers, apiKeys, defaultStrategy, limits, tools, reliability",
     )
     .option(
       "--db <file>",
       "SQLite file for traces, tasks and the cache (default: $DELIBERATE_DB or ~/.cache/deliberate/deliberate.db)",
+    )
+    .option(
+      "--large-model <name|path>",
+      "the large tier that auto escalates to (same --backend; loaded on its first call), served as `large`",
     )
     .option("--redis <url>", "queue tasks on this Redis for `deliberate worker`s to run (redis://HOST:PORT)")
     .option(

@@ -17,7 +17,7 @@ import { parseRedisUrl } from "../../src/tasks/redis/redis-connection.js";
 import type { RedisTaskWorker } from "../../src/tasks/redis/redis-task-worker.js";
 import { addBackendOptions, type BackendFlags } from "../backend-options.js";
 import { parseInteger } from "../options.js";
-import { modelSpecs, openBackend, shutdownSignal } from "./serve-command.js";
+import { modelSpecs, openBackend, shutdownSignal, tiersOf } from "./serve-command.js";
 
 export interface WorkerOptions extends BackendFlags {
   redis?: string;
@@ -29,6 +29,8 @@ export interface WorkerOptions extends BackendFlags {
   metricsPort?: number;
   /** Address for --metrics-port; default 127.0.0.1. */
   metricsHost?: string;
+  /** The large tier, as `serve --large-model` gives it (give the servers and workers the same). */
+  largeModel?: string;
 }
 
 export interface WorkerHandle {
@@ -53,6 +55,7 @@ export async function startWorker(
   const url = parseRedisUrl(options.redis);
   const config = options.config ? await loadServerConfig(options.config) : parseServerConfig({});
   const specs = modelSpecs(config, options, context.flagsGiven ?? false);
+  const tiers = tiersOf(config, options, specs);
   const { port: _port, host: _host, models: _models, ...settings } = config;
   const env = context.env ?? process.env;
   const apiKeys = [...settings.apiKeys, ...apiKeysFromEnv(env.DELIBERATE_API_KEYS)];
@@ -81,6 +84,7 @@ export async function startWorker(
     let worker: RedisTaskWorker | undefined;
     const app = createApp({
       ...settings,
+      tiers,
       apiKeys,
       models,
       db,
@@ -154,7 +158,11 @@ export function registerWorkerCommand(program: Command): void {
       "tasks run at once (default: the config's tasks.maxConcurrent, 2)",
       parseInteger("--concurrency", { min: 1 }),
     )
-    .option("-c, --config <file>", "the servers' JSON config: models, apiKeys, limits, tools, reliability")
+    .option(
+      "-c, --config <file>",
+      "the servers' JSON config: models, tiers, apiKeys, limits, tools, reliability",
+    )
+    .option("--large-model <name|path>", "the large tier, as the servers' --large-model")
     .option(
       "--trace-db <file>",
       "SQLite file for the traces of tasks run here (default: $DELIBERATE_DB or ~/.cache/deliberate/deliberate.db)",

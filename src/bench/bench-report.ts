@@ -3,8 +3,9 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { UsageError } from "../core/errors.js";
 import { makeDirectory } from "../core/make-directory.js";
-import { type BenchSummary, type ProblemResult, summarize } from "./bench-runner.js";
-import { renderLineChart } from "./svg-line-chart.js";
+import { type BenchSummary, type ModelUsage, type ProblemResult, summarize } from "./bench-runner.js";
+import { paretoFront } from "./pareto-front.js";
+import { type ChartSeries, renderLineChart } from "./svg-line-chart.js";
 
 /** How one run was made, stored beside its results so the report can say how to reproduce it. */
 export interface BenchRunMeta {
@@ -25,6 +26,10 @@ export interface BenchRunMeta {
   seed: number;
   concurrency: number;
   limit?: number;
+  /** Problems skipped at the start of the dataset. */
+  offset?: number;
+  /** The large tier's model, when the run had one (strategies that escalate). */
+  largeModel?: string;
   budgetTokens?: number;
   maxTokens?: number;
   /** Sampling temperature every call was given, when the run set one. */
@@ -47,10 +52,15 @@ export interface BenchRun {
   /** Missing when results were written without a meta file. */
   meta: BenchRunMeta | undefined;
   summary: BenchSummary;
+  /** Mean tokens and calls per problem by the model that spent them, where results recorded it. */
+  byModel?: Record<string, ModelUsage>;
 }
 
 export const REPORT_FILE = "report.md";
-export const CHART_FILE = "accuracy-vs-tokens.svg";
+/** The primary chart: accuracy against mean wall seconds per problem on the machine that ran it. */
+export const SECONDS_CHART_FILE = "accuracy-vs-seconds.svg";
+/** Accuracy against tokens weighted by model size (tokens × parameters in billions). */
+export const FLOP_CHART_FILE = "accuracy-vs-flop-tokens.svg";
 export const RESULTS_SUFFIX = ".results.jsonl";
 const META_SUFFIX = ".meta.json";
 
@@ -145,28 +155,149 @@ export async function readBenchRuns(dir: string): Promise<BenchRun[]> {
     files.map(async (file): Promise<BenchRun> => {
       const label = file.slice(0, -RESULTS_SUFFIX.length);
       const results = await readBenchResults(join(dir, file));
+      const meta = await readMeta(metaPath(dir, label));
+      const byModel = meanByModel(results);
       return {
         label,
-        meta: await readMeta(metaPath(dir, label)),
-        summary: { ...summarize(results), strategy: label },
+        meta,
+        summary: { ...summarize(results, meta && { model: meta.model }), strategy: label },
+        ...(byModel && { byModel }),
       };
     }),
   );
   return runs.sort((a, b) => a.summary.meanTokens - b.summary.meanTokens || (a.label < b.label ? -1 : 1));
 }
 
-/** Accuracy (%) against mean tokens per problem: one point, and one legend entry, per run. */
-export function renderAccuracyChart(runs: BenchRun[]): string {
-  const models = distinct(runs.map((r) => r.meta?.model));
-  return renderLineChart({
-    title: `Accuracy vs tokens per problem${models.length === 1 ? `, ${models[0]}` : ""}`,
-    xLabel: "mean tokens per problem (prompt + completion)",
-    yLabel: "accuracy (%)",
-    series: runs.map((run) => ({
-      label: run.label,
-      points: [{ x: round(run.summary.meanTokens, 1), y: round(run.summary.accuracy * 100, 1) }],
-    })),
+/** Mean per-model usage over a run's problems; undefined when its results did not record it. */
+function meanByModel(results: ProblemResult[]): Record<string, ModelUsage> | undefined {
+  if (results.length === 0 || results.some((r) => r.usage.byModel === undefined)) return undefined;
+  const sums: Record<string, ModelUsage> = {};
+  for (const r of results) {
+    for (const [model, spent] of Object.entries(r.usage.byModel ?? {})) {
+      const sum = sums[model] ?? { promptTokens: 0, completionTokens: 0, calls: 0 };
+      sums[model] = {
+        promptTokens: sum.promptTokens + spent.promptTokens / results.length,
+        completionTokens: sum.completionTokens + spent.completionTokens / results.length,
+        calls: sum.calls + spent.calls / results.length,
+      };
+    }
+  }
+  return sums;
+}
+
+/** One line of a chart: the runs of one strategy that differ only in n (and the n of each). */
+export interface Sweep {
+  label: string;
+  runs: Array<{ run: BenchRun; n: number | undefined }>;
+}
+
+// "sc-n8" and "sc-n8-t0.3" name n = 8 of the sweeps "sc" and "sc-t0.3".
+const N_IN_LABEL = /-n(\d+)(?=$|-)/;
+
+/**
+ * Groups runs into sweeps: labels that differ only by their `-nN` part (or a bare label whose meta
+ * gives n), on the same model. Sweeps keep the order of their first run.
+ */
+export function groupSweeps(runs: BenchRun[]): Sweep[] {
+  const sweeps = new Map<string, Sweep>();
+  for (const run of runs) {
+    const match = N_IN_LABEL.exec(run.label);
+    const base = match ? run.label.replace(N_IN_LABEL, "") : run.label;
+    const n = match ? Number(match[1]) : run.meta?.n;
+    const key = `${base}\u0000${run.meta?.model ?? ""}\u0000${run.meta?.largeModel ?? ""}`;
+    const sweep = sweeps.get(key) ?? { label: base, runs: [] };
+    sweep.runs.push({ run, n });
+    sweeps.set(key, sweep);
+  }
+  return [...sweeps.values()];
+}
+
+/** A cost a run can be charted by: how to read it, and why a run has none. */
+interface CostAxis {
+  file: string;
+  title: string;
+  xLabel: string;
+  /** The name the report uses, e.g. "mean wall seconds". */
+  name: string;
+  cost: (run: BenchRun) => number | undefined;
+  /** Why runs without a cost are left out. */
+  missing: string;
+}
+
+const SECONDS_AXIS: CostAxis = {
+  file: SECONDS_CHART_FILE,
+  title: "Accuracy vs wall seconds per problem",
+  xLabel: "mean wall seconds per problem (log scale)",
+  name: "mean wall seconds",
+  // A replay's wall time is the replay's, not the model's: it would put a run near zero cost.
+  cost: (run) =>
+    run.meta?.replayOf || run.summary.meanWallMs <= 0 ? undefined : run.summary.meanWallMs / 1000,
+  missing: "replayed, so no wall time of their own",
+};
+
+const FLOP_AXIS: CostAxis = {
+  file: FLOP_CHART_FILE,
+  title: "Accuracy vs B-param tokens per problem",
+  xLabel: "mean tokens × model parameters (billions) per problem (log scale)",
+  name: "B-param tokens",
+  cost: (run) =>
+    run.summary.meanFlopTokens === undefined || run.summary.meanFlopTokens <= 0
+      ? undefined
+      : run.summary.meanFlopTokens,
+  missing: "model size unknown",
+};
+
+/** What a chart of `runs` against one cost shows: the drawn runs, the Pareto front, and who is left out. */
+interface CostChart {
+  svg: string;
+  front: BenchRun[];
+  leftOut: BenchRun[];
+}
+
+/**
+ * Accuracy (%) against a cost: each sweep one line (points labelled by n), a single run one labelled
+ * marker, and the Pareto front (runs no other run beats on both accuracy and cost) as a dashed step
+ * line. Runs without the cost are left out and named in a note.
+ */
+function renderCostChart(runs: BenchRun[], axis: CostAxis): CostChart {
+  const placed = runs.flatMap((run) => {
+    const cost = axis.cost(run);
+    return cost === undefined ? [] : [{ run, cost, score: run.summary.accuracy }];
   });
+  const shown = new Set(placed.map((p) => p.run));
+  const leftOut = runs.filter((run) => !shown.has(run));
+  const costOf = new Map(placed.map((p) => [p.run, p.cost]));
+  const point = (run: BenchRun, label: string) => ({
+    x: round(costOf.get(run) as number, 3),
+    y: round(run.summary.accuracy * 100, 1),
+    label,
+  });
+  const series: ChartSeries[] = groupSweeps(runs.filter((run) => shown.has(run))).map(({ label, runs }) => {
+    const [only] = runs;
+    return runs.length === 1 && only
+      ? { label: only.run.label, points: [point(only.run, only.run.label)] }
+      : {
+          label: `${label} (by n)`,
+          points: runs.map(({ run, n }) => point(run, n === undefined ? run.label : `n=${n}`)),
+        };
+  });
+  const front = paretoFront(placed).map((p) => p.run);
+  const models = distinct(runs.flatMap((r) => [r.meta?.model, r.meta?.largeModel]));
+  const svg = renderLineChart({
+    title: `${axis.title}${models.length === 1 ? `, ${models[0]}` : ""}`,
+    xLabel: axis.xLabel,
+    yLabel: "accuracy (%)",
+    logX: true,
+    xTicks: "round",
+    yFromZero: false,
+    height: 520,
+    series,
+    ...(front.length > 0 && { front: { label: "Pareto front", points: front.map((run) => point(run, "")) } }),
+    ...(leftOut.length > 0 && {
+      note: `Not shown (${axis.missing}): ${leftOut.map((run) => run.label).join(", ")}`,
+    }),
+  });
+  return { svg, front, leftOut };
 }
 
 const round = (value: number, digits: number): number => Number(value.toFixed(digits));
@@ -183,7 +314,9 @@ const cell = (text: string): string => text.replace(/\|/g, "\\|").replace(/\s*\n
 export function renderBenchReport(runs: BenchRun[], options: { generatedAt?: Date } = {}): string {
   const metas = runs.map((r) => r.meta).filter((m): m is BenchRunMeta => m !== undefined);
   const datasets = distinct(metas.map((m) => m.dataset));
-  const models = distinct(metas.map((m) => `${m.model} (${m.backend})`));
+  const models = distinct(
+    metas.map((m) => `${m.model} (${m.backend})${m.largeModel ? `, large tier ${m.largeModel}` : ""}`),
+  );
   const formats = distinct(metas.map((m) => m.format));
   const dates = distinct(metas.flatMap((m) => [m.startedAt.slice(0, 10), m.finishedAt.slice(0, 10)]));
   const commands = [...new Set(metas.map((m) => m.command))];
@@ -199,7 +332,8 @@ export function renderBenchReport(runs: BenchRun[], options: { generatedAt?: Dat
     const correct = Math.round(s.accuracy * s.problems);
     const marks = `${run.meta?.replayOf ? " (replayed)" : ""}${run.meta?.partial ? " (partial)" : ""}`;
     const tools = withTools ? ` ${s.meanToolCalls.toFixed(2)} | ${s.meanRepairs.toFixed(2)} |` : "";
-    return `| ${cell(run.label)}${marks} | ${s.problems} | ${percent(s.accuracy)} (${correct}/${s.problems}) | ${s.meanTokens.toFixed(0)} | ${s.meanCompletionTokens.toFixed(0)} | ${s.meanCalls.toFixed(2)} | ${(s.meanWallMs / 1000).toFixed(2)} | ${s.errors} |${tools}`;
+    const flop = s.meanFlopTokens === undefined ? "–" : s.meanFlopTokens.toFixed(0);
+    return `| ${cell(run.label)}${marks} | ${s.problems} | ${percent(s.accuracy)} (${correct}/${s.problems}) | ${s.meanTokens.toFixed(0)} | ${s.meanCompletionTokens.toFixed(0)} | ${s.meanCalls.toFixed(2)} | ${(s.meanWallMs / 1000).toFixed(2)} | ${flop} | ${s.errors} |${tools}`;
   });
 
   const lines = [
@@ -220,14 +354,33 @@ export function renderBenchReport(runs: BenchRun[], options: { generatedAt?: Dat
     ...(commands.length === 0 ? ["(not recorded)"] : commands),
     "```",
     "",
-    `| strategy | problems | accuracy | mean tokens | mean completion tokens | mean calls | mean wall s | errors |${withTools ? " mean tool calls | mean repairs |" : ""}`,
-    `|---|---|---|---|---|---|---|---|${withTools ? "---|---|" : ""}`,
+    `| strategy | problems | accuracy | mean tokens | mean completion tokens | mean calls | mean wall s | B-param tokens | errors |${withTools ? " mean tool calls | mean repairs |" : ""}`,
+    `|---|---|---|---|---|---|---|---|---|${withTools ? "---|---|" : ""}`,
     ...rows,
     "",
     "Tokens are per problem, prompt plus completion. Wall time is per problem; with concurrency above 1",
-    "problems overlap, so it includes time spent sharing the model.",
+    "problems overlap, so it includes time spent sharing the model. B-param tokens weigh tokens by the",
+    "size of the model that spent them (tokens × parameters in billions, summed over the models a problem",
+    "used), so tokens of a 0.5B and a 1.5B model compare; – where a model's size is unknown.",
     "",
   );
+  const mixed = runs.filter((r) => Object.keys(r.byModel ?? {}).length > 1);
+  if (mixed.length > 0) {
+    lines.push(
+      "Runs that used more than one model, mean tokens (calls) per problem by model:",
+      "",
+      ...mixed.map(
+        (r) =>
+          `- ${r.label}: ${Object.entries(r.byModel ?? {})
+            .map(
+              ([model, u]) =>
+                `${model} ${(u.promptTokens + u.completionTokens).toFixed(0)} (${u.calls.toFixed(2)})`,
+            )
+            .join(", ")}`,
+      ),
+      "",
+    );
+  }
   const replayed = runs.filter((r) => r.meta?.replayOf);
   if (replayed.length > 0) {
     lines.push(
@@ -245,14 +398,33 @@ export function renderBenchReport(runs: BenchRun[], options: { generatedAt?: Dat
       "",
     );
   }
-  if (runs.length > 0) lines.push(`![accuracy vs tokens](${CHART_FILE})`, "");
+  for (const axis of [SECONDS_AXIS, FLOP_AXIS]) {
+    if (runs.length === 0) break;
+    const chart = renderCostChart(runs, axis);
+    if (chart.front.length === 0) {
+      lines.push(`No run has ${axis.name} (${axis.missing}), so there is no chart of them.`, "");
+      continue;
+    }
+    lines.push(
+      `![accuracy vs ${axis.name}](${axis.file})`,
+      "",
+      `Pareto front by ${axis.name} (no other run is both more accurate and cheaper): ${chart.front.map((r) => r.label).join(" → ")}.`,
+      ...(chart.leftOut.length > 0
+        ? [`Not in this chart (${axis.missing}): ${chart.leftOut.map((r) => r.label).join(", ")}.`]
+        : []),
+      "",
+    );
+  }
   return lines.join("\n");
 }
 
 /** Rebuilds report.md and the chart from every run in `dir`; returns the report's path. */
 export async function writeBenchReport(dir: string, options: { generatedAt?: Date } = {}): Promise<string> {
   const runs = await readBenchRuns(dir);
-  if (runs.length > 0) await writeFile(join(dir, CHART_FILE), renderAccuracyChart(runs));
+  for (const axis of [SECONDS_AXIS, FLOP_AXIS]) {
+    const chart = runs.length > 0 ? renderCostChart(runs, axis) : undefined;
+    if (chart && chart.front.length > 0) await writeFile(join(dir, axis.file), chart.svg);
+  }
   const path = join(dir, REPORT_FILE);
   await writeFile(path, renderBenchReport(runs, options));
   return path;

@@ -4,12 +4,20 @@ import { numericFormat } from "../answers/numeric-format.js";
 import { createScriptedBackend, type ScriptedResponder } from "../backends/scripted/scripted-backend.js";
 import type { Backend, GenerateRequest } from "../core/backend.js";
 import { AbortedError } from "../core/errors.js";
+import type { Strategy } from "../core/strategy.js";
 import { openStore } from "../store/open-store.js";
 import { TraceWriter } from "../store/trace-writer.js";
 import { cot } from "../strategies/cot.js";
 import { direct } from "../strategies/direct.js";
 import { selfConsistency } from "../strategies/self-consistency.js";
-import { type BenchProblem, type ProblemResult, problemSeed, runBench, summarize } from "./bench-runner.js";
+import {
+  type BenchProblem,
+  flopTokensOf,
+  type ProblemResult,
+  problemSeed,
+  runBench,
+  summarize,
+} from "./bench-runner.js";
 
 const problems: BenchProblem[] = [
   { id: 0, question: "Tom has 2 apples and gets 3 more. How many?", gold: "5" },
@@ -102,6 +110,65 @@ describe("runBench", () => {
       correct: true,
       rawAnswer: "She ends up with 1,000 beads in all.",
     });
+  });
+
+  it("records each problem's tokens by the model that spent them, and weighs them by its size", async () => {
+    const small = createScriptedBackend({
+      model: "qwen2.5-coder-0.5b-instruct",
+      respond: ["The answer is 5"],
+    });
+    const large = createScriptedBackend({
+      model: "qwen2.5-coder-1.5b-instruct",
+      respond: ["It is 5. The answer is 5"],
+    });
+    // Asks the small model, then checks with the large one on every second problem: an escalation.
+    const escalating: Strategy = async (ctx, input) => {
+      const first = await ctx.generate({ messages: input.messages });
+      if (input.params?.seed !== undefined && input.params.seed % 2000 === 0) {
+        await ctx.generate({ messages: input.messages }, { backend: "large" });
+      }
+      return { answer: first.completions[0]?.text ?? "", strategy: "escalating", budgetExhausted: false };
+    };
+    const results = await runBench({
+      ...base,
+      problems: problems.slice(0, 2),
+      strategy: escalating,
+      strategyLabel: "escalating",
+      backend: small,
+      backends: { large },
+    });
+    expect(results.map((r) => r.error)).toEqual([undefined, undefined]);
+    const [escalated, alone] = results as [ProblemResult, ProblemResult];
+    const byModel = escalated.usage.byModel ?? {};
+    expect(Object.keys(byModel).sort()).toEqual([
+      "qwen2.5-coder-0.5b-instruct",
+      "qwen2.5-coder-1.5b-instruct",
+    ]);
+    expect(byModel["qwen2.5-coder-1.5b-instruct"]?.calls).toBe(1);
+    // The parts add up to the problem's usage.
+    const parts = Object.values(byModel);
+    expect(parts.reduce((sum, u) => sum + u.promptTokens, 0)).toBe(escalated.usage.promptTokens);
+    expect(parts.reduce((sum, u) => sum + u.completionTokens, 0)).toBe(escalated.usage.completionTokens);
+    expect(Object.keys(alone.usage.byModel ?? {})).toEqual(["qwen2.5-coder-0.5b-instruct"]);
+
+    const tokens = (u: { promptTokens: number; completionTokens: number } | undefined) =>
+      (u?.promptTokens ?? 0) + (u?.completionTokens ?? 0);
+    const escalatedFlop =
+      tokens(byModel["qwen2.5-coder-0.5b-instruct"]) * 0.49 +
+      tokens(byModel["qwen2.5-coder-1.5b-instruct"]) * 1.54;
+    expect(tokens(byModel["qwen2.5-coder-1.5b-instruct"])).toBeGreaterThan(0);
+    expect(flopTokensOf(escalated)).toBeCloseTo(escalatedFlop);
+    expect(summarize(results).meanFlopTokens).toBeCloseTo((escalatedFlop + tokens(alone.usage) * 0.49) / 2);
+    // Results written before usage by model: all on the run's model, and unknown without one.
+    const old = results.map(({ usage: { byModel: _byModel, ...usage }, ...rest }) => ({ ...rest, usage }));
+    expect(summarize(old).meanFlopTokens).toBeUndefined();
+    expect(summarize(old, { model: "qwen2.5-coder-1.5b-instruct" }).meanFlopTokens).toBeCloseTo(
+      ((tokens(escalated.usage) + tokens(alone.usage)) * 1.54) / 2,
+    );
+    // A model of unknown size (an endpoint's) leaves the weighed cost unknown rather than wrong.
+    const endpoint = createScriptedBackend({ model: "gpt-4o-mini", respond: ["The answer is 5"] });
+    const viaEndpoint = await runBench({ ...base, problems, strategy: direct, backend: endpoint });
+    expect(summarize(viaEndpoint, { model: "qwen2.5-coder-0.5b-instruct" }).meanFlopTokens).toBeUndefined();
   });
 
   it("gives no traceId when no trace is stored, since it would name nothing", async () => {

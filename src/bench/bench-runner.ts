@@ -1,4 +1,5 @@
 import type { AnswerFormat } from "../answers/answer-format.js";
+import { afterEachCall } from "../backends/after-each-call.js";
 import type { Backend, GenerationParams } from "../core/backend.js";
 import type { Budget } from "../core/budget.js";
 import { AbortedError, errorMessage } from "../core/errors.js";
@@ -6,6 +7,7 @@ import type { DeliberateEvent } from "../core/event.js";
 import { userMessage } from "../core/message.js";
 import type { Strategy } from "../core/strategy.js";
 import { emptyUsage, type Usage } from "../core/usage.js";
+import { parameterBillionsOf } from "../models/catalog.js";
 import { newTaskId, runStrategy } from "../runtime/task-context.js";
 import type { TraceSink } from "../store/trace-sink.js";
 
@@ -16,11 +18,23 @@ export interface BenchProblem {
   gold: string;
 }
 
+/** What one model spent on a problem. */
+export interface ModelUsage {
+  promptTokens: number;
+  completionTokens: number;
+  calls: number;
+}
+
 export interface ProblemUsage {
   promptTokens: number;
   completionTokens: number;
   calls: number;
   wallMs: number;
+  /**
+   * The same tokens and calls by the model that answered them, since a run may escalate to a larger
+   * model. Absent in results written before it was recorded: those read as all on the run's model.
+   */
+  byModel?: Record<string, ModelUsage>;
 }
 
 export interface ProblemResult {
@@ -60,6 +74,8 @@ export interface RunBenchOptions {
   /** Names the run in results and reports, e.g. "sc-n8". */
   strategyLabel: string;
   backend: Backend;
+  /** Further named backends strategies may address, e.g. `{ large }` for auto's large tier. */
+  backends?: Record<string, Backend>;
   format: AnswerFormat;
   /** Scores answers by running them; without it an answer is right when it equals the gold one. */
   judge?: BenchJudge;
@@ -92,6 +108,12 @@ export interface BenchSummary {
   meanToolCalls: number;
   meanRepairs: number;
   errors: number;
+  /**
+   * Tokens weighted by model size: tokens × parameters in billions, summed over the models a problem
+   * used ("B-param tokens"), so a 0.5B and a 1.5B model's tokens compare. Undefined when a model's
+   * size is unknown (an OpenAI-compatible endpoint).
+   */
+  meanFlopTokens: number | undefined;
 }
 
 /**
@@ -128,6 +150,17 @@ async function runProblem(problem: BenchProblem, options: RunBenchOptions): Prom
   const { format, strategyLabel } = options;
   const seed = problemSeed(options.seed ?? 0, problem.id);
   const taskId = newTaskId();
+  // Tallied at the backends, per problem, under the model each call's result names: the one that answered.
+  const byModel: Record<string, ModelUsage> = {};
+  const tallied = (backend: Backend): Backend =>
+    afterEachCall(backend, (_request, result) => {
+      const spent = byModel[result.model] ?? { promptTokens: 0, completionTokens: 0, calls: 0 };
+      byModel[result.model] = {
+        promptTokens: spent.promptTokens + result.usage.promptTokens,
+        completionTokens: spent.completionTokens + result.usage.completionTokens,
+        calls: spent.calls + result.usage.calls,
+      };
+    });
   // What the problem had spent when it failed: the runtime reports usage only on success.
   let lastUsed: Usage = emptyUsage();
   let toolCalls = 0;
@@ -150,7 +183,7 @@ async function runProblem(problem: BenchProblem, options: RunBenchOptions): Prom
     correct:
       outcome.error === undefined &&
       (outcome.judged ?? format.canonical(outcome.answer) === format.canonical(problem.gold)),
-    usage: usageOf(outcome.usage),
+    usage: { ...usageOf(outcome.usage), ...(Object.keys(byModel).length > 0 && { byModel }) },
     ...(options.traces && { traceId: taskId }),
     strategy: strategyLabel,
     budgetExhausted: outcome.budgetExhausted,
@@ -165,7 +198,12 @@ async function runProblem(problem: BenchProblem, options: RunBenchOptions): Prom
       options.strategy,
       { messages: [userMessage(problem.question)], params: { ...options.params, seed } },
       {
-        backend: options.backend,
+        backend: tallied(options.backend),
+        ...(options.backends && {
+          backends: Object.fromEntries(
+            Object.entries(options.backends).map(([name, backend]) => [name, tallied(backend)]),
+          ),
+        }),
         taskId,
         strategyName: strategyLabel,
         ...(options.budget && { budget: options.budget }),
@@ -230,8 +268,32 @@ export async function runBench(options: RunBenchOptions): Promise<ProblemResult[
 const mean = (values: number[]): number =>
   values.length === 0 ? 0 : values.reduce((sum, v) => sum + v, 0) / values.length;
 
-/** Accuracy and mean cost per problem of one run. */
-export function summarize(results: ProblemResult[]): BenchSummary {
+/**
+ * A problem's tokens × parameters (billions) over the models it used; `runModel` stands for results
+ * without per-model usage. Undefined when a model that spent tokens has no known size.
+ */
+export function flopTokensOf(result: ProblemResult, runModel?: string): number | undefined {
+  const { usage } = result;
+  const byModel =
+    usage.byModel ?? (runModel === undefined ? undefined : { [runModel]: usage satisfies ModelUsage });
+  if (!byModel) return undefined;
+  let total = 0;
+  for (const [model, spent] of Object.entries(byModel)) {
+    const tokens = spent.promptTokens + spent.completionTokens;
+    if (tokens === 0) continue;
+    const billions = parameterBillionsOf(model);
+    if (billions === undefined) return undefined;
+    total += tokens * billions;
+  }
+  return total;
+}
+
+/**
+ * Accuracy and mean cost per problem of one run. `model` is the run's model, which results written
+ * without per-model usage are charged to.
+ */
+export function summarize(results: ProblemResult[], options: { model?: string } = {}): BenchSummary {
+  const flopTokens = results.map((r) => flopTokensOf(r, options.model));
   return {
     strategy: results[0]?.strategy ?? "",
     problems: results.length,
@@ -243,5 +305,6 @@ export function summarize(results: ProblemResult[]): BenchSummary {
     meanToolCalls: mean(results.map((r) => r.toolCalls ?? 0)),
     meanRepairs: mean(results.map((r) => r.repairs ?? 0)),
     errors: results.filter((r) => r.error !== undefined).length,
+    meanFlopTokens: flopTokens.every((t) => t !== undefined) ? mean(flopTokens as number[]) : undefined,
   };
 }

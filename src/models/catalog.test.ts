@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeCatalogNames, findModel, listCatalog } from "./catalog.js";
+import { describeCatalogNames, findModel, listCatalog, parameterBillionsOf } from "./catalog.js";
 import type { PypiSource } from "./model-spec.js";
 
 const pypiPackages = (name: string) => {
@@ -75,6 +75,21 @@ describe("catalog", () => {
       ),
     );
     expect(gemma.every((ref) => ref.version === "1.0.0")).toBe(true);
+  });
+
+  it("knows each model's parameter count by canonical name or GGUF file, not by alias", () => {
+    expect(parameterBillionsOf("qwen2.5-coder-0.5b-instruct")).toBe(0.49);
+    expect(parameterBillionsOf("qwen2.5-coder-1.5b-instruct")).toBe(1.54);
+    expect(parameterBillionsOf("SmolLM2-135M-Instruct.Q4_1.gguf")).toBe(0.135);
+    // Roughly what each name promises: a slip of a digit would be off by 10×.
+    for (const spec of listCatalog()) {
+      const nominal = Number.parseFloat(spec.parameters) * (spec.parameters.endsWith("M") ? 1e-3 : 1);
+      expect(spec.parameterBillions / nominal).toBeGreaterThan(0.9);
+      expect(spec.parameterBillions / nominal).toBeLessThan(1.1);
+    }
+    // "default" behind an OpenAI-compatible endpoint may be any model.
+    expect(parameterBillionsOf("default")).toBeUndefined();
+    expect(parameterBillionsOf("gpt-4o-mini")).toBeUndefined();
   });
 
   it("describes names with their aliases for error messages", () => {

@@ -25,6 +25,7 @@ const CATALOG: readonly ModelSpec[] = [
     sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
     architecture: "llama",
     parameters: "135M",
+    parameterBillions: 0.135,
     quantization: "Q4_1",
     license: "apache-2.0",
     chat: true,
@@ -51,6 +52,7 @@ const CATALOG: readonly ModelSpec[] = [
     sha256: "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
     architecture: "qwen2",
     parameters: "0.5B",
+    parameterBillions: 0.49,
     quantization: "Q4_K_M",
     license: "apache-2.0",
     chat: true,
@@ -83,6 +85,7 @@ const CATALOG: readonly ModelSpec[] = [
     sha256: "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
     architecture: "qwen2",
     parameters: "1.5B",
+    parameterBillions: 1.54,
     quantization: "Q4_K_M",
     license: "apache-2.0",
     chat: true,
@@ -113,6 +116,7 @@ const CATALOG: readonly ModelSpec[] = [
     sha256: "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
     architecture: "gemma3",
     parameters: "270M",
+    parameterBillions: 0.268,
     quantization: "Q4_K_M",
     license: "gemma",
     chat: false,
@@ -152,6 +156,17 @@ export const describeCatalogNames = (): string =>
   CATALOG.map((spec) => (spec.aliases.length ? `${spec.name} (${spec.aliases.join(", ")})` : spec.name)).join(
     ", ",
   );
+
+/**
+ * Parameters, in billions, of the model a backend names: what "B-param tokens" in bench reports
+ * weigh tokens by. Canonical names and GGUF file names count; an alias such as "default" may be any
+ * model behind an OpenAI-compatible endpoint, so it does not.
+ */
+export const parameterBillionsOf = (model: string): number | undefined => {
+  const wanted = model.trim().toLowerCase();
+  return CATALOG.find((spec) => spec.name === wanted || spec.file.toLowerCase() === wanted)
+    ?.parameterBillions;
+};
 
 /**
  * The measured sampling defaults of the model a backend names (`Backend.model`), if it is a catalog

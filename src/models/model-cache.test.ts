@@ -39,6 +39,7 @@ describe("isCached", () => {
     sha256: "ab".repeat(32),
     architecture: "llama",
     parameters: "1M",
+    parameterBillions: 0.001,
     quantization: "Q4_0",
     license: "mit",
     chat: false,

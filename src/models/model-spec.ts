@@ -14,6 +14,8 @@ export interface ModelSpec {
   architecture: string;
   /** Nominal size, as the model's name gives it, e.g. "0.5B", "135M"; `models list` and `models info` show it. */
   parameters: string;
+  /** Parameter count in billions (0.49 for Qwen2.5 0.5B): weighs tokens by model size in bench reports. */
+  parameterBillions: number;
   /** Quantisation type, e.g. "Q4_K_M". */
   quantization: string;
   license: string;

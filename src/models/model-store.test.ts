@@ -206,6 +206,7 @@ const testSpec = (sources: ModelSource[], overrides: Partial<ModelSpec> = {}): M
   sha256: MODEL_SHA256,
   architecture: "llama",
   parameters: "1M",
+  parameterBillions: 0.001,
   quantization: "Q4_K_M",
   license: "mit",
   chat: true,

@@ -36,9 +36,9 @@ export async function createReplayBackend(options: ReplayBackendOptions): Promis
     capabilities,
     generate: async (request) => {
       if (request.signal?.aborted) throw new AbortedError();
-      const call =
-        byKey.get(recordingKey(first.backend, first.model, request)) ??
-        byKey.get(recordingKey(first.backend, first.model, asRecordedBefore(request)));
+      const call = lookupKeys(first.backend, first.model, request)
+        .map((key) => byKey.get(key))
+        .find((c) => c !== undefined);
       if (!call) {
         throw new DeliberateError(
           "not_recorded",
@@ -49,6 +49,11 @@ export async function createReplayBackend(options: ReplayBackendOptions): Promis
     },
     close: async () => {},
   };
+}
+
+/** The keys a request may be recorded under: as spelt now, then as older recordings spelt it. */
+export function lookupKeys(backend: string, model: string, request: GenerateRequest): string[] {
+  return [recordingKey(backend, model, request), recordingKey(backend, model, asRecordedBefore(request))];
 }
 
 /** The request as spelt before equivalent rewrites of its stop pattern, to find older recordings' calls. */

@@ -6,7 +6,8 @@ import { runStrategy } from "../../runtime/task-context.js";
 import { createStrategy } from "../catalog.js";
 import { auto, defaultRouter, PROBE_SAMPLES, PROBE_TEMPERATURE } from "./auto.js";
 import { PROBE_FEATURE_NAMES } from "./probe-features.js";
-import type { RouterFile } from "./router-model.js";
+import { questionKind } from "./question-kind.js";
+import type { LogisticModel, RouterFile } from "./router-model.js";
 
 const QUESTION = "Tom has 3 apples and buys 9 more. How many apples does he have?";
 
@@ -22,6 +23,33 @@ const constantRouter = (bias: number): RouterFile => ({
   },
 });
 const SURE = constantRouter(3); // P ≈ 0.95
+
+/** A one-feature model: P = σ(bias + weight·x), so a test sets what each action predicts. */
+const onFeature = (
+  feature: string,
+  weight: number,
+  bias: number,
+): { model: LogisticModel; fittedOn: Record<string, unknown> } => ({
+  model: { features: [feature], means: [0], scales: [1], weights: [weight], bias },
+  fittedOn: { note: "test" },
+});
+const sigma = (z: number) => 1 / (1 + Math.exp(-z));
+
+/** Doubtful probe (0.05); verify reads P(Yes): σ(−3 + 6·yes); the large CoT: 0.88 when it agrees, else 0.27. */
+const TIERED: RouterFile = {
+  format: "deliberate-router",
+  version: 1,
+  actions: {
+    accept: onFeature("topShare", 0, -3),
+    verify: onFeature("verifyYes", 6, -3),
+    "large-cot": onFeature("largeAgrees", 3, -1),
+    "small-vote": onFeature("voteShare", 4, -2),
+  },
+  policy: { acceptAt: { fast: 0, balanced: 0.5, max: 0.8 }, verifyFrom: 0.01, note: "test" },
+};
+const yesNo = (verdict: "Yes" | "No", p: number) => ({ text: verdict, confidences: [p] });
+/** The large tier's verification call, told apart from its chain of thought by the question it asks. */
+const isVerify = (prompt: string) => prompt.includes("Is the proposed answer correct?");
 const DOUBTFUL = constantRouter(-3); // P ≈ 0.05
 
 const events = () => {
@@ -110,6 +138,228 @@ describe("auto", () => {
     expect(result.answer).toBe("12");
     expect(result.budgetExhausted).toBe(true);
     expect(large.requests).toHaveLength(0);
+  });
+
+  it("has the large tier read a doubtful probe's solution and accepts it when P(Yes) lifts P(correct)", async () => {
+    const small = createScriptedBackend({ respond: ["3 + 9 = 12. The answer is 12"] });
+    const large = createScriptedBackend({ respond: [yesNo("Yes", 0.95)] });
+    const { seen, onEvent } = events();
+    const result = await runStrategy(
+      auto({ router: TIERED }),
+      { messages: [userMessage(QUESTION)] },
+      { backend: small, backends: { large }, onEvent },
+    );
+    expect(result.answer).toBe("12");
+    expect(large.requests).toHaveLength(1);
+    // A verdict of a token or two: prompt processing, not a chain of thought.
+    expect(large.requests[0]?.maxTokens).toBeLessThanOrEqual(8);
+    expect(large.requests[0]?.messages?.[0]?.content).toContain("3 + 9 = 12");
+    expect(result.details.route).toEqual(["probe", "verify", "accept"]);
+    expect(result.details.confidence).toBeCloseTo(sigma(-3 + 6 * 0.95), 6);
+    expect(result.details.calibrated).toBe(true);
+    const routes = seen.filter((e) => e.type === "route");
+    expect(routes.map((e) => (e as { choice: string }).choice)).toEqual(["verify", "accept"]);
+    expect(routes[1]).toMatchObject({ predictions: { verify: result.details.confidence } });
+  });
+
+  it("after a verification that leaves doubt, answers with the large tier's CoT and its fitted confidence", async () => {
+    const small = createScriptedBackend({ respond: ["3 + 9 = 11. The answer is 11"] });
+    const large = createScriptedBackend({
+      respond: ({ prompt }) => (isVerify(prompt) ? yesNo("No", 0.9) : "3 + 9 = 12. The answer is 12"),
+    });
+    const result = await runStrategy(
+      auto({ router: TIERED }),
+      { messages: [userMessage(QUESTION)] },
+      { backend: small, backends: { large } },
+    );
+    expect(result.answer).toBe("12");
+    expect(result.details.route).toEqual(["probe", "verify", "large-cot"]);
+    // The large answer disagrees with the probe's: largeAgrees = 0.
+    expect(result.details.confidence).toBeCloseTo(sigma(-1), 6);
+    expect(result.details).toMatchObject({ calibrated: true, probeAnswer: "11" });
+  });
+
+  it("keeps the verified probe's answer when the router trusts it more than a disagreeing large answer", async () => {
+    const small = createScriptedBackend({ respond: ["The answer is 12"] });
+    const large = createScriptedBackend({
+      respond: ({ prompt }) => (isVerify(prompt) ? yesNo("Yes", 0.45) : "The answer is 13"),
+    });
+    // verify: σ(−3 + 6·0.45) ≈ 0.43 < 0.5, so the large CoT runs; it disagrees: σ(−1) ≈ 0.27 < 0.43.
+    const result = await runStrategy(
+      auto({ router: TIERED }),
+      { messages: [userMessage(QUESTION)] },
+      { backend: small, backends: { large } },
+    );
+    expect(result.details.route).toEqual(["probe", "verify", "large-cot"]);
+    expect(result.answer).toBe("12");
+    expect(result.details.confidence).toBeCloseTo(sigma(-3 + 6 * 0.45), 6);
+  });
+
+  it("skips verification when the probe is too unlikely to be right to be worth reading", async () => {
+    const small = createScriptedBackend({ respond: ["The answer is 11"] });
+    const large = createScriptedBackend({ respond: ["The answer is 12"] });
+    const router: RouterFile = {
+      ...TIERED,
+      policy: { ...(TIERED.policy as NonNullable<RouterFile["policy"]>), verifyFrom: 0.2 },
+    };
+    const result = await runStrategy(
+      auto({ router }),
+      { messages: [userMessage(QUESTION)] },
+      { backend: small, backends: { large } },
+    );
+    expect(result.details.route).toEqual(["probe", "large-cot"]);
+    expect(large.requests).toHaveLength(1);
+    expect(large.requests[0]?.maxTokens).toBeUndefined();
+    expect(result.answer).toBe("12");
+  });
+
+  it("reports a fitted confidence for the small vote when the router has a small-vote model", async () => {
+    let call = 0;
+    const small = createScriptedBackend({
+      respond: () => (call++ % 4 === 0 ? "The answer is 11" : "The answer is 12"),
+    });
+    const result = await runStrategy(
+      auto({ router: TIERED }),
+      { messages: [userMessage(QUESTION)] },
+      { backend: small },
+    );
+    expect(result.answer).toBe("12");
+    expect(result.details.route).toEqual(["probe", "small-vote"]);
+    expect(result.details.confidence).toBeCloseTo(sigma(-2 + 4 * 0.75), 6);
+    expect(result.details.calibrated).toBe(true);
+  });
+
+  it("returns the verified probe's answer when the budget stops the large CoT", async () => {
+    const small = createScriptedBackend({ respond: ["The answer is 12"] });
+    const large = createScriptedBackend({
+      respond: ({ prompt }) => (isVerify(prompt) ? yesNo("Yes", 0.3) : "The answer is 13"),
+    });
+    const result = await runStrategy(
+      auto({ router: TIERED }),
+      { messages: [userMessage(QUESTION)] },
+      { backend: small, backends: { large }, budget: { maxCalls: PROBE_SAMPLES + 1 } },
+    );
+    expect(result.budgetExhausted).toBe(true);
+    expect(result.answer).toBe("12");
+    expect(result.details.confidence).toBeCloseTo(sigma(-3 + 6 * 0.3), 6);
+    expect(large.requests).toHaveLength(1);
+  });
+
+  it("answers an open question in one pass on the large tier, without a probe or a confidence", async () => {
+    const small = createScriptedBackend({ respond: ["small words"] });
+    const large = createScriptedBackend({ respond: ["Paris is the capital of France."] });
+    const { seen, onEvent } = events();
+    const result = await runStrategy(
+      auto({ router: TIERED }),
+      { messages: [userMessage("What is the capital of France?")] },
+      { backend: small, backends: { large }, onEvent },
+    );
+    expect(result.answer).toBe("Paris is the capital of France.");
+    expect(small.requests).toHaveLength(0);
+    expect(result.details).toMatchObject({ kind: "open", route: ["large-direct"], calibrated: false });
+    expect(result.details.confidence).toBeUndefined();
+    expect(seen.find((e) => e.type === "route")).toMatchObject({ choice: "large-direct" });
+  });
+
+  it("answers in one pass when no probe sample states a number, rather than returning nothing", async () => {
+    const small = createScriptedBackend({
+      respond: ({ request }) =>
+        request.temperature === 0.3
+          ? "It depends on the apples."
+          : "Twelve apples, since 3 and 9 make 12 in all.",
+    });
+    const result = await runStrategy(
+      auto({ router: TIERED }),
+      { messages: [userMessage(QUESTION)] },
+      { backend: small },
+    );
+    expect(result.details.route).toEqual(["probe", "direct"]);
+    expect(result.answer).toBe("Twelve apples, since 3 and 9 make 12 in all.");
+    expect(result.details.confidence).toBeUndefined();
+  });
+
+  it("starts on the large tier where the router's policy says a small probe is not worth its seconds", async () => {
+    const small = createScriptedBackend({ respond: ["The answer is 11"] });
+    const large = createScriptedBackend({ respond: ["3 + 9 = 12. The answer is 12"] });
+    const router: RouterFile = {
+      ...TIERED,
+      actions: { ...TIERED.actions, "large-first": onFeature("topShare", 0, 2) },
+      policy: {
+        ...(TIERED.policy as NonNullable<RouterFile["policy"]>),
+        entry: { fast: "small", balanced: "large", max: "large" },
+      },
+    };
+    const { seen, onEvent } = events();
+    const result = await runStrategy(
+      auto({ router }),
+      { messages: [userMessage(QUESTION)], params: { seed: 7 } },
+      { backend: small, backends: { large }, onEvent },
+    );
+    expect(small.requests).toHaveLength(0);
+    expect(large.requests).toHaveLength(1);
+    expect(large.requests[0]).toMatchObject({ temperature: 0, seed: 7 });
+    expect(result.answer).toBe("12");
+    expect(result.details.route).toEqual(["large-cot", "accept"]);
+    expect(result.details.confidence).toBeCloseTo(sigma(2), 6);
+    expect(seen.find((e) => e.type === "route")).toMatchObject({
+      choice: "accept",
+      predictions: { "large-first": sigma(2) },
+    });
+    // The fast budget keeps the small probe: entry is per budget.
+    const fast = await runStrategy(
+      auto({ router, budget: "fast" }),
+      { messages: [userMessage(QUESTION)] },
+      { backend: small, backends: { large } },
+    );
+    expect(fast.details.route).toEqual(["probe", "accept"]);
+  });
+
+  it("votes more large samples when the large tier's first answer is doubtful", async () => {
+    const large = createScriptedBackend({
+      respond: ({ request }) => (request.temperature === 0 ? "The answer is 11" : "The answer is 12"),
+    });
+    const router: RouterFile = {
+      ...TIERED,
+      actions: {
+        ...TIERED.actions,
+        "large-first": onFeature("topShare", 0, -2),
+        "large-vote": onFeature("voteShare", 2, -1),
+      },
+      policy: {
+        ...(TIERED.policy as NonNullable<RouterFile["policy"]>),
+        entry: { fast: "large", balanced: "large", max: "large" },
+      },
+    };
+    const result = await runStrategy(
+      auto({ router }),
+      { messages: [userMessage(QUESTION)], params: { seed: 3 } },
+      { backend: createScriptedBackend({ respond: ["The answer is 5"] }), backends: { large } },
+    );
+    expect(large.requests.map((r) => [r.temperature, r.seed])).toEqual([
+      [0, 3],
+      [0.3, 4],
+      [0.3, 5],
+      [0.3, 6],
+    ]);
+    expect(result.answer).toBe("12");
+    expect(result.details.route).toEqual(["large-cot", "large-vote"]);
+    expect(result.details.confidence).toBeCloseTo(sigma(-1 + 2 * 0.75), 6);
+  });
+
+  it("reads a question's kind from its words: numeric word problems, code requests, anything else", () => {
+    expect(questionKind(QUESTION)).toBe("math");
+    expect(questionKind("Natalia sold clips to 48 of her friends in April. How many did she sell?")).toBe(
+      "math",
+    );
+    expect(questionKind("Leo has to write a 400-word story for his literature class. How many pages?")).toBe(
+      "math",
+    );
+    expect(questionKind("Write a Python function that reverses a string")).toBe("code");
+    expect(questionKind("Fix this:\n```js\nlet x = ;\n```")).toBe("code");
+    expect(questionKind("Write a haiku about rain")).toBe("open");
+    expect(questionKind("What is the capital of France?")).toBe("open");
+    // Linear on hostile input: a megabyte of one character is read in one pass.
+    expect(questionKind("a".repeat(1_000_000))).toBe("open");
   });
 
   it("is in the catalogue, with the shipped router and its balanced threshold", async () => {

@@ -2,13 +2,25 @@ import type { AnswerFormat } from "../../answers/answer-format.js";
 import { numericFormat } from "../../answers/numeric-format.js";
 import { BudgetExhaustedError } from "../../core/errors.js";
 import { lastUserText } from "../../core/message.js";
-import type { Strategy, StrategyInput, StrategyResult } from "../../core/strategy.js";
-import { type CotResult, cot } from "../cot.js";
-import { drawSamples } from "../draw-samples.js";
+import type { Strategy, StrategyContext, StrategyInput, StrategyResult } from "../../core/strategy.js";
+import { cot } from "../cot.js";
+import { direct } from "../direct.js";
 import { onBackend } from "../on-backend.js";
-import { type Probe, type ProbeSample, probeFeatures, probeLeader } from "./probe-features.js";
-import { parseRouter, predictLogistic, type RouterFile } from "./router-model.js";
+import { verifyWithLarge } from "./large-verify.js";
+import { type DrawnProbe, drawProbe, PROBE_SAMPLES } from "./probe.js";
+import type { ProbeFeatures } from "./probe-features.js";
+import { probeLeader } from "./probe-features.js";
+import { type QuestionKind, questionKind } from "./question-kind.js";
+import {
+  parseRouter,
+  predictLogistic,
+  type RouterAction,
+  type RouterFile,
+  type RouterPolicy,
+} from "./router-model.js";
 import shippedRouterJson from "./router-small-probe.json" with { type: "json" };
+
+export { PROBE_SAMPLES, PROBE_TEMPERATURE } from "./probe.js";
 
 /** How much `auto` may spend beyond the probe. */
 export type AutoBudget = "fast" | "balanced" | "max";
@@ -16,8 +28,8 @@ export const AUTO_BUDGETS: readonly AutoBudget[] = ["fast", "balanced", "max"];
 
 /**
  * The limits each preset puts on a whole run when the caller sets none: `fast` is the probe and little
- * more, `balanced` leaves room for one large-tier chain of thought, `max` for a full small-model vote
- * and the large tier. Set on a 2-core CPU, where a 0.5B call takes tens of seconds.
+ * more, `balanced` leaves room for one large-tier chain of thought, `max` for verification and the
+ * large tier. Set on a 2-core CPU, where a 0.5B call takes tens of seconds.
  */
 export const AUTO_BUDGET_LIMITS: Readonly<Record<AutoBudget, { maxTokens: number; deadlineMs: number }>> = {
   fast: { maxTokens: 2_000, deadlineMs: 60_000 },
@@ -29,44 +41,43 @@ export interface AutoOptions {
   format?: AnswerFormat;
   /** The fitted router; default the one shipped beside this file (router-small-probe.json). */
   router?: RouterFile;
-  /** Accept the probe's answer when the router's P(correct) is at least this; default by budget. */
+  /** Accept an answer when the router's P(correct) is at least this; default the router's, by budget. */
   acceptAt?: number;
   budget?: AutoBudget;
   /** Name of the large tier in `ctx.backends`; default "large". Without it, escalation stays on the small model. */
   largeBackend?: string;
 }
 
-/** The probe the shipped router was fitted on: two zero-shot CoT samples of the small model at T = 0.3. */
-export const PROBE_SAMPLES = 2;
-export const PROBE_TEMPERATURE = 0.3;
-/** Small-model samples drawn on escalation without a large tier (the probe's included). */
+/** Small-model samples in the vote drawn on escalation without a large tier (the probe's included). */
 const SMALL_VOTE_SAMPLES = 8;
 
-/**
- * Acceptance thresholds by budget. `fast` never escalates. `balanced` uses the threshold the router's
- * fit picked on GSM8K train problems 0–99 (bench/results/router/report.md): the cheapest one within a
- * point of the n = 16 vote there. `max` escalates unless the router is fairly sure.
- */
-const ACCEPT_AT: Record<AutoBudget, number> = { fast: 0, balanced: 0.3, max: 0.6 };
+/** Thresholds when the router file carries no policy (older files): never escalate on fast. */
+const FALLBACK_POLICY: RouterPolicy = {
+  acceptAt: { fast: 0, balanced: 0.3, max: 0.6 },
+  verifyFrom: 0,
+  note: "no policy in the router file",
+};
 
 /**
- * What an escalated answer's confidence is when no fitted model predicts it: the large model's
- * greedy CoT accuracy measured on GSM8K train 0–54 (39 of 55, bench/results/gsm8k-large). A prior,
- * not conditioned on the question; details say so (`calibrated: false`).
+ * The large model's greedy CoT accuracy on GSM8K train 0–54 (39 of 55, bench/results/gsm8k-large):
+ * the confidence of its answer when the router has no fitted `large-cot` model. A prior, not
+ * conditioned on the question; such answers say `calibrated: false`.
  */
 const LARGE_COT_PRIOR = 39 / 55;
 
 export interface AutoResult extends StrategyResult {
   details: {
-    /** P(correct) the router gave the probe's answer. */
-    acceptProbability: number;
-    /** The confidence reported with the answer, 0 to 1. */
-    confidence: number;
-    /** True when `confidence` comes from a fitted, calibrated model; false for a prior. */
+    /** What the question was read as, before any call: only "math" goes through the probe and router. */
+    kind: QuestionKind;
+    /** P(correct) the router gave the probe's answer; absent when there was no probe. */
+    acceptProbability?: number;
+    /** P(correct) of the answer given, 0 to 1; absent when nothing predicts it (open questions). */
+    confidence?: number;
+    /** True when `confidence` comes from a fitted, calibrated model; false for a prior or a vote share. */
     calibrated: boolean;
-    /** Actions taken, in order: "probe", then "accept" or an escalation. */
+    /** Actions taken, in order: "probe", then "accept" or the escalations; or the kind's one pass. */
     route: string[];
-    probeAnswer: string | undefined;
+    probeAnswer?: string;
   };
 }
 
@@ -77,142 +88,344 @@ export function defaultRouter(): RouterFile {
   return shippedRouter;
 }
 
-const probeSample = (result: CotResult, format: AnswerFormat): ProbeSample => ({
-  text: result.details.reasoning,
-  answer: result.details.extracted === undefined ? undefined : format.canonical(result.details.extracted),
-  finishReason: result.details.finishReason,
-  ...(result.details.confidences && { tokenConfidences: result.details.confidences }),
-  completionTokens: result.details.completionTokens,
-});
+/** P(correct) from the router's model for `action`, or undefined when the file has none. */
+function predict(
+  router: RouterFile,
+  action: RouterAction,
+  features: ProbeFeatures,
+  extra: Record<string, number> = {},
+): number | undefined {
+  const entry = router.actions[action];
+  return entry === undefined ? undefined : predictLogistic(entry.model, { ...features, ...extra });
+}
+
+/** An answer with what is known of its chance of being right. */
+interface Answer {
+  answer: string;
+  /** Absent when nothing predicts it. */
+  confidence?: number;
+  calibrated: boolean;
+}
 
 /**
- * Compute-aware deliberation. A cheap probe (two CoT samples of the small model) gives features that
- * need no gold answer; a fitted, calibrated router predicts P(correct) of the probe's answer. Above
- * the budget's threshold the probe's answer stands. Below it, compute goes where it can change the
- * answer: the large tier's CoT when there is one (a different model, not more samples of the same
- * one's systematic misreadings), else more small samples and a vote. Every decision is a `route`
- * event; a budget cut returns the best answer so far.
+ * Compute-aware deliberation. The question's words say what kind it is; a numeric question gets a
+ * cheap probe (two CoT samples of the small model) whose features need no gold answer, and a fitted,
+ * calibrated router predicts P(correct) of the probe's answer. Above the budget's threshold that answer
+ * stands. Below it, compute goes where it can change the answer: the large tier first reads the
+ * probe's solution (P(Yes), prompt processing only), and only if that leaves it doubtful writes its
+ * own chain of thought; without a large tier, more small samples and a vote. Other questions get one
+ * pass, on the large tier when there is one. Every decision is a `route` event; a budget cut returns
+ * the best answer so far with its confidence.
  */
 export function auto(options: AutoOptions = {}): Strategy<StrategyInput, AutoResult> {
   const format = options.format ?? numericFormat;
   const budget = options.budget ?? "balanced";
-  const acceptAt = options.acceptAt ?? ACCEPT_AT[budget];
   const largeName = options.largeBackend ?? "large";
-  const sampler = cot({ format });
   return async (ctx, input) => {
     const router = options.router ?? defaultRouter();
-    const accept = router.actions.accept;
-    if (!accept) throw new Error("the router has no model for the accept action");
-    const baseSeed = input.params?.seed ?? Math.floor(Math.random() * 2 ** 31);
-    const route: string[] = ["probe"];
-    const finish = (
-      answer: string | undefined,
-      confidence: number,
-      calibrated: boolean,
-      extra: { budgetExhausted?: boolean; probeAnswer: string | undefined; acceptProbability: number },
+    if (!router.actions.accept) throw new Error("the router has no model for the accept action");
+    const policy = router.policy ?? FALLBACK_POLICY;
+    const acceptAt = options.acceptAt ?? policy.acceptAt[budget];
+    const large = ctx.backends[largeName] ? largeName : undefined;
+    const route: string[] = [];
+    const result = (
+      best: Answer | undefined,
+      extra: Partial<AutoResult["details"]> & { kind: QuestionKind },
+      budgetExhausted = false,
     ): AutoResult => ({
-      answer: answer ?? "",
+      answer: best?.answer ?? "",
       strategy: "auto",
-      budgetExhausted: extra.budgetExhausted ?? false,
+      budgetExhausted,
       details: {
-        acceptProbability: extra.acceptProbability,
-        confidence,
-        calibrated,
+        calibrated: best?.calibrated ?? false,
+        ...(best?.confidence !== undefined && { confidence: best.confidence }),
         route,
-        probeAnswer: extra.probeAnswer,
+        ...extra,
       },
     });
 
-    const probeRound = await drawSamples(ctx, sampler, input, {
-      first: 0,
-      count: PROBE_SAMPLES,
-      temperature: PROBE_TEMPERATURE,
-      baseSeed,
-      label: (i) => `probe ${i + 1}`,
-    });
-    const probeSamples = probeRound.values
-      .filter((v): v is CotResult => v !== undefined)
-      .map((v) => probeSample(v, format));
-    if (probeSamples.length === 0) {
-      // The budget refused even the probe: nothing to answer with, and the runtime says why.
-      return finish(undefined, 0, false, {
-        budgetExhausted: true,
-        probeAnswer: undefined,
-        acceptProbability: 0,
-      });
+    // A question the router was not fitted for gets one pass: no probe to read, no votes to count.
+    const kind = questionKind(lastUserText(input.messages));
+    if (kind !== "math") return onePass(ctx, input, kind, large, route, (answer) => result(answer, { kind }));
+
+    const baseSeed = input.params?.seed ?? Math.floor(Math.random() * 2 ** 31);
+    if (large !== undefined && policy.entry?.[budget] === "large") {
+      return largeFirst(ctx, input, { format, baseSeed, router, acceptAt, budget, large, route, result });
     }
-    const probe: Probe = { question: lastUserText(input.messages), samples: probeSamples };
-    const features = probeFeatures(probe);
-    const leader = probeLeader(probeSamples);
-    const p = predictLogistic(accept.model, features);
-    const base = { probeAnswer: leader, acceptProbability: p };
-    const large = ctx.backends[largeName];
-    const escalation = large ? "large-cot" : "small-vote";
-    const choice = p >= acceptAt || probeRound.budgetExhausted ? "accept" : escalation;
+    route.push("probe");
+    let probe: DrawnProbe | undefined;
+    try {
+      probe = await drawProbe(ctx, input, { format, baseSeed });
+    } catch (error) {
+      if (!(error instanceof BudgetExhaustedError)) throw error;
+    }
+    // The budget refused even the probe: nothing to answer with, and the runtime says why.
+    if (!probe) return result(undefined, { kind }, true);
+    const { features, leader } = probe;
+    if (leader === undefined) {
+      // No sample stated a number: the question is not the kind the router knows after all.
+      ctx.emit({
+        type: "route",
+        features,
+        predictions: {},
+        choice: "open",
+        reason: "no probe sample stated a numeric answer: answered in one pass instead",
+      });
+      return onePass(ctx, input, "open", large, route, (answer) => result(answer, { kind }));
+    }
+    const p0 = predict(router, "accept", features) ?? 0;
+    const details = { kind, acceptProbability: p0, probeAnswer: leader };
+    let best: Answer = { answer: leader, confidence: p0, calibrated: true };
+    const canVerify = large !== undefined && router.actions.verify !== undefined && p0 >= policy.verifyFrom;
+    const escalation = large === undefined ? "small-vote" : canVerify ? "verify" : "large-cot";
+    const accepting = p0 >= acceptAt || probe.budgetExhausted;
     ctx.emit({
       type: "route",
       features,
-      predictions: { accept: p },
-      choice,
-      reason:
-        choice === "accept"
-          ? probeRound.budgetExhausted
-            ? "the budget ran out during the probe: its answer is the best so far"
-            : `P(correct) of the probe's answer ${p.toFixed(2)} ≥ ${acceptAt} (${budget})`
-          : `P(correct) of the probe's answer ${p.toFixed(2)} < ${acceptAt} (${budget}): ${large ? `ask the large tier ("${largeName}")` : "no large tier, so more small samples and a vote"}`,
+      predictions: { accept: p0 },
+      choice: accepting ? "accept" : escalation,
+      reason: accepting
+        ? probe.budgetExhausted
+          ? "the budget ran out during the probe: its answer is the best so far"
+          : `P(correct) of the probe's answer ${p0.toFixed(2)} ≥ ${acceptAt} (${budget})`
+        : `P(correct) of the probe's answer ${p0.toFixed(2)} < ${acceptAt} (${budget}): ${
+            escalation === "small-vote"
+              ? "no large tier, so more small samples and a vote"
+              : escalation === "verify"
+                ? `the large tier ("${largeName}") checks it first`
+                : `P < ${policy.verifyFrom}, too low to be worth checking: the large tier ("${largeName}") solves it`
+          }`,
     });
-    route.push(choice);
-    if (choice === "accept") {
-      return finish(leader, p, true, { ...base, budgetExhausted: probeRound.budgetExhausted });
+    if (accepting) {
+      route.push("accept");
+      return result(best, details, probe.budgetExhausted);
     }
+    route.push(escalation);
 
     try {
-      if (large) {
-        const answer = await ctx.step({ kind: "escalate", label: "large-cot" }, async (stepCtx) => {
-          const result = await sampler(onBackend(stepCtx, largeName), {
-            ...input,
-            params: { ...input.params, temperature: 0 },
-          });
-          return result.details.extracted === undefined
-            ? undefined
-            : format.canonical(result.details.extracted);
-        });
-        // The large model wrote no answer: the probe's stands, with its own P(correct).
-        return answer === undefined
-          ? finish(leader, p, true, base)
-          : finish(answer, LARGE_COT_PRIOR, false, base);
+      if (large === undefined) {
+        const voted = await smallVote(ctx, input, probe, { format, baseSeed, router });
+        return result(voted.best ?? best, details, voted.budgetExhausted);
       }
-      const more = await ctx.step({ kind: "escalate", label: "small-vote" }, (stepCtx) =>
-        drawSamples(stepCtx, sampler, input, {
-          first: PROBE_SAMPLES,
-          count: SMALL_VOTE_SAMPLES - PROBE_SAMPLES,
-          temperature: PROBE_TEMPERATURE,
-          baseSeed,
-          label: (i) => `sample ${i + 1}`,
-        }),
-      );
-      const all = [
-        ...probeSamples,
-        ...more.values.filter((v): v is CotResult => v !== undefined).map((v) => probeSample(v, format)),
-      ];
-      const winner = probeLeader(all);
-      const share = all.filter((s) => s.answer !== undefined && s.answer === winner).length / all.length;
-      ctx.emit({
-        type: "vote",
-        tally: Object.fromEntries(
-          [...new Set(all.map((s) => s.answer).filter((a): a is string => a !== undefined))].map((a) => [
-            a,
-            all.filter((s) => s.answer === a).length,
-          ]),
-        ),
-        ...(winner !== undefined && { leader: winner }),
-        decided: true,
+      const shown = probe.leaderSample;
+      if (escalation === "verify" && shown) {
+        const verifyYes = await ctx.step({ kind: "escalate", label: "verify" }, (stepCtx) =>
+          verifyWithLarge(stepCtx, input, shown, large),
+        );
+        const p1 = predict(router, "verify", features, { verifyYes }) ?? p0;
+        best = { answer: leader, confidence: p1, calibrated: true };
+        const settled = p1 >= acceptAt;
+        ctx.emit({
+          type: "route",
+          features: { ...features, verifyYes },
+          predictions: { accept: p0, verify: p1 },
+          choice: settled ? "accept" : "large-cot",
+          reason: settled
+            ? `the large tier's P(Yes) ${verifyYes.toFixed(2)} lifts P(correct) to ${p1.toFixed(2)} ≥ ${acceptAt}`
+            : `after the large tier's P(Yes) ${verifyYes.toFixed(2)}, P(correct) ${p1.toFixed(2)} < ${acceptAt}: the large tier solves it`,
+        });
+        if (settled) {
+          route.push("accept");
+          return result(best, details);
+        }
+        route.push("large-cot");
+      }
+      const largeAnswer = await ctx.step({ kind: "escalate", label: "large-cot" }, async (stepCtx) => {
+        const solved = await cot({ format })(onBackend(stepCtx, large), {
+          ...input,
+          params: { ...input.params, temperature: 0 },
+        });
+        return solved.details.extracted === undefined
+          ? undefined
+          : {
+              answer: format.canonical(solved.details.extracted),
+              cut: solved.details.finishReason === "length",
+            };
       });
-      // The vote share of a small model's samples is overconfident (bench/results/router): not calibrated.
-      return finish(winner, share, false, { ...base, budgetExhausted: more.budgetExhausted });
+      // The large model wrote no answer: the best so far stands.
+      if (largeAnswer === undefined) return result(best, details);
+      const fitted = predict(router, "large-cot", features, {
+        largeAgrees: Number(largeAnswer.answer === leader),
+        largeCut: Number(largeAnswer.cut),
+      });
+      const candidate: Answer =
+        fitted === undefined
+          ? { answer: largeAnswer.answer, confidence: LARGE_COT_PRIOR, calibrated: false }
+          : { answer: largeAnswer.answer, confidence: fitted, calibrated: true };
+      // Keep whichever answer the router trusts more: a verified probe can outrank a doubtful large answer.
+      if (candidate.answer === leader || (candidate.confidence ?? 0) >= (best.confidence ?? 0))
+        best = candidate;
+      return result(best, details);
     } catch (error) {
       if (!(error instanceof BudgetExhaustedError)) throw error;
-      return finish(leader, p, true, { ...base, budgetExhausted: true });
+      return result(best, details, true);
     }
   };
+}
+
+/** Extra large samples drawn when the large tier's first answer is doubtful (a vote of four with it). */
+const LARGE_VOTE_EXTRA = 3;
+
+/**
+ * The large tier's greedy CoT first, where the router's policy found a small probe not worth its
+ * seconds (on a 2-core CPU a 0.5B probe of two samples costs about what one 1.5B chain of thought
+ * does). Its trace is read like a one-sample probe; when the router doubts it, more large samples
+ * and a vote.
+ */
+async function largeFirst(
+  ctx: StrategyContext,
+  input: StrategyInput,
+  o: {
+    format: AnswerFormat;
+    baseSeed: number;
+    router: RouterFile;
+    acceptAt: number;
+    budget: AutoBudget;
+    large: string;
+    route: string[];
+    result: (
+      best: Answer | undefined,
+      extra: Partial<AutoResult["details"]> & { kind: QuestionKind },
+      budgetExhausted?: boolean,
+    ) => AutoResult;
+  },
+): Promise<AutoResult> {
+  const { route, result, router, acceptAt } = o;
+  const kind: QuestionKind = "math";
+  route.push("large-cot");
+  let first: DrawnProbe | undefined;
+  try {
+    first = await drawProbe(onBackend(ctx, o.large), input, {
+      format: o.format,
+      baseSeed: o.baseSeed,
+      count: 1,
+      temperature: 0,
+      label: "large cot",
+    });
+  } catch (error) {
+    if (!(error instanceof BudgetExhaustedError)) throw error;
+  }
+  if (!first) return result(undefined, { kind }, true);
+  if (first.leader === undefined) {
+    ctx.emit({
+      type: "route",
+      features: first.features,
+      predictions: {},
+      choice: "large-direct",
+      reason: "the large tier's chain of thought stated no numeric answer: answered in one pass instead",
+    });
+    return onePass(ctx, input, "open", o.large, route, (answer) => result(answer, { kind }));
+  }
+  const fitted = predict(router, "large-first", first.features);
+  let best: Answer =
+    fitted === undefined
+      ? { answer: first.leader, confidence: LARGE_COT_PRIOR, calibrated: false }
+      : { answer: first.leader, confidence: fitted, calibrated: true };
+  const p = best.confidence ?? 0;
+  const accepting = p >= acceptAt || first.budgetExhausted;
+  ctx.emit({
+    type: "route",
+    features: first.features,
+    predictions: { "large-first": p },
+    choice: accepting ? "accept" : "large-vote",
+    reason: accepting
+      ? `P(correct) of the large tier's answer ${p.toFixed(2)} ≥ ${acceptAt} (${o.budget})`
+      : `P(correct) of the large tier's answer ${p.toFixed(2)} < ${acceptAt} (${o.budget}): ${LARGE_VOTE_EXTRA} more large samples and a vote`,
+  });
+  if (accepting) {
+    route.push("accept");
+    return result(best, { kind }, first.budgetExhausted);
+  }
+  route.push("large-vote");
+  try {
+    const more = await ctx.step({ kind: "escalate", label: "large-vote" }, (stepCtx) =>
+      drawProbe(onBackend(stepCtx, o.large), input, {
+        format: o.format,
+        baseSeed: o.baseSeed,
+        first: 1,
+        count: LARGE_VOTE_EXTRA,
+        label: "large sample",
+      }),
+    );
+    const all = [...first.samples, ...(more?.samples ?? [])];
+    const winner = probeLeader(all);
+    if (winner !== undefined) {
+      const counts = new Map<string, number>();
+      for (const s of all) if (s.answer !== undefined) counts.set(s.answer, (counts.get(s.answer) ?? 0) + 1);
+      const voteShare = (counts.get(winner) ?? 0) / all.length;
+      ctx.emit({ type: "vote", tally: Object.fromEntries(counts), leader: winner, decided: true });
+      const voted = predict(router, "large-vote", first.features, { voteShare, voteDistinct: counts.size });
+      // Without a fitted model the share stands in: uncalibrated, and said so.
+      best =
+        voted === undefined
+          ? { answer: winner, confidence: voteShare, calibrated: false }
+          : { answer: winner, confidence: voted, calibrated: true };
+    }
+    return result(best, { kind }, more === undefined || more.budgetExhausted);
+  } catch (error) {
+    if (!(error instanceof BudgetExhaustedError)) throw error;
+    return result(best, { kind }, true);
+  }
+}
+
+/** One pass for questions the router does not score: the large tier when there is one (it is the stronger writer). */
+async function onePass(
+  ctx: StrategyContext,
+  input: StrategyInput,
+  kind: QuestionKind,
+  large: string | undefined,
+  route: string[],
+  done: (answer: Answer | undefined) => AutoResult,
+): Promise<AutoResult> {
+  const choice = large === undefined ? "direct" : "large-direct";
+  if (!route.includes("probe")) {
+    ctx.emit({
+      type: "route",
+      features: {},
+      predictions: {},
+      choice,
+      reason: `a${kind === "open" ? "n open" : ` ${kind}`} question, not a numeric one: one pass${large === undefined ? "" : ` on the large tier ("${large}")`}, no confidence`,
+    });
+  }
+  route.push(choice);
+  const answered = await direct(onBackend(ctx, large), input);
+  // Nothing predicts an open answer's correctness: reported without a confidence.
+  const out = done(answered.answer === "" ? undefined : { answer: answered.answer, calibrated: false });
+  return answered.noAnswer ? { ...out, noAnswer: answered.noAnswer } : out;
+}
+
+/** More small samples and a vote; its confidence from the router's `small-vote` model when it has one. */
+async function smallVote(
+  ctx: StrategyContext,
+  input: StrategyInput,
+  probe: DrawnProbe,
+  options: { format: AnswerFormat; baseSeed: number; router: RouterFile },
+): Promise<{ best: Answer | undefined; budgetExhausted: boolean }> {
+  const more = await ctx.step({ kind: "escalate", label: "small-vote" }, (stepCtx) =>
+    drawProbe(stepCtx, input, {
+      format: options.format,
+      baseSeed: options.baseSeed,
+      first: PROBE_SAMPLES,
+      count: SMALL_VOTE_SAMPLES - PROBE_SAMPLES,
+      label: "sample",
+    }),
+  );
+  const all = [...probe.samples, ...(more?.samples ?? [])];
+  const winner = probeLeader(all);
+  const budgetExhausted = more === undefined || more.budgetExhausted;
+  if (winner === undefined) return { best: undefined, budgetExhausted };
+  const counts = new Map<string, number>();
+  for (const s of all) if (s.answer !== undefined) counts.set(s.answer, (counts.get(s.answer) ?? 0) + 1);
+  const voteShare = (counts.get(winner) ?? 0) / all.length;
+  ctx.emit({ type: "vote", tally: Object.fromEntries(counts), leader: winner, decided: true });
+  const fitted = predict(options.router, "small-vote", probe.features, {
+    voteShare,
+    voteDistinct: counts.size,
+  });
+  // Without a fitted model the vote share stands in, and it is overconfident (bench/results/router).
+  const best =
+    fitted === undefined
+      ? { answer: winner, confidence: voteShare, calibrated: false }
+      : { answer: winner, confidence: fitted, calibrated: true };
+  return { best, budgetExhausted };
 }

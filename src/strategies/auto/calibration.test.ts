@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expectedCalibrationError, reliabilityBins } from "./calibration.js";
+import { auc, expectedCalibrationError, reliabilityBins } from "./calibration.js";
 
 describe("reliabilityBins", () => {
   it("puts predictions in ten equal-width bins with their observed accuracy", () => {
@@ -35,5 +35,11 @@ describe("expectedCalibrationError", () => {
 
   it("is 0 for no predictions", () => {
     expect(expectedCalibrationError([], [])).toBe(0);
+  });
+
+  it("computes the AUC as the share of right-over-wrong pairs, ties counting half", () => {
+    expect(auc([0.9, 0.8, 0.3, 0.1], [true, false, true, false])).toBeCloseTo(0.75, 9);
+    expect(auc([0.5, 0.5], [true, false])).toBe(0.5);
+    expect(auc([0.2], [true])).toBeNaN();
   });
 });

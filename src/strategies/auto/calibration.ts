@@ -41,3 +41,18 @@ export function expectedCalibrationError(predictions: number[], labels: boolean[
     0,
   );
 }
+
+/** Area under the ROC curve: the chance a right case outscores a wrong one (ties count half); NaN without both. */
+export function auc(scores: number[], labels: boolean[]): number {
+  let pairs = 0;
+  let wins = 0;
+  scores.forEach((s, i) => {
+    if (!labels[i]) return;
+    scores.forEach((t, j) => {
+      if (labels[j]) return;
+      pairs++;
+      wins += s > t ? 1 : s === t ? 0.5 : 0;
+    });
+  });
+  return pairs === 0 ? Number.NaN : wins / pairs;
+}

@@ -80,15 +80,56 @@ export function predictLogistic(model: LogisticModel, values: Readonly<Record<st
 }
 
 /**
- * The router file: one model per action, each predicting P(correct) of the answer that action would
- * end with. Only `accept` (the small probe's answer as it stands) is fitted now; later actions (more
- * small samples, large-model verify, large-model CoT) are added under their own names.
+ * The router file: one model per action, each predicting P(correct) of the answer that action ends
+ * with (see ROUTER_ACTIONS), and the policy thresholds picked with them. An action without a model is
+ * one the strategy does not take (or, for the answer it ends with, reports without a calibrated
+ * confidence).
  */
 export interface RouterFile {
   format: "deliberate-router";
   version: 1;
   actions: Record<string, { model: LogisticModel; fittedOn: Record<string, unknown> }>;
+  policy?: RouterPolicy;
 }
+
+/** Thresholds of auto's policy, picked on the fit problems by the same script that fits the models. */
+export interface RouterPolicy {
+  /** Accept an answer once its P(correct) reaches this, per budget preset. */
+  acceptAt: { fast: number; balanced: number; max: number };
+  /** Below this P(correct) of the probe, skip verification and go straight to the large tier's CoT. */
+  verifyFrom: number;
+  /**
+   * Where a numeric question's first pass runs when a large tier exists, per budget: "small" (the
+   * probe, then escalation) or "large" (the large tier's CoT first, then more large samples when
+   * doubtful). Picked on measured seconds: a probe is only worth it where it is cheap beside the large
+   * tier. Absent: "small" everywhere.
+   */
+  entry?: { fast: "small" | "large"; balanced: "small" | "large"; max: "small" | "large" };
+  /** How the thresholds were picked, in words. */
+  note: string;
+}
+
+/**
+ * The actions a router file may hold a model for, and the features each reads beyond the probe's
+ * (src/strategies/auto/probe-features.ts):
+ * - accept: the probe's answer as it stands;
+ * - verify: the probe's answer after the large tier's P(Yes) on it (`verifyYes`);
+ * - large-cot: the large tier's greedy CoT answer, knowing whether it agrees with the probe's
+ *   (`largeAgrees`) and whether it was cut by the token limit (`largeCut`);
+ * - small-vote: the vote of 8 small samples, knowing the winner's share and how many answers there were;
+ * - large-first: the large tier's greedy CoT run first, from the same features read off its one trace;
+ * - large-vote: the vote of that CoT and more large samples.
+ */
+export const ROUTER_ACTIONS = {
+  accept: [],
+  verify: ["verifyYes"],
+  "large-cot": ["largeAgrees", "largeCut"],
+  "small-vote": ["voteShare", "voteDistinct"],
+  // The large tier's CoT as a first pass: the probe's features read from its one trace.
+  "large-first": [],
+  "large-vote": ["voteShare", "voteDistinct"],
+} as const satisfies Record<string, readonly string[]>;
+export type RouterAction = keyof typeof ROUTER_ACTIONS;
 
 const logisticSchema = z
   .object({
@@ -103,6 +144,7 @@ const logisticSchema = z
     "means, scales and weights need one entry per feature",
   );
 
+const probability = z.number().min(0).max(1.01);
 const routerFileSchema = z.object({
   format: z.literal("deliberate-router"),
   version: z.literal(1),
@@ -110,6 +152,20 @@ const routerFileSchema = z.object({
     z.string(),
     z.object({ model: logisticSchema, fittedOn: z.record(z.string(), z.unknown()) }),
   ),
+  policy: z
+    .object({
+      acceptAt: z.object({ fast: probability, balanced: probability, max: probability }),
+      verifyFrom: probability,
+      entry: z
+        .object({
+          fast: z.enum(["small", "large"]),
+          balanced: z.enum(["small", "large"]),
+          max: z.enum(["small", "large"]),
+        })
+        .optional(),
+      note: z.string(),
+    })
+    .optional(),
 });
 
 export const serializeRouter = (file: RouterFile): string => `${JSON.stringify(file, null, 2)}\n`;

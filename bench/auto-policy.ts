@@ -1,0 +1,180 @@
+/**
+ * auto's policy replayed on recorded action rows (bench/record-auto-actions.ts): what it would answer,
+ * with what confidence, at what cost, for any router and thresholds — so the fit can pick thresholds
+ * and the evaluation can draw auto's whole curve without running a model. It mirrors
+ * src/strategies/auto/auto.ts step for step; the tests of that file pin the same decisions.
+ */
+import { readFileSync } from "node:fs";
+import type { RouterFile } from "../src/strategies/auto/router-model.js";
+import { predictLogistic } from "../src/strategies/auto/router-model.js";
+import type { ActionRow, CallCost } from "./record-auto-actions.js";
+
+/**
+ * Single-stream speeds of a model on this machine: prompt tokens per second (prefill) and completion
+ * tokens per second (decode). Seconds of a call = prompt / prefill + completion / decode.
+ */
+export interface ModelSpeed {
+  prefill: number;
+  decode: number;
+  /** Parameters, in billions: FLOP-equivalent tokens are tokens × this. */
+  parameters: number;
+}
+export type SpeedTable = Record<string, ModelSpeed>;
+
+export function readSpeeds(path: string): SpeedTable {
+  return JSON.parse(readFileSync(path, "utf8")).models as SpeedTable;
+}
+
+export function readActionRows(path: string): ActionRow[] {
+  return readFileSync(path, "utf8")
+    .trim()
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line) as ActionRow);
+}
+
+export interface Cost {
+  seconds: number;
+  /** Tokens × parameters (billions), summed over calls. */
+  flopTokens: number;
+  tokens: number;
+}
+
+export function costOf(calls: CallCost[], speeds: SpeedTable): Cost {
+  let seconds = 0;
+  let flopTokens = 0;
+  let tokens = 0;
+  for (const call of calls) {
+    const speed = speeds[call.model];
+    if (!speed) throw new Error(`no speed measured for ${call.model}`);
+    seconds += call.promptTokens / speed.prefill + call.completionTokens / speed.decode;
+    flopTokens += (call.promptTokens + call.completionTokens) * speed.parameters;
+    tokens += call.promptTokens + call.completionTokens;
+  }
+  return { seconds, flopTokens, tokens };
+}
+
+export interface PolicySettings {
+  acceptAt: number;
+  verifyFrom: number;
+  /** A large tier exists (else auto votes 8 small samples). */
+  large: boolean;
+  /** Where the first pass runs when there is a large tier; default "small". */
+  entry?: "small" | "large";
+}
+
+export interface Outcome {
+  id: number;
+  answer: string | null;
+  right: boolean;
+  confidence: number;
+  route: string[];
+  calls: CallCost[];
+}
+
+const predictOr = (
+  router: RouterFile,
+  action: string,
+  values: Record<string, number>,
+): number | undefined => {
+  const entry = router.actions[action];
+  return entry === undefined ? undefined : predictLogistic(entry.model, values);
+};
+
+/** What auto does on one recorded problem. `predict` may be swapped for out-of-fold predictions. */
+export function simulate(
+  row: ActionRow,
+  router: RouterFile,
+  settings: PolicySettings,
+  predict: (action: string, values: Record<string, number>) => number | undefined = (action, values) =>
+    predictOr(router, action, values),
+): Outcome {
+  if (settings.large && settings.entry === "large") {
+    // The large tier's CoT first. Its doubtful answers would get more large samples, which these rows
+    // do not hold: the simulation stops at the first answer (acceptAt plays no part here).
+    const conf = predict("large-first", row.large.features as unknown as Record<string, number>) ?? 39 / 55;
+    return {
+      id: row.id,
+      answer: row.large.answer,
+      right: row.large.right,
+      confidence: conf,
+      route: ["large-cot", "accept"],
+      calls: [...row.large.calls],
+    };
+  }
+  const f = row.probe.features as unknown as Record<string, number>;
+  const calls = [...row.probe.calls];
+  const leader = row.probe.leader;
+  if (leader === null) {
+    // auto answers in one pass on the large tier; the recording has its CoT, the nearest stand-in.
+    return {
+      id: row.id,
+      answer: row.large.answer,
+      right: row.large.right,
+      confidence: 0,
+      route: ["probe", "large-direct"],
+      calls: [...calls, ...row.large.calls],
+    };
+  }
+  const p0 = predict("accept", f) ?? 0;
+  let best = { answer: leader, right: row.probe.right, confidence: p0 };
+  if (p0 >= settings.acceptAt) return { id: row.id, ...best, route: ["probe", "accept"], calls };
+  if (!settings.large) {
+    const vote = row.smallVote;
+    if (!vote) throw new Error(`problem ${row.id}: no small vote recorded (record with --vote 8)`);
+    const conf =
+      predict("small-vote", { ...f, voteShare: vote.share, voteDistinct: vote.distinct }) ?? vote.share;
+    return {
+      id: row.id,
+      answer: vote.answer,
+      right: vote.right,
+      confidence: conf,
+      route: ["probe", "small-vote"],
+      calls: [...calls, ...vote.calls],
+    };
+  }
+  const route = ["probe"];
+  if (router.actions.verify !== undefined && p0 >= settings.verifyFrom && row.verify) {
+    route.push("verify");
+    calls.push(...row.verify.calls);
+    const p1 = predict("verify", { ...f, verifyYes: row.verify.yes }) ?? p0;
+    best = { ...best, confidence: p1 };
+    if (p1 >= settings.acceptAt) return { id: row.id, ...best, route: [...route, "accept"], calls };
+  }
+  route.push("large-cot");
+  calls.push(...row.large.calls);
+  if (row.large.answer === null) return { id: row.id, ...best, route, calls };
+  const agrees = row.large.answer === leader;
+  const conf = predict("large-cot", { ...f, largeAgrees: Number(agrees), largeCut: Number(row.large.cut) });
+  const candidate = { answer: row.large.answer, right: row.large.right, confidence: conf ?? 39 / 55 };
+  if (agrees || candidate.confidence >= best.confidence) best = candidate;
+  return { id: row.id, ...best, route, calls };
+}
+
+export interface PolicySummary {
+  accuracy: number;
+  meanSeconds: number;
+  meanFlopTokens: number;
+  meanTokens: number;
+  /** Share of problems that took each route, by its last step. */
+  routes: Record<string, number>;
+  outcomes: Outcome[];
+}
+
+export function summarize(outcomes: Outcome[], speeds: SpeedTable): PolicySummary {
+  const costs = outcomes.map((o) => costOf(o.calls, speeds));
+  const n = outcomes.length;
+  const routes: Record<string, number> = {};
+  for (const o of outcomes) {
+    const key = o.route.slice(1).join("→");
+    routes[key] = (routes[key] ?? 0) + 1 / n;
+  }
+  return {
+    accuracy: outcomes.filter((o) => o.right).length / n,
+    meanSeconds: costs.reduce((s, c) => s + c.seconds, 0) / n,
+    meanFlopTokens: costs.reduce((s, c) => s + c.flopTokens, 0) / n,
+    meanTokens: costs.reduce((s, c) => s + c.tokens, 0) / n,
+    routes,
+    outcomes,
+  };
+}

@@ -1,0 +1,278 @@
+/**
+ * The side-by-side report: per-run summaries of the per-problem records `compare.ts` writes, a
+ * markdown table, and accuracy-vs-tokens and accuracy-vs-seconds plots drawn with the chart
+ * `deliberate bench` uses.
+ */
+import { existsSync } from "node:fs";
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { renderLineChart } from "../../../src/bench/svg-line-chart.js";
+
+/** One problem of one run, as a line of `LABEL.results.jsonl`. */
+export interface ComparisonRecord {
+  id: number;
+  gold: string;
+  /** The shared extractor's reading of the final text; null when it found no number. */
+  answer: string | null;
+  correct: boolean;
+  /** The final text the system answered with (cut to 2,000 characters). */
+  text: string;
+  /** HTTP status of the system's answer to the client. */
+  status: number;
+  error?: string;
+  seconds: number;
+  /** Counted upstream, at the counting proxy in front of `deliberate serve`. */
+  promptTokens: number;
+  completionTokens: number;
+  upstreamRequests: number;
+  modelCalls: number;
+  /** Model outputs cut by max_tokens (see the report's notes for how each system's is read). */
+  truncated: number;
+  upstreamErrors: number[];
+  /** The `usage` the system itself reported to the client, for comparison with the real count. */
+  reportedPromptTokens: number | null;
+  reportedCompletionTokens: number | null;
+}
+
+/** How a run was made, as `LABEL.meta.json`. */
+export interface ComparisonMeta {
+  label: string;
+  system: "optillm" | "deliberate";
+  /** The OptiLLM approach or the Deliberate strategy (with its n), as asked for. */
+  method: string;
+  /** The model name the system was asked for (`self_consistency-default`, `sc-8/default`). */
+  requestModel: string;
+  servedModel: string;
+  /** Every model the server held (`default`, and `large` when auto had a large tier). */
+  serverModels?: string[];
+  dataset: string;
+  maxTokens: number;
+  prompt: string;
+  command: string;
+}
+
+export interface RunSummary {
+  label: string;
+  meta?: ComparisonMeta;
+  problems: number;
+  accuracy: number;
+  meanPromptTokens: number;
+  meanCompletionTokens: number;
+  meanTokens: number;
+  meanCalls: number;
+  meanSeconds: number;
+  /** Problems with at least one model output cut by max_tokens. */
+  truncatedShare: number;
+  /** Problems the system answered with a non-2xx status. */
+  errorShare: number;
+  /** What the system reported as completion tokens, over what was counted upstream. */
+  reportedCompletionShare: number | null;
+}
+
+export const RESULTS_SUFFIX = ".results.jsonl";
+export const META_SUFFIX = ".meta.json";
+
+const mean = (values: number[]): number =>
+  values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
+
+export function summarizeRun(label: string, records: ComparisonRecord[], meta?: ComparisonMeta): RunSummary {
+  const reported = records.filter((r) => r.reportedCompletionTokens !== null);
+  const countedCompletion = reported.reduce((sum, r) => sum + r.completionTokens, 0);
+  return {
+    label,
+    ...(meta && { meta }),
+    problems: records.length,
+    accuracy: mean(records.map((r) => (r.correct ? 1 : 0))),
+    meanPromptTokens: mean(records.map((r) => r.promptTokens)),
+    meanCompletionTokens: mean(records.map((r) => r.completionTokens)),
+    meanTokens: mean(records.map((r) => r.promptTokens + r.completionTokens)),
+    meanCalls: mean(records.map((r) => r.modelCalls)),
+    meanSeconds: mean(records.map((r) => r.seconds)),
+    truncatedShare: mean(records.map((r) => (r.truncated > 0 ? 1 : 0))),
+    errorShare: mean(records.map((r) => (r.status >= 200 && r.status < 300 ? 0 : 1))),
+    reportedCompletionShare:
+      reported.length === 0 || countedCompletion === 0
+        ? null
+        : reported.reduce((sum, r) => sum + (r.reportedCompletionTokens ?? 0), 0) / countedCompletion,
+  };
+}
+
+export async function readRecords(path: string): Promise<ComparisonRecord[]> {
+  if (!existsSync(path)) return [];
+  const text = await readFile(path, "utf8");
+  // A line cut short by a kill is dropped: --resume runs that problem again.
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as ComparisonRecord];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/** Every run in a results folder, OptiLLM's first, each in the order of its label. */
+export async function readRunSummaries(dir: string): Promise<RunSummary[]> {
+  const files = (await readdir(dir)).filter((name) => name.endsWith(RESULTS_SUFFIX)).sort();
+  const runs: RunSummary[] = [];
+  for (const file of files) {
+    const label = file.slice(0, -RESULTS_SUFFIX.length);
+    const metaFile = join(dir, `${label}${META_SUFFIX}`);
+    const meta = existsSync(metaFile)
+      ? (JSON.parse(await readFile(metaFile, "utf8")) as ComparisonMeta)
+      : undefined;
+    runs.push(summarizeRun(label, await readRecords(join(dir, file)), meta));
+  }
+  const rank = (run: RunSummary) => (run.meta?.system === "optillm" ? 0 : 1);
+  return runs.sort((a, b) => rank(a) - rank(b) || a.label.localeCompare(b.label));
+}
+
+const round = (value: number, digits: number): number => Number(value.toFixed(digits));
+const percent = (share: number): string => `${(share * 100).toFixed(1)}%`;
+
+/**
+ * Deliberate's strategies as one curve (so a peer point can be read against it) and each OptiLLM
+ * approach as its own point.
+ */
+function chart(runs: RunSummary[], x: (run: RunSummary) => number, title: string, xLabel: string): string {
+  const deliberate = runs.filter((run) => run.meta?.system === "deliberate");
+  const others = runs.filter((run) => run.meta?.system !== "deliberate");
+  const point = (run: RunSummary) => ({ x: round(x(run), 1), y: round(run.accuracy * 100, 1) });
+  return renderLineChart({
+    title,
+    xLabel,
+    yLabel: "accuracy (%)",
+    width: 820,
+    series: [
+      ...(deliberate.length > 0 ? [{ label: "Deliberate", points: deliberate.map(point) }] : []),
+      ...others.map((run) => ({ label: `OptiLLM ${run.meta?.method ?? run.label}`, points: [point(run)] })),
+    ],
+  });
+}
+
+/**
+ * The issue's targets, read off the numbers: Deliberate's best against OptiLLM's best, and for each
+ * OptiLLM approach the most accurate Deliberate strategy that spends no more real tokens.
+ */
+function targetLines(runs: RunSummary[]): string[] {
+  const deliberate = runs.filter((run) => run.meta?.system === "deliberate");
+  const optillm = runs.filter((run) => run.meta?.system === "optillm");
+  if (deliberate.length === 0 || optillm.length === 0) return [];
+  const best = (group: RunSummary[]) =>
+    [...group].sort((a, b) => b.accuracy - a.accuracy || a.meanTokens - b.meanTokens)[0] as RunSummary;
+  const ours = best(deliberate);
+  const theirs = best(optillm);
+  const points = (a: number, b: number) => `${((a - b) * 100).toFixed(1)} points`;
+  const lines = [
+    "## Targets",
+    "",
+    `- Best Deliberate: ${ours.label} at ${percent(ours.accuracy)} and ${ours.meanTokens.toFixed(0)} tokens; best OptiLLM: ` +
+      `${theirs.label} at ${percent(theirs.accuracy)} and ${theirs.meanTokens.toFixed(0)} tokens: ${points(ours.accuracy, theirs.accuracy)} ` +
+      `(target ≥ +5.0), at ${(ours.meanTokens / Math.max(theirs.meanTokens, 1)).toFixed(2)}× its tokens (target ≤ 1).`,
+  ];
+  for (const run of optillm) {
+    const cheaper = deliberate.filter((d) => d.meanTokens <= run.meanTokens);
+    if (cheaper.length === 0) {
+      lines.push(
+        `- ${run.label}: no Deliberate strategy spent as few tokens (${run.meanTokens.toFixed(0)}).`,
+      );
+      continue;
+    }
+    const rival = best(cheaper);
+    const verdict =
+      rival.accuracy > run.accuracy ? "below the Deliberate curve" : "NOT below the Deliberate curve";
+    lines.push(
+      `- ${run.label} (${percent(run.accuracy)}, ${run.meanTokens.toFixed(0)} tokens): ${verdict}; ` +
+        `${rival.label} does ${percent(rival.accuracy)} with ${rival.meanTokens.toFixed(0)} tokens (${points(rival.accuracy, run.accuracy)}).`,
+    );
+  }
+  lines.push("");
+  return lines;
+}
+
+export const TOKENS_CHART = "accuracy-vs-tokens.svg";
+export const SECONDS_CHART = "accuracy-vs-seconds.svg";
+
+export function renderComparisonReport(runs: RunSummary[], command?: string): string {
+  const metas = runs.map((run) => run.meta).filter((meta): meta is ComparisonMeta => meta !== undefined);
+  const distinct = (values: string[]) => [...new Set(values)].join(", ");
+  const lines = [
+    "# Deliberate vs OptiLLM, side by side",
+    "",
+    `Model: ${distinct(metas.map((m) => m.servedModel))} (server models: ${distinct(metas.flatMap((m) => m.serverModels ?? []))}). Dataset: ${distinct(metas.map((m) => m.dataset))}. ` +
+      `max_tokens per model call: ${distinct(metas.map((m) => String(m.maxTokens)))}. ` +
+      `Prompt: ${distinct(metas.map((m) => m.prompt))}.`,
+    "",
+    // Runs may come from several invocations into one folder: each keeps the command that made it.
+    "Commands:",
+    "",
+    "```sh",
+    ...new Set([...metas.map((m) => m.command), ...(command === undefined ? [] : [command])]),
+    "```",
+    "",
+    "| run | system | method | problems | accuracy | prompt tok | completion tok | total tok | calls | seconds | truncated | errors | self-reported completion tok |",
+    "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...runs.map((run) =>
+      [
+        run.label,
+        run.meta?.system ?? "?",
+        run.meta?.method ?? "?",
+        run.problems,
+        percent(run.accuracy),
+        run.meanPromptTokens.toFixed(0),
+        run.meanCompletionTokens.toFixed(0),
+        run.meanTokens.toFixed(0),
+        run.meanCalls.toFixed(1),
+        run.meanSeconds.toFixed(1),
+        percent(run.truncatedShare),
+        percent(run.errorShare),
+        run.reportedCompletionShare === null ? "—" : percent(run.reportedCompletionShare),
+      ]
+        .join(" | ")
+        .replace(/^/, "| ")
+        .concat(" |"),
+    ),
+    "",
+    "Token, call and seconds columns are means per problem. Tokens and calls are counted upstream, at a",
+    "counting proxy between the system and `deliberate serve` (the server's own `usage` of every",
+    "response, which sums every model call behind it). An OptiLLM approach's calls to the bare model",
+    "each pass the proxy; a Deliberate strategy's calls happen inside the server and arrive summed in",
+    "its one response. `truncated`: problems with at least one model output cut by max_tokens (OptiLLM:",
+    "upstream choices with finish_reason `length`; Deliberate: `sample` events with finish reason",
+    "`length` in the run's trace, else a `length` finish). `errors`: problems the system answered with",
+    "a non-2xx status. `self-reported`: the completion tokens the system's own `usage` claimed, as a",
+    "share of those counted upstream (OptiLLM reports no prompt tokens at all).",
+    "",
+    ...targetLines(runs),
+    `![accuracy vs tokens](${TOKENS_CHART})`,
+    "",
+    `![accuracy vs seconds](${SECONDS_CHART})`,
+    "",
+  ];
+  return `${lines.join("\n")}`;
+}
+
+/** Writes report.md and the two plots from every run in `dir`; returns the report's path. */
+export async function writeComparisonReport(dir: string, command?: string): Promise<string> {
+  const runs = (await readRunSummaries(dir)).filter((run) => run.problems > 0);
+  if (runs.length > 0) {
+    await writeFile(
+      join(dir, TOKENS_CHART),
+      chart(
+        runs,
+        (r) => r.meanTokens,
+        "Accuracy vs real tokens per problem",
+        "mean tokens per problem (prompt + completion, counted upstream)",
+      ),
+    );
+    await writeFile(
+      join(dir, SECONDS_CHART),
+      chart(runs, (r) => r.meanSeconds, "Accuracy vs wall seconds per problem", "mean seconds per problem"),
+    );
+  }
+  const path = join(dir, "report.md");
+  await writeFile(path, renderComparisonReport(runs, command));
+  return path;
+}

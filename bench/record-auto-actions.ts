@@ -1,0 +1,278 @@
+/**
+ * Records, for every problem, what each of auto's actions would give — the small probe, the large
+ * tier's P(Yes) on the probe's solution, the large tier's greedy CoT, and the small vote of 8 — so the
+ * router can be fitted (problems it is fitted on) and auto's whole accuracy-versus-seconds curve
+ * simulated at any threshold (problems it is measured on), without running the models again. Every
+ * call goes through the same code auto runs (drawProbe, verifyWithLarge, cot on the large tier), so
+ * the requests, and their recordings, are the ones auto makes.
+ *
+ * Calls already in a recording (`--small-reuse`, `--large-reuse`: earlier benches of the same
+ * problems) are answered from it; a model is opened only for a call no recording holds, and new calls
+ * are appended to `--small-record` / `--large-record`. Rows go to OUT/actions.jsonl, one per problem;
+ * `--resume` keeps the rows already there.
+ *
+ *   npx tsx bench/record-auto-actions.ts --dataset ../shared/data/gsm8k/train.jsonl --offset 0 --limit 200 \
+ *     --small-reuse bench/results/gsm8k/sc-n16-t0.3.calls.jsonl.gz --large-reuse bench/results/gsm8k-large/cot.calls.jsonl \
+ *     --small-record bench/results/auto-actions/small.calls.jsonl --large-record bench/results/auto-actions/large.calls.jsonl \
+ *     --out bench/results/auto-actions [--vote 8] [--concurrency 2] [--resume]
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { numericFormat } from "../src/answers/numeric-format.js";
+import { createBackend } from "../src/backends/create-backend.js";
+import { recordBackend } from "../src/backends/replay/record-backend.js";
+import { answerFromRecording, type RecordedCall, readRecording } from "../src/backends/replay/recording.js";
+import { lookupKeys } from "../src/backends/replay/replay-backend.js";
+import { problemSeed } from "../src/bench/bench-runner.js";
+import { readGsm8k } from "../src/bench/gsm8k-dataset.js";
+import type { Backend, BackendCapabilities, GenerateRequest, GenerateResult } from "../src/core/backend.js";
+import { userMessage } from "../src/core/message.js";
+import type { StrategyInput } from "../src/core/strategy.js";
+import { runStrategy } from "../src/runtime/task-context.js";
+import { verifyWithLarge } from "../src/strategies/auto/large-verify.js";
+import { drawProbe, PROBE_SAMPLES, probeSampleOf } from "../src/strategies/auto/probe.js";
+import type { ProbeFeatures } from "../src/strategies/auto/probe-features.js";
+import { probeFeatures, probeLeader } from "../src/strategies/auto/probe-features.js";
+import { cot } from "../src/strategies/cot.js";
+import { onBackend } from "../src/strategies/on-backend.js";
+import { flag, numberFlag, optionalFlag } from "./script-flags.js";
+
+const datasetPath = flag("dataset", "../shared/data/gsm8k/train.jsonl");
+const offset = numberFlag("offset", 0);
+const limit = numberFlag("limit", 200);
+const out = flag("out", "bench/results/auto-actions");
+const smallModel = flag("small-model", "qwen2.5-coder-0.5b-instruct");
+const largeModel = flag("large-model", "qwen2.5-coder-1.5b-instruct");
+const maxTokens = numberFlag("max-tokens", 512);
+const seedBase = numberFlag("seed", 0);
+const vote = numberFlag("vote", 0);
+const concurrency = numberFlag("concurrency", 2);
+const resume = process.argv.includes("--resume");
+const list = (name: string) => (optionalFlag(name) ?? "").split(",").filter((p) => p !== "");
+
+/** One call's cost, for the seconds model: a reused call costs what it cost when recorded. */
+export interface CallCost {
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  /** Answered from an earlier recording rather than run now. */
+  reused: boolean;
+}
+
+/** Everything a problem's actions gave; the fit and the simulation read only these rows. */
+export interface ActionRow {
+  id: number;
+  question: string;
+  gold: string;
+  seed: number;
+  probe: {
+    answers: Array<string | null>;
+    features: ProbeFeatures;
+    leader: string | null;
+    right: boolean;
+    calls: CallCost[];
+  };
+  verify: { yes: number; calls: CallCost[] } | null;
+  /** The large tier's greedy CoT; `features` read from its one trace as from a one-sample probe. */
+  large: { answer: string | null; right: boolean; cut: boolean; features: ProbeFeatures; calls: CallCost[] };
+  /** The vote of the first `vote` small samples (the probe's included), when --vote was given. */
+  smallVote?: { answer: string | null; right: boolean; share: number; distinct: number; calls: CallCost[] };
+}
+
+/**
+ * A backend answering from earlier recordings of `model`, opening the model (and recording its new
+ * calls) only on the first request none of them holds.
+ */
+async function reuseThenRun(
+  model: string,
+  reusePaths: string[],
+  recordPath: string | undefined,
+): Promise<Backend & { reusedCalls: () => number }> {
+  const reuse: RecordedCall[] = [];
+  for (const path of reusePaths) reuse.push(...(await readRecording(path)));
+  if (recordPath && existsSync(recordPath)) reuse.push(...(await readRecording(recordPath)));
+  const known = new Map(reuse.filter((c) => c.model === model).map((c) => [c.key, c]));
+  const sample = reuse.find((c) => c.model === model);
+  const capabilities: BackendCapabilities = sample
+    ? { ...sample.capabilities, tools: sample.capabilities.tools ?? false }
+    : { confidence: true, jsonSchema: true, grammar: true, rawPrompt: true, tools: true };
+  let live: Promise<Backend> | undefined;
+  let reused = 0;
+  const open = () => {
+    live ??= createBackend({ model }).then((b) => (recordPath ? recordBackend(b, recordPath) : b));
+    return live;
+  };
+  return {
+    kind: "llama",
+    model,
+    capabilities,
+    reusedCalls: () => reused,
+    generate: async (request: GenerateRequest): Promise<GenerateResult> => {
+      const call = lookupKeys("llama", model, request)
+        .map((key) => known.get(key))
+        .find((c) => c !== undefined);
+      if (call) {
+        reused++;
+        return answerFromRecording(request, call.result);
+      }
+      return (await open()).generate(request);
+    },
+    close: async () => {
+      if (live) await (await live).close();
+    },
+  };
+}
+
+/** Counts each call's tokens into whichever action is current for this problem. */
+function costing(backend: Backend, known: () => Set<string>, sink: () => CallCost[]): Backend {
+  return {
+    ...backend,
+    generate: async (request) => {
+      const wasKnown = lookupKeys("llama", backend.model, request).some((key) => known().has(key));
+      const result = await backend.generate(request);
+      sink().push({
+        model: backend.model,
+        promptTokens: result.usage.promptTokens,
+        completionTokens: result.usage.completionTokens,
+        reused: wasKnown,
+      });
+      return result;
+    },
+  };
+}
+
+const small = await reuseThenRun(smallModel, list("small-reuse"), optionalFlag("small-record"));
+const large = await reuseThenRun(largeModel, list("large-reuse"), optionalFlag("large-record"));
+const reusedKeys = async (paths: string[]) =>
+  new Set((await Promise.all(paths.map((p) => readRecording(p)))).flat().map((c) => c.key));
+const smallKnown = await reusedKeys(list("small-reuse"));
+const largeKnown = await reusedKeys(list("large-reuse"));
+
+const problems = (await readGsm8k(datasetPath, { limit: offset + limit })).slice(offset);
+mkdirSync(out, { recursive: true });
+const rowsPath = join(out, "actions.jsonl");
+const done = new Set<number>(
+  resume && existsSync(rowsPath)
+    ? readFileSync(rowsPath, "utf8")
+        .trim()
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => (JSON.parse(l) as ActionRow).id)
+    : [],
+);
+if (!resume && existsSync(rowsPath) && readFileSync(rowsPath, "utf8").trim() !== "") {
+  throw new Error(`${rowsPath} has rows: pass --resume to go on`);
+}
+const todo = problems.filter((p) => !done.has(p.id));
+console.error(`record-auto-actions: ${problems.length} problems, ${done.size} done, ${todo.length} to go`);
+
+const canonical = (raw: string | undefined) => (raw === undefined ? null : numericFormat.canonical(raw));
+let finished = 0;
+const started = Date.now();
+
+async function runOne(problem: (typeof problems)[number]): Promise<void> {
+  const seed = problemSeed(seedBase, problem.id);
+  const gold = numericFormat.canonical(problem.gold);
+  let sink: CallCost[] = [];
+  /** Starts counting calls into a fresh list for the next action, and returns it. */
+  const nextAction = (): CallCost[] => {
+    sink = [];
+    return sink;
+  };
+  const smallCounted = costing(
+    small,
+    () => smallKnown,
+    () => sink,
+  );
+  const largeCounted = costing(
+    large,
+    () => largeKnown,
+    () => sink,
+  );
+  const input: StrategyInput = { messages: [userMessage(problem.question)], params: { maxTokens, seed } };
+  let row: ActionRow | undefined;
+  await runStrategy(
+    async (ctx) => {
+      const probeCalls: CallCost[] = nextAction();
+      const probe = await drawProbe(ctx, input, { format: numericFormat, baseSeed: seed });
+      if (!probe) throw new Error(`problem ${problem.id}: no probe`);
+      const verifyCalls: CallCost[] = nextAction();
+      const yes =
+        probe.leaderSample === undefined
+          ? undefined
+          : await verifyWithLarge(ctx, input, probe.leaderSample, "large");
+      const largeCalls: CallCost[] = nextAction();
+      const solved = await cot({ format: numericFormat })(onBackend(ctx, "large"), {
+        ...input,
+        params: { ...input.params, temperature: 0 },
+      });
+      const largeAnswer = canonical(solved.details.extracted);
+      row = {
+        id: Number(problem.id),
+        question: problem.question,
+        gold,
+        seed,
+        probe: {
+          answers: probe.samples.map((s) => s.answer ?? null),
+          features: probe.features,
+          leader: probe.leader ?? null,
+          right: probe.leader === gold,
+          calls: probeCalls,
+        },
+        verify: yes === undefined ? null : { yes, calls: verifyCalls },
+        large: {
+          features: probeFeatures({
+            question: problem.question,
+            samples: [probeSampleOf(solved, numericFormat)],
+          }),
+          answer: largeAnswer,
+          right: largeAnswer === gold,
+          cut: solved.details.finishReason === "length",
+          calls: largeCalls,
+        },
+      };
+      if (vote > PROBE_SAMPLES) {
+        const voteCalls: CallCost[] = nextAction();
+        const more = await drawProbe(ctx, input, {
+          format: numericFormat,
+          baseSeed: seed,
+          first: PROBE_SAMPLES,
+          count: vote - PROBE_SAMPLES,
+          label: "sample",
+        });
+        const all = [...probe.samples, ...(more?.samples ?? [])];
+        const winner = probeLeader(all) ?? null;
+        const answers = all.map((s) => s.answer).filter((a): a is string => a !== undefined);
+        row.smallVote = {
+          answer: winner,
+          right: winner === gold,
+          share: answers.filter((a) => a === winner).length / all.length,
+          distinct: new Set(answers).size,
+          calls: voteCalls,
+        };
+      }
+      return { answer: row.large.answer ?? "", strategy: "record-auto-actions", budgetExhausted: false };
+    },
+    input,
+    { backend: smallCounted, backends: { large: largeCounted } },
+  );
+  if (!row) throw new Error(`problem ${problem.id}: no row`);
+  appendFileSync(rowsPath, `${JSON.stringify(row)}\n`);
+  finished++;
+  const live = [...row.probe.calls, ...(row.verify?.calls ?? []), ...row.large.calls].filter(
+    (c) => !c.reused,
+  ).length;
+  console.error(
+    `#${problem.id}: probe ${row.probe.leader} (${row.probe.right ? "right" : "wrong"}), P(Yes) ${row.verify?.yes.toFixed(2) ?? "-"}, large ${row.large.answer} (${row.large.right ? "right" : "wrong"}); ${live} live calls; ${finished}/${todo.length} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
+}
+
+const queue = [...todo];
+await Promise.all(
+  Array.from({ length: Math.max(1, concurrency) }, async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) await runOne(next);
+  }),
+);
+console.error(`reused: small ${small.reusedCalls()}, large ${large.reusedCalls()}`);
+await small.close();
+await large.close();

@@ -90,16 +90,28 @@ export function simulate(
     predictOr(router, action, values),
 ): Outcome {
   if (settings.large && settings.entry === "large") {
-    // The large tier's CoT first. Its doubtful answers would get more large samples, which these rows
-    // do not hold: the simulation stops at the first answer (acceptAt plays no part here).
-    const conf = predict("large-first", row.large.features as unknown as Record<string, number>) ?? 39 / 55;
-    return {
+    // The large tier's CoT first; a doubtful answer gets more large samples and a vote, where the
+    // rows hold them (recorded with --large-samples), else the first answer stands.
+    const lf = row.large.features as unknown as Record<string, number>;
+    const conf = predict("large-first", lf) ?? 39 / 55;
+    const first = {
       id: row.id,
       answer: row.large.answer,
       right: row.large.right,
       confidence: conf,
       route: ["large-cot", "accept"],
       calls: [...row.large.calls],
+    };
+    const vote = row.largeVote;
+    if (conf >= settings.acceptAt || row.large.answer === null || vote === undefined) return first;
+    return {
+      id: row.id,
+      answer: vote.answer,
+      right: vote.right,
+      confidence:
+        predict("large-vote", { ...lf, voteShare: vote.share, voteDistinct: vote.distinct }) ?? vote.share,
+      route: ["large-cot", "large-vote"],
+      calls: [...row.large.calls, ...vote.calls],
     };
   }
   const f = row.probe.features as unknown as Record<string, number>;

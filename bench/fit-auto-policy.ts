@@ -7,8 +7,8 @@
  *   `large-first` (the large CoT run first). L2 of each by 5-fold cross-validation, folds by problem.
  * - Policy: every setting (entry tier, threshold, verify floor) is simulated on the fit problems with
  *   out-of-fold predictions only (each problem scored by models fitted without it), and costed in
- *   seconds at the measured speeds. Per budget: `fast` the cheapest point, `max` the most accurate,
- *   `balanced` the cheapest within one point of `max`.
+ *   seconds at the measured speeds. Each budget takes the setting that maximises accuracy − λ·seconds,
+ *   with and without a large tier.
  * - Writes the models and policy into the router file beside the accept model (bench/fit-router.ts
  *   fits that one first), and a report with the curve, the calibration of auto's confidence and the
  *   fixed configurations of the same problems.
@@ -99,6 +99,21 @@ const heads: Head[] = [
         : {
             values: { ...probeValues(r), voteShare: r.smallVote.share, voteDistinct: r.smallVote.distinct },
             label: r.smallVote.right,
+          },
+  },
+  {
+    action: "large-vote",
+    features: [...PROBE_FEATURE_NAMES, "voteShare", "voteDistinct"],
+    example: (r) =>
+      r.largeVote === undefined
+        ? undefined
+        : {
+            values: {
+              ...(r.large.features as unknown as Record<string, number>),
+              voteShare: r.largeVote.share,
+              voteDistinct: r.largeVote.distinct,
+            },
+            label: r.largeVote.right,
           },
   },
   {
@@ -200,9 +215,9 @@ interface PolicyPoint {
   routes: Record<string, number>;
   outcomes: Outcome[];
 }
-const runPolicy = (settings: PolicySettings, label: string): PolicyPoint => {
+const runPolicy = (settings: PolicySettings, label: string, on: ActionRow[] = rows): PolicyPoint => {
   const summary = summarize(
-    rows.map((r) => simulate(r, simRouter, settings, oofPredict(r))),
+    on.map((r) => simulate(r, simRouter, settings, oofPredict(r))),
     speeds,
   );
   return { settings, label, ...summary };
@@ -218,7 +233,17 @@ for (const t of thresholds) {
     );
   }
 }
-points.push(runPolicy({ acceptAt: 0, verifyFrom: 1.01, large: true, entry: "large" }, "large-first"));
+// With large samples recorded, the large-first threshold is fitted like the others; without them only
+// the first answer can be simulated.
+const largeVoteRecorded = rows.every((r) => r.largeVote !== undefined);
+for (const t of largeVoteRecorded ? thresholds : [0]) {
+  points.push(
+    runPolicy(
+      { acceptAt: t, verifyFrom: 1.01, large: true, entry: "large" },
+      largeVoteRecorded ? `large-first t=${t}` : "large-first",
+    ),
+  );
+}
 const noLarge = thresholds.map((t) =>
   runPolicy({ acceptAt: t, verifyFrom: 1.01, large: false }, `no large tier t=${t}`),
 );
@@ -234,13 +259,14 @@ const fixedOf = (
   label: string,
   right: (r: ActionRow) => boolean,
   calls: (r: ActionRow) => CallCost[],
+  on: ActionRow[] = rows,
 ): FixedPoint => {
-  const costs = rows.map((r) => costOf(calls(r), speeds));
+  const costs = on.map((r) => costOf(calls(r), speeds));
   return {
     label,
-    accuracy: rows.filter(right).length / rows.length,
-    meanSeconds: costs.reduce((s, c) => s + c.seconds, 0) / rows.length,
-    meanFlopTokens: costs.reduce((s, c) => s + c.flopTokens, 0) / rows.length,
+    accuracy: on.filter(right).length / on.length,
+    meanSeconds: costs.reduce((s, c) => s + c.seconds, 0) / on.length,
+    meanFlopTokens: costs.reduce((s, c) => s + c.flopTokens, 0) / on.length,
   };
 };
 const fixed: FixedPoint[] = [
@@ -300,26 +326,47 @@ try {
   // No greedy small-cot results for these problems: that row is left out.
 }
 
-// Budgets: fast the cheapest point, max the most accurate (ties: cheaper), balanced the cheapest within a point of max.
-const candidates = points;
-const byCost = [...candidates].sort((a, b) => a.meanSeconds - b.meanSeconds || b.accuracy - a.accuracy);
-const fast = byCost[0] as PolicyPoint;
-const max = [...candidates].sort(
-  (a, b) => b.accuracy - a.accuracy || a.meanSeconds - b.meanSeconds,
-)[0] as PolicyPoint;
-const balanced = byCost.find((p) => p.accuracy >= max.accuracy - 0.01) ?? max;
-const entryOf = (p: PolicyPoint) => p.settings.entry ?? "small";
-const policy: NonNullable<RouterFile["policy"]> = {
-  acceptAt: {
-    fast: fast.settings.acceptAt,
-    balanced: balanced.settings.acceptAt,
-    max: max.settings.acceptAt,
-  },
-  // One floor for all budgets: the balanced point's (fast and max rarely verify).
-  verifyFrom: balanced.settings.verifyFrom,
-  entry: { fast: entryOf(fast), balanced: entryOf(balanced), max: entryOf(max) },
-  note: `picked by bench/fit-auto-policy.ts on ${rows.length} fit problems (out-of-fold predictions, seconds at ${speedsPath}): fast = cheapest, max = most accurate, balanced = cheapest within 1 point of max`,
+// Budgets: each maximises accuracy (points) − λ × mean seconds, λ the price of a second in points of
+// accuracy: fast pays dearly for time, max hardly at all. Set here, before any evaluation, not tuned.
+const LAMBDA = { fast: 1, balanced: 0.25, max: 0.05 } as const;
+const BUDGETS = ["fast", "balanced", "max"] as const;
+const best = (ps: PolicyPoint[], lambda: number) =>
+  [...ps].sort(
+    (a, b) => b.accuracy * 100 - lambda * b.meanSeconds - (a.accuracy * 100 - lambda * a.meanSeconds),
+  )[0] as PolicyPoint;
+const chosen = Object.fromEntries(BUDGETS.map((b) => [b, best(points, LAMBDA[b])])) as Record<
+  (typeof BUDGETS)[number],
+  PolicyPoint
+>;
+const chosenSmall = Object.fromEntries(BUDGETS.map((b) => [b, best(noLarge, LAMBDA[b])])) as Record<
+  (typeof BUDGETS)[number],
+  PolicyPoint
+>;
+// A large-first answer below this is escalated to more large samples, which the rows do not hold, so
+// this threshold is not fitted: only `max` escalates, at a stated guess (--max-large-vote-below).
+const maxLargeVoteBelow = Number(flag("max-large-vote-below", "0.5"));
+const tieredSetting = (b: (typeof BUDGETS)[number]) => {
+  const p = chosen[b];
+  const entry = p.settings.entry ?? "small";
+  return {
+    entry,
+    acceptAt:
+      entry === "large" && !largeVoteRecorded ? (b === "max" ? maxLargeVoteBelow : 0) : p.settings.acceptAt,
+    verifyFrom: p.settings.verifyFrom,
+  };
 };
+const policy: NonNullable<RouterFile["policy"]> = {
+  tiered: { fast: tieredSetting("fast"), balanced: tieredSetting("balanced"), max: tieredSetting("max") },
+  smallOnly: {
+    fast: chosenSmall.fast.settings.acceptAt,
+    balanced: chosenSmall.balanced.settings.acceptAt,
+    max: chosenSmall.max.settings.acceptAt,
+  },
+  note: `picked by bench/fit-auto-policy.ts on ${rows.length} fit problems (out-of-fold predictions, seconds at ${speedsPath}): each budget maximises accuracy in points − λ·seconds, λ = ${LAMBDA.fast} (fast), ${LAMBDA.balanced} (balanced), ${LAMBDA.max} (max)${largeVoteRecorded ? "" : `; a large-first answer is escalated to more large samples only at max, below ${maxLargeVoteBelow} (not fitted: no large samples recorded yet)`}`,
+};
+const fast = chosen.fast;
+const balanced = chosen.balanced;
+const max = chosen.max;
 
 // Pareto front of every policy point and fixed configuration.
 const all = [
@@ -356,7 +403,10 @@ const out: RouterFile = {
   policy,
 };
 writeFileSync(routerPath, serializeRouter(out));
-execFileSync("npx", ["biome", "format", "--write", routerPath], { stdio: "ignore" });
+// The file is committed source: laid out as the formatter would (outside the project, biome declines).
+try {
+  execFileSync("npx", ["biome", "format", "--write", routerPath], { stdio: "ignore" });
+} catch {}
 
 // Calibration of the confidence auto would report, per budget, out of fold.
 const calibration = (p: PolicyPoint) => {
@@ -468,6 +518,9 @@ const report = [
       ["fast", fast],
       ["balanced", balanced],
       ["max", max],
+      ["fast, no large tier", chosenSmall.fast],
+      ["balanced, no large tier", chosenSmall.balanced],
+      ["max, no large tier", chosenSmall.max],
     ] as const
   ).map(
     ([b, p]) =>
@@ -490,6 +543,7 @@ const report = [
   "|---|---|---|",
   ...noLarge.map((p) => `| ${p.settings.acceptAt} | ${pct(p.accuracy)} | ${s1(p.meanSeconds)} |`),
   "",
+  ...largeVoteSection(),
   "Pareto front over every policy point and fixed configuration (seconds, accuracy):",
   "",
   ...front.map((p) => `- ${p.label}: ${s1(p.meanSeconds)} s, ${pct(p.accuracy)}`),
@@ -516,3 +570,39 @@ const report = [
 ].join("\n");
 writeFileSync(join(reportDir, "policy.md"), report);
 console.log(report);
+
+/**
+ * Where only some rows hold large samples (a recording under way), the large-first escalation is
+ * measured on those rows alone, beside the large CoT and the large tier's own 4-sample vote (sc-4).
+ */
+function largeVoteSection(): string[] {
+  const subset = rows.filter((r) => r.largeVote !== undefined);
+  if (subset.length === 0 || largeVoteRecorded) return [];
+  const fixedOn = (label: string, right: (r: ActionRow) => boolean, calls: (r: ActionRow) => CallCost[]) => {
+    const f = fixedOf(label, right, calls, subset);
+    return `| ${label} | ${pct(f.accuracy)} | ${s1(f.meanSeconds)} |`;
+  };
+  return [
+    `### The large tier's escalation, on the ${subset.length} problems with large samples recorded`,
+    "",
+    `Problems ${subset.map((r) => r.id).join(", ")}; out of fold as above (the large-vote model, where fitted, on these rows only).`,
+    "",
+    "| configuration | accuracy | mean seconds |",
+    "|---|---|---|",
+    fixedOn(
+      "large cot (greedy)",
+      (r) => r.large.right,
+      (r) => r.large.calls,
+    ),
+    fixedOn(
+      "large sc-4 (greedy + 3 samples at T = 0.3, vote)",
+      (r) => r.largeVote?.right ?? false,
+      (r) => [...r.large.calls, ...(r.largeVote?.calls ?? [])],
+    ),
+    ...thresholds.map((t) => {
+      const p = runPolicy({ acceptAt: t, verifyFrom: 1.01, large: true, entry: "large" }, `t=${t}`, subset);
+      return `| large-first, vote below P = ${t} | ${pct(p.accuracy)} | ${s1(p.meanSeconds)} |`;
+    }),
+    "",
+  ];
+}

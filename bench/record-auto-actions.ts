@@ -14,7 +14,7 @@
  *   npx tsx bench/record-auto-actions.ts --dataset ../shared/data/gsm8k/train.jsonl --offset 0 --limit 200 \
  *     --small-reuse bench/results/gsm8k/sc-n16-t0.3.calls.jsonl.gz --large-reuse bench/results/gsm8k-large/cot.calls.jsonl \
  *     --small-record bench/results/auto-actions/small.calls.jsonl --large-record bench/results/auto-actions/large.calls.jsonl \
- *     --out bench/results/auto-actions [--vote 8] [--concurrency 2] [--resume]
+ *     --out bench/results/auto-actions [--vote 8] [--large-samples 3] [--concurrency 2] [--resume]
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -32,7 +32,7 @@ import { runStrategy } from "../src/runtime/task-context.js";
 import { verifyWithLarge } from "../src/strategies/auto/large-verify.js";
 import { drawProbe, PROBE_SAMPLES, probeSampleOf } from "../src/strategies/auto/probe.js";
 import type { ProbeFeatures } from "../src/strategies/auto/probe-features.js";
-import { probeFeatures, probeLeader } from "../src/strategies/auto/probe-features.js";
+import { type ProbeSample, probeFeatures, sampleVote } from "../src/strategies/auto/probe-features.js";
 import { cot } from "../src/strategies/cot.js";
 import { onBackend } from "../src/strategies/on-backend.js";
 import { flag, numberFlag, optionalFlag } from "./script-flags.js";
@@ -46,6 +46,8 @@ const largeModel = flag("large-model", "qwen2.5-coder-1.5b-instruct");
 const maxTokens = numberFlag("max-tokens", 512);
 const seedBase = numberFlag("seed", 0);
 const vote = numberFlag("vote", 0);
+/** More large samples (T = 0.3) voted with the large CoT, as auto's large-vote escalation draws them. */
+const largeSamples = numberFlag("large-samples", 0);
 const concurrency = numberFlag("concurrency", 2);
 const resume = process.argv.includes("--resume");
 const list = (name: string) => (optionalFlag(name) ?? "").split(",").filter((p) => p !== "");
@@ -76,7 +78,17 @@ export interface ActionRow {
   /** The large tier's greedy CoT; `features` read from its one trace as from a one-sample probe. */
   large: { answer: string | null; right: boolean; cut: boolean; features: ProbeFeatures; calls: CallCost[] };
   /** The vote of the first `vote` small samples (the probe's included), when --vote was given. */
-  smallVote?: { answer: string | null; right: boolean; share: number; distinct: number; calls: CallCost[] };
+  smallVote?: VoteRow;
+  /** The vote of the large CoT and --large-samples more large samples, when given. */
+  largeVote?: VoteRow;
+}
+
+export interface VoteRow {
+  answer: string | null;
+  right: boolean;
+  share: number;
+  distinct: number;
+  calls: CallCost[];
 }
 
 /**
@@ -166,6 +178,12 @@ if (!resume && existsSync(rowsPath) && readFileSync(rowsPath, "utf8").trim() !==
 const todo = problems.filter((p) => !done.has(p.id));
 console.error(`record-auto-actions: ${problems.length} problems, ${done.size} done, ${todo.length} to go`);
 
+/** A vote over samples as a row keeps it. */
+function voteRow(samples: ProbeSample[], gold: string, calls: CallCost[]): VoteRow {
+  const { winner, share, distinct } = sampleVote(samples);
+  return { answer: winner ?? null, right: winner === gold, share, distinct, calls };
+}
+
 const canonical = (raw: string | undefined) => (raw === undefined ? null : numericFormat.canonical(raw));
 let finished = 0;
 const started = Date.now();
@@ -241,15 +259,19 @@ async function runOne(problem: (typeof problems)[number]): Promise<void> {
           label: "sample",
         });
         const all = [...probe.samples, ...(more?.samples ?? [])];
-        const winner = probeLeader(all) ?? null;
-        const answers = all.map((s) => s.answer).filter((a): a is string => a !== undefined);
-        row.smallVote = {
-          answer: winner,
-          right: winner === gold,
-          share: answers.filter((a) => a === winner).length / all.length,
-          distinct: new Set(answers).size,
-          calls: voteCalls,
-        };
+        row.smallVote = voteRow(all, gold, voteCalls);
+      }
+      if (largeSamples > 0) {
+        const voteCalls: CallCost[] = nextAction();
+        const more = await drawProbe(onBackend(ctx, "large"), input, {
+          format: numericFormat,
+          baseSeed: seed,
+          first: 1,
+          count: largeSamples,
+          label: "large sample",
+        });
+        const all = [probeSampleOf(solved, numericFormat), ...(more?.samples ?? [])];
+        row.largeVote = voteRow(all, gold, voteCalls);
       }
       return { answer: row.large.answer ?? "", strategy: "record-auto-actions", budgetExhausted: false };
     },

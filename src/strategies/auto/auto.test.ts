@@ -7,7 +7,7 @@ import { createStrategy } from "../catalog.js";
 import { auto, defaultRouter, PROBE_SAMPLES, PROBE_TEMPERATURE } from "./auto.js";
 import { PROBE_FEATURE_NAMES } from "./probe-features.js";
 import { questionKind } from "./question-kind.js";
-import type { LogisticModel, RouterFile } from "./router-model.js";
+import type { LogisticModel, RouterFile, TieredSetting } from "./router-model.js";
 
 const QUESTION = "Tom has 3 apples and buys 9 more. How many apples does he have?";
 
@@ -45,7 +45,23 @@ const TIERED: RouterFile = {
     "large-cot": onFeature("largeAgrees", 3, -1),
     "small-vote": onFeature("voteShare", 4, -2),
   },
-  policy: { acceptAt: { fast: 0, balanced: 0.5, max: 0.8 }, verifyFrom: 0.01, note: "test" },
+  policy: {
+    tiered: {
+      fast: { entry: "small", acceptAt: 0, verifyFrom: 0.01 },
+      balanced: { entry: "small", acceptAt: 0.5, verifyFrom: 0.01 },
+      max: { entry: "small", acceptAt: 0.8, verifyFrom: 0.01 },
+    },
+    smallOnly: { fast: 0, balanced: 0.5, max: 0.8 },
+    note: "test",
+  },
+};
+/** TIERED with one budget's setting changed. */
+const withSetting = (
+  budget: "fast" | "balanced" | "max",
+  change: Partial<TieredSetting>,
+): RouterFile["policy"] => {
+  const policy = TIERED.policy as NonNullable<RouterFile["policy"]>;
+  return { ...policy, tiered: { ...policy.tiered, [budget]: { ...policy.tiered[budget], ...change } } };
 };
 const yesNo = (verdict: "Yes" | "No", p: number) => ({ text: verdict, confidences: [p] });
 /** The large tier's verification call, told apart from its chain of thought by the question it asks. */
@@ -200,7 +216,7 @@ describe("auto", () => {
     const large = createScriptedBackend({ respond: ["The answer is 12"] });
     const router: RouterFile = {
       ...TIERED,
-      policy: { ...(TIERED.policy as NonNullable<RouterFile["policy"]>), verifyFrom: 0.2 },
+      policy: withSetting("balanced", { verifyFrom: 0.2 }),
     };
     const result = await runStrategy(
       auto({ router }),
@@ -284,10 +300,7 @@ describe("auto", () => {
     const router: RouterFile = {
       ...TIERED,
       actions: { ...TIERED.actions, "large-first": onFeature("topShare", 0, 2) },
-      policy: {
-        ...(TIERED.policy as NonNullable<RouterFile["policy"]>),
-        entry: { fast: "small", balanced: "large", max: "large" },
-      },
+      policy: withSetting("balanced", { entry: "large" }),
     };
     const { seen, onEvent } = events();
     const result = await runStrategy(
@@ -325,10 +338,7 @@ describe("auto", () => {
         "large-first": onFeature("topShare", 0, -2),
         "large-vote": onFeature("voteShare", 2, -1),
       },
-      policy: {
-        ...(TIERED.policy as NonNullable<RouterFile["policy"]>),
-        entry: { fast: "large", balanced: "large", max: "large" },
-      },
+      policy: withSetting("balanced", { entry: "large" }),
     };
     const result = await runStrategy(
       auto({ router }),

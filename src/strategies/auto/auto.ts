@@ -9,7 +9,7 @@ import { onBackend } from "../on-backend.js";
 import { verifyWithLarge } from "./large-verify.js";
 import { type DrawnProbe, drawProbe, PROBE_SAMPLES } from "./probe.js";
 import type { ProbeFeatures } from "./probe-features.js";
-import { probeLeader } from "./probe-features.js";
+import { sampleVote } from "./probe-features.js";
 import { type QuestionKind, questionKind } from "./question-kind.js";
 import {
   parseRouter,
@@ -51,10 +51,14 @@ export interface AutoOptions {
 /** Small-model samples in the vote drawn on escalation without a large tier (the probe's included). */
 const SMALL_VOTE_SAMPLES = 8;
 
-/** Thresholds when the router file carries no policy (older files): never escalate on fast. */
+/** Thresholds when the router file carries no policy (older files): the probe first; never escalate on fast. */
 const FALLBACK_POLICY: RouterPolicy = {
-  acceptAt: { fast: 0, balanced: 0.3, max: 0.6 },
-  verifyFrom: 0,
+  tiered: {
+    fast: { entry: "small", acceptAt: 0, verifyFrom: 0 },
+    balanced: { entry: "small", acceptAt: 0.3, verifyFrom: 0 },
+    max: { entry: "small", acceptAt: 0.6, verifyFrom: 0 },
+  },
+  smallOnly: { fast: 0, balanced: 0.3, max: 0.6 },
   note: "no policy in the router file",
 };
 
@@ -125,8 +129,9 @@ export function auto(options: AutoOptions = {}): Strategy<StrategyInput, AutoRes
     const router = options.router ?? defaultRouter();
     if (!router.actions.accept) throw new Error("the router has no model for the accept action");
     const policy = router.policy ?? FALLBACK_POLICY;
-    const acceptAt = options.acceptAt ?? policy.acceptAt[budget];
     const large = ctx.backends[largeName] ? largeName : undefined;
+    const setting = policy.tiered[budget];
+    const acceptAt = options.acceptAt ?? (large === undefined ? policy.smallOnly[budget] : setting.acceptAt);
     const route: string[] = [];
     const result = (
       best: Answer | undefined,
@@ -149,7 +154,7 @@ export function auto(options: AutoOptions = {}): Strategy<StrategyInput, AutoRes
     if (kind !== "math") return onePass(ctx, input, kind, large, route, (answer) => result(answer, { kind }));
 
     const baseSeed = input.params?.seed ?? Math.floor(Math.random() * 2 ** 31);
-    if (large !== undefined && policy.entry?.[budget] === "large") {
+    if (large !== undefined && setting.entry === "large") {
       return largeFirst(ctx, input, { format, baseSeed, router, acceptAt, budget, large, route, result });
     }
     route.push("probe");
@@ -176,7 +181,7 @@ export function auto(options: AutoOptions = {}): Strategy<StrategyInput, AutoRes
     const p0 = predict(router, "accept", features) ?? 0;
     const details = { kind, acceptProbability: p0, probeAnswer: leader };
     let best: Answer = { answer: leader, confidence: p0, calibrated: true };
-    const canVerify = large !== undefined && router.actions.verify !== undefined && p0 >= policy.verifyFrom;
+    const canVerify = large !== undefined && router.actions.verify !== undefined && p0 >= setting.verifyFrom;
     const escalation = large === undefined ? "small-vote" : canVerify ? "verify" : "large-cot";
     const accepting = p0 >= acceptAt || probe.budgetExhausted;
     ctx.emit({
@@ -193,7 +198,7 @@ export function auto(options: AutoOptions = {}): Strategy<StrategyInput, AutoRes
               ? "no large tier, so more small samples and a vote"
               : escalation === "verify"
                 ? `the large tier ("${largeName}") checks it first`
-                : `P < ${policy.verifyFrom}, too low to be worth checking: the large tier ("${largeName}") solves it`
+                : `P < ${setting.verifyFrom}, too low to be worth checking: the large tier ("${largeName}") solves it`
           }`,
     });
     if (accepting) {
@@ -347,14 +352,15 @@ async function largeFirst(
         label: "large sample",
       }),
     );
-    const all = [...first.samples, ...(more?.samples ?? [])];
-    const winner = probeLeader(all);
+    const {
+      winner,
+      tally,
+      share: voteShare,
+      distinct,
+    } = sampleVote([...first.samples, ...(more?.samples ?? [])]);
     if (winner !== undefined) {
-      const counts = new Map<string, number>();
-      for (const s of all) if (s.answer !== undefined) counts.set(s.answer, (counts.get(s.answer) ?? 0) + 1);
-      const voteShare = (counts.get(winner) ?? 0) / all.length;
-      ctx.emit({ type: "vote", tally: Object.fromEntries(counts), leader: winner, decided: true });
-      const voted = predict(router, "large-vote", first.features, { voteShare, voteDistinct: counts.size });
+      ctx.emit({ type: "vote", tally, leader: winner, decided: true });
+      const voted = predict(router, "large-vote", first.features, { voteShare, voteDistinct: distinct });
       // Without a fitted model the share stands in: uncalibrated, and said so.
       best =
         voted === undefined
@@ -411,16 +417,13 @@ async function smallVote(
     }),
   );
   const all = [...probe.samples, ...(more?.samples ?? [])];
-  const winner = probeLeader(all);
+  const { winner, tally, share: voteShare, distinct } = sampleVote(all);
   const budgetExhausted = more === undefined || more.budgetExhausted;
   if (winner === undefined) return { best: undefined, budgetExhausted };
-  const counts = new Map<string, number>();
-  for (const s of all) if (s.answer !== undefined) counts.set(s.answer, (counts.get(s.answer) ?? 0) + 1);
-  const voteShare = (counts.get(winner) ?? 0) / all.length;
-  ctx.emit({ type: "vote", tally: Object.fromEntries(counts), leader: winner, decided: true });
+  ctx.emit({ type: "vote", tally, leader: winner, decided: true });
   const fitted = predict(options.router, "small-vote", probe.features, {
     voteShare,
-    voteDistinct: counts.size,
+    voteDistinct: distinct,
   });
   // Without a fitted model the vote share stands in, and it is overconfident (bench/results/router).
   const best =

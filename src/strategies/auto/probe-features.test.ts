@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type ProbeSample, probeFeatures, probeLeader } from "./probe-features.js";
+import { type ProbeSample, probeFeatures, probeLeader, sampleVote } from "./probe-features.js";
 
 const sample = (answer: string | undefined, extra: Partial<ProbeSample> = {}): ProbeSample => ({
   text: answer === undefined ? "I am not sure." : `So the answer is ${answer}.`,
@@ -98,5 +98,16 @@ describe("probeLeader", () => {
 
   it("is undefined when no sample has an answer", () => {
     expect(probeLeader([sample(undefined)])).toBeUndefined();
+  });
+});
+
+describe("sampleVote", () => {
+  it("counts each answer, and gives the winner's share of all samples, unanswered ones included", () => {
+    const vote = sampleVote([sample("12"), sample("11"), sample("12"), sample(undefined)]);
+    expect(vote).toEqual({ winner: "12", tally: { "12": 2, "11": 1 }, share: 0.5, distinct: 2 });
+  });
+
+  it("has no winner and a zero share when nothing was answered", () => {
+    expect(sampleVote([sample(undefined)])).toEqual({ winner: undefined, tally: {}, share: 0, distinct: 0 });
   });
 });

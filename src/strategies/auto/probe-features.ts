@@ -58,6 +58,28 @@ export function probeLeader(samples: ProbeSample[]): string | undefined {
   return tally(records, false)[0]?.answer;
 }
 
+/** A vote over samples: the winner as probeLeader picks it, every answer's count, the winner's share of all samples. */
+export interface SampleVote {
+  winner: string | undefined;
+  tally: Record<string, number>;
+  /** The winner's votes over all samples, answered or not (0 without a winner). */
+  share: number;
+  /** How many distinct answers were given. */
+  distinct: number;
+}
+
+export function sampleVote(samples: ProbeSample[]): SampleVote {
+  const winner = probeLeader(samples);
+  const tally: Record<string, number> = {};
+  for (const s of samples) if (s.answer !== undefined) tally[s.answer] = (tally[s.answer] ?? 0) + 1;
+  return {
+    winner,
+    tally,
+    share: winner === undefined || samples.length === 0 ? 0 : (tally[winner] ?? 0) / samples.length,
+    distinct: Object.keys(tally).length,
+  };
+}
+
 const mean = (xs: number[]): number => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
 
 // Literal alternations only (no nested quantifiers), so a long hostile question stays linear to scan.

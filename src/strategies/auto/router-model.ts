@@ -92,20 +92,27 @@ export interface RouterFile {
   policy?: RouterPolicy;
 }
 
-/** Thresholds of auto's policy, picked on the fit problems by the same script that fits the models. */
-export interface RouterPolicy {
-  /** Accept an answer once its P(correct) reaches this, per budget preset. */
-  acceptAt: { fast: number; balanced: number; max: number };
-  /** Below this P(correct) of the probe, skip verification and go straight to the large tier's CoT. */
-  verifyFrom: number;
+/** What auto does at one budget when a large tier is there. */
+export interface TieredSetting {
   /**
-   * Where a numeric question's first pass runs when a large tier exists, per budget: "small" (the
-   * probe, then escalation) or "large" (the large tier's CoT first, then more large samples when
-   * doubtful). Picked on measured seconds: a probe is only worth it where it is cheap beside the large
-   * tier. Absent: "small" everywhere.
+   * Where a numeric question's first pass runs: "small" (the probe, then escalation) or "large" (the
+   * large tier's CoT first, then more large samples when doubtful). Picked on measured seconds: a
+   * probe is only worth it where it is cheap beside the large tier.
    */
-  entry?: { fast: "small" | "large"; balanced: "small" | "large"; max: "small" | "large" };
-  /** How the thresholds were picked, in words. */
+  entry: "small" | "large";
+  /** Accept an answer once its P(correct) reaches this; below it, escalate. */
+  acceptAt: number;
+  /** entry small: below this P(correct) of the probe, skip verification and go straight to the large CoT. */
+  verifyFrom: number;
+}
+
+/** auto's policy per budget, picked on the fit problems by the script that fits the models. */
+export interface RouterPolicy {
+  /** With a large tier. */
+  tiered: { fast: TieredSetting; balanced: TieredSetting; max: TieredSetting };
+  /** Without one: accept the probe's answer at this P(correct), else vote 8 small samples. */
+  smallOnly: { fast: number; balanced: number; max: number };
+  /** How it was picked, in words. */
   note: string;
 }
 
@@ -145,6 +152,11 @@ const logisticSchema = z
   );
 
 const probability = z.number().min(0).max(1.01);
+const tieredSetting = z.object({
+  entry: z.enum(["small", "large"]),
+  acceptAt: probability,
+  verifyFrom: probability,
+});
 const routerFileSchema = z.object({
   format: z.literal("deliberate-router"),
   version: z.literal(1),
@@ -154,15 +166,8 @@ const routerFileSchema = z.object({
   ),
   policy: z
     .object({
-      acceptAt: z.object({ fast: probability, balanced: probability, max: probability }),
-      verifyFrom: probability,
-      entry: z
-        .object({
-          fast: z.enum(["small", "large"]),
-          balanced: z.enum(["small", "large"]),
-          max: z.enum(["small", "large"]),
-        })
-        .optional(),
+      tiered: z.object({ fast: tieredSetting, balanced: tieredSetting, max: tieredSetting }),
+      smallOnly: z.object({ fast: probability, balanced: probability, max: probability }),
       note: z.string(),
     })
     .optional(),

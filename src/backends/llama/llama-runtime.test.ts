@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../core/errors.js";
-import { defaultThreadCount } from "./llama-runtime.js";
+import { defaultThreadCount, gpuChoice } from "./llama-runtime.js";
 
 describe("defaultThreadCount", () => {
   it("uses every core unless DELIBERATE_THREADS says how many", () => {
@@ -23,5 +23,18 @@ describe("defaultThreadCount", () => {
   it("is set to 1 for the test workers, which share two cores between two of them", () => {
     expect(defaultThreadCount()).toBe(Number(process.env.DELIBERATE_THREADS ?? 1));
     expect(process.env.DELIBERATE_THREADS).toBeDefined();
+  });
+});
+
+describe("gpuChoice", () => {
+  it("stays on the CPU unless DELIBERATE_GPU names a prebuilt GPU backend", () => {
+    expect(gpuChoice({})).toBe(false);
+    expect(gpuChoice({ DELIBERATE_GPU: "" })).toBe(false);
+    expect(gpuChoice({ DELIBERATE_GPU: "off" })).toBe(false);
+    expect(gpuChoice({ DELIBERATE_GPU: "cuda" })).toBe("cuda");
+    expect(gpuChoice({ DELIBERATE_GPU: "vulkan" })).toBe("vulkan");
+    expect(() => gpuChoice({ DELIBERATE_GPU: "metal" })).toThrow(
+      'DELIBERATE_GPU must be cuda, vulkan or off, not "metal"',
+    );
   });
 });

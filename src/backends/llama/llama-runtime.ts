@@ -25,9 +25,24 @@ export function defaultThreadCount(env: NodeJS.ProcessEnv = process.env): number
   return Number(configured);
 }
 
+/** What `DELIBERATE_GPU` asks for: the CPU (unset, the default), or a GPU backend node-llama-cpp ships prebuilt. */
+export type GpuChoice = false | "cuda" | "vulkan";
+
+/**
+ * `DELIBERATE_GPU=cuda|vulkan` offloads every layer to that GPU (for heavy recordings on a machine
+ * that has one); unset or `off`, the CPU. Opt-in, so a machine with a GPU gives the same numbers as one
+ * without unless asked.
+ */
+export function gpuChoice(env: NodeJS.ProcessEnv = process.env): GpuChoice {
+  const value = env.DELIBERATE_GPU;
+  if (value === undefined || value === "" || value === "off") return false;
+  if (value === "cuda" || value === "vulkan") return value;
+  throw new UsageError(`DELIBERATE_GPU must be cuda, vulkan or off, not ${JSON.stringify(value)}`);
+}
+
 export function loadLlama(maxThreads = defaultThreadCount()): Promise<Llama> {
   llamaPromise ??= getLlama({
-    gpu: false,
+    gpu: gpuChoice(),
     maxThreads,
     logLevel: LlamaLogLevel.error,
     progressLogs: false,
@@ -44,7 +59,9 @@ export function loadLlama(maxThreads = defaultThreadCount()): Promise<Llama> {
 export function loadModel(modelPath: string, maxThreads?: number): Promise<LlamaModel> {
   let model = models.get(modelPath);
   if (!model) {
-    model = loadLlama(maxThreads).then((llama) => llama.loadModel({ modelPath, gpuLayers: 0 }));
+    model = loadLlama(maxThreads).then((llama) =>
+      llama.loadModel({ modelPath, gpuLayers: gpuChoice() === false ? 0 : "max" }),
+    );
     model.catch(() => models.delete(modelPath));
     models.set(modelPath, model);
   }

@@ -20,6 +20,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { paretoFront } from "../src/bench/pareto-front.js";
 import { renderLineChart } from "../src/bench/svg-line-chart.js";
 import { auc, expectedCalibrationError, reliabilityBins } from "../src/strategies/auto/calibration.js";
 import { PROBE_FEATURE_NAMES } from "../src/strategies/auto/probe-features.js";
@@ -373,14 +374,7 @@ const all = [
   ...points.map((p) => ({ label: p.label, accuracy: p.accuracy, meanSeconds: p.meanSeconds })),
   ...fixed.map((p) => ({ label: p.label, accuracy: p.accuracy, meanSeconds: p.meanSeconds })),
 ];
-const dominated = (p: { accuracy: number; meanSeconds: number }) =>
-  all.some(
-    (q) =>
-      q.accuracy >= p.accuracy &&
-      q.meanSeconds <= p.meanSeconds &&
-      (q.accuracy > p.accuracy || q.meanSeconds < p.meanSeconds),
-  );
-const front = all.filter((p) => !dominated(p)).sort((a, b) => a.meanSeconds - b.meanSeconds);
+const front = paretoFront(all.map((p) => ({ ...p, cost: p.meanSeconds, score: p.accuracy })));
 
 const fittedOn = (h: FittedHead) => ({
   recording: actionsPath,

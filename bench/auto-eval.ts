@@ -1,0 +1,161 @@
+/**
+ * Held-out evaluation of auto: the shipped router and policy, unchanged, simulated on action rows of
+ * problems it was not fitted on (bench/record-auto-actions.ts with --offset 200), beside the fixed
+ * configurations those rows hold, all costed at the same measured speeds. Nothing is picked here.
+ *
+ *   npx tsx bench/auto-eval.ts --actions bench/results/auto-actions/eval/actions.jsonl \
+ *     [--speeds bench/results/auto-eval/speeds.json] [--router src/strategies/auto/router-small-probe.json] \
+ *     [--out bench/results/auto-eval]
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { paretoFront } from "../src/bench/pareto-front.js";
+import { renderLineChart } from "../src/bench/svg-line-chart.js";
+import { expectedCalibrationError, reliabilityBins } from "../src/strategies/auto/calibration.js";
+import { parseRouter } from "../src/strategies/auto/router-model.js";
+import {
+  costOf,
+  type PolicySettings,
+  readActionRows,
+  readSpeeds,
+  simulate,
+  summarize,
+} from "./auto-policy.js";
+import type { ActionRow, CallCost } from "./record-auto-actions.js";
+import { flag } from "./script-flags.js";
+
+const actionsPath = flag("actions", "bench/results/auto-actions/eval/actions.jsonl");
+const speedsPath = flag("speeds", "bench/results/auto-eval/speeds.json");
+const routerPath = flag("router", "src/strategies/auto/router-small-probe.json");
+const out = flag("out", "bench/results/auto-eval");
+
+const rows = readActionRows(actionsPath).sort((a, b) => a.id - b.id);
+const speeds = readSpeeds(speedsPath);
+const router = parseRouter(readFileSync(routerPath, "utf8"), routerPath);
+const policy = router.policy;
+if (!policy) throw new Error(`${routerPath} has no policy: run npm run fit-router`);
+
+interface Point {
+  label: string;
+  accuracy: number;
+  seconds: number;
+  flopTokens: number;
+  confidences?: number[];
+  labels?: boolean[];
+}
+const fixed = (
+  label: string,
+  right: (r: ActionRow) => boolean,
+  calls: (r: ActionRow) => CallCost[] | undefined,
+): Point | undefined => {
+  if (rows.some((r) => calls(r) === undefined)) return undefined;
+  const costs = rows.map((r) => costOf(calls(r) ?? [], speeds));
+  return {
+    label,
+    accuracy: rows.filter(right).length / rows.length,
+    seconds: costs.reduce((s, c) => s + c.seconds, 0) / rows.length,
+    flopTokens: costs.reduce((s, c) => s + c.flopTokens, 0) / rows.length,
+  };
+};
+const fixedPoints = [
+  fixed(
+    "small probe (2 samples)",
+    (r) => r.probe.right,
+    (r) => r.probe.calls,
+  ),
+  fixed(
+    "small sc-8",
+    (r) => r.smallVote?.right ?? false,
+    (r) => (r.smallVote ? [...r.probe.calls, ...r.smallVote.calls] : undefined),
+  ),
+  fixed(
+    "large cot",
+    (r) => r.large.right,
+    (r) => r.large.calls,
+  ),
+  fixed(
+    "large sc-4",
+    (r) => r.largeVote?.right ?? false,
+    (r) => (r.largeVote ? [...r.large.calls, ...r.largeVote.calls] : undefined),
+  ),
+].filter((p): p is Point => p !== undefined);
+
+const BUDGETS = ["fast", "balanced", "max"] as const;
+const autoPoint = (label: string, settings: PolicySettings): Point => {
+  const s = summarize(
+    rows.map((r) => simulate(r, router, settings)),
+    speeds,
+  );
+  return {
+    label,
+    accuracy: s.accuracy,
+    seconds: s.meanSeconds,
+    flopTokens: s.meanFlopTokens,
+    confidences: s.outcomes.map((o) => Math.min(1, Math.max(0, o.confidence))),
+    labels: s.outcomes.map((o) => o.right),
+  };
+};
+const autoPoints = [
+  ...BUDGETS.map((b) => autoPoint(`auto ${b}`, { ...policy.tiered[b], large: true })),
+  ...BUDGETS.map((b) =>
+    autoPoint(`auto ${b}, no large tier`, { acceptAt: policy.smallOnly[b], verifyFrom: 1.01, large: false }),
+  ),
+];
+const all = [...fixedPoints, ...autoPoints];
+const front = paretoFront(all.map((p) => ({ ...p, cost: p.seconds, score: p.accuracy })));
+
+mkdirSync(out, { recursive: true });
+writeFileSync(
+  join(out, "accuracy-vs-seconds.svg"),
+  renderLineChart({
+    title: `auto vs fixed configurations, GSM8K train ${rows[0]?.id}-${rows.at(-1)?.id} (held out)`,
+    xLabel: "mean seconds per problem (measured speeds)",
+    yLabel: "accuracy (%)",
+    series: [
+      {
+        label: "auto (fast, balanced, max)",
+        points: autoPoints.slice(0, 3).map((p) => ({ x: p.seconds, y: p.accuracy * 100 })),
+      },
+      {
+        label: "auto, no large tier",
+        points: autoPoints.slice(3).map((p) => ({ x: p.seconds, y: p.accuracy * 100 })),
+      },
+      ...fixedPoints.map((p) => ({ label: p.label, points: [{ x: p.seconds, y: p.accuracy * 100 }] })),
+    ],
+  }),
+);
+const balanced = autoPoints[1] as Point;
+const bins = reliabilityBins(balanced.confidences ?? [], balanced.labels ?? []);
+writeFileSync(
+  join(out, "reliability.svg"),
+  renderLineChart({
+    title: "auto balanced: reported confidence vs accuracy (held out)",
+    xLabel: "reported confidence (bin mean)",
+    yLabel: "observed accuracy",
+    series: [
+      { label: "perfect", points: [0, 0.5, 1].map((x) => ({ x, y: x })) },
+      {
+        label: "auto balanced",
+        points: bins.filter((b) => b.count > 0).map((b) => ({ x: b.meanPredicted, y: b.observed })),
+      },
+    ],
+  }),
+);
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const report = [
+  "# auto, held out: accuracy against seconds",
+  "",
+  `Command: \`npx tsx bench/auto-eval.ts ${process.argv.slice(2).join(" ")}\` (no model runs). Rows: \`${actionsPath}\` (GSM8K train ${rows[0]?.id}–${rows.at(-1)?.id}, ${rows.length} problems, none used to fit or pick anything). Router and policy: \`${routerPath}\` as shipped. Seconds are modelled from each call's tokens at the measured speeds (\`${speedsPath}\`).`,
+  "",
+  "| run | accuracy | mean seconds | B-param tokens | ECE of its confidence | on the Pareto front |",
+  "|---|---|---|---|---|---|",
+  ...all.map(
+    (p) =>
+      `| ${p.label} | ${pct(p.accuracy)} | ${p.seconds.toFixed(1)} | ${p.flopTokens.toFixed(0)} | ${p.confidences ? expectedCalibrationError(p.confidences, p.labels ?? []).toFixed(3) : ""} | ${front.some((f) => f.label === p.label) ? "yes" : ""} |`,
+  ),
+  "",
+  "![accuracy vs seconds](accuracy-vs-seconds.svg) ![reliability](reliability.svg)",
+  "",
+].join("\n");
+writeFileSync(join(out, "report.md"), report);
+console.log(report);

@@ -2,9 +2,9 @@
  * Python run once in each freshly loaded interpreter, before any program: it drops the modules that
  * reach the host (Pyodide's `js` / `pyodide_js` bridges and FFI) or the outside (processes, sockets,
  * native memory), blocks their re-import with a meta-path finder, removes the process calls from `os`,
- * and defines the runner that executes a program and reports on it as JSON. This is the first layer
- * only: Python cannot be sandboxed from inside itself, so the worker also strips its own JavaScript
- * realm (python-worker.ts), and that is what holds if a program gets past this.
+ * reseeds `random`, and defines the runner that executes a program and reports on it as JSON. This is
+ * the first layer only: Python cannot be sandboxed from inside itself, so the worker also strips its
+ * own JavaScript realm (python-worker.ts), and that is what holds if a program gets past this.
  */
 
 /** Top-level modules a program may not import. */
@@ -97,6 +97,10 @@ def _lockdown():
             if hasattr(module, attr):
                 delattr(module, attr)
     sys.setrecursionlimit(1000)
+    # Pyodide imports random at start-up, so an interpreter restored from the process's memory snapshot
+    # would otherwise repeat the snapshot's sequence in every run.
+    import random
+    random.seed()
 
 _lockdown()
 del _lockdown

@@ -34,9 +34,21 @@ export const CONTROL = { INTERRUPT: 0, REASON: 1 } as const;
 export const SIGINT = 2;
 export const STOP_REASON = { NONE: 0, CPU: 1, OUTPUT: 2 } as const;
 
-/** Messages from the worker: "ready" once loaded and locked down, "started", "output" as it prints, then the report. */
+/**
+ * What the parent sends a new worker first: the process's memory snapshot of a loaded interpreter to
+ * restore, or undefined to load one from scratch (when the snapshot could not be built).
+ */
+export interface PythonBoot {
+  snapshot: Uint8Array | undefined;
+}
+
+/**
+ * Messages from the worker: "ready" once loaded and locked down, "started", "output" as it prints, then
+ * the report; from the snapshot builder, "snapshot".
+ */
 export type PythonMessage =
-  | { type: "ready"; loadMs: number }
+  | { type: "ready"; loadMs: number; fromSnapshot: boolean }
+  | { type: "snapshot"; snapshot: Uint8Array }
   | { type: "started"; cpu: { threadId: number; cpuMs: number } | undefined }
   | { type: "output"; stream: "stdout" | "stderr"; text: string; truncated: boolean }
   | { type: "report"; report: PythonReport };

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { UsageError } from "../../core/errors.js";
-import { pythonPool } from "./python-pool.js";
+import { PythonPool, pythonPool } from "./python-pool.js";
 import { runPython } from "./python-sandbox.js";
 
 // Each run loads a fresh interpreter (seconds on a busy machine; the pool overlaps the next load with
@@ -78,6 +78,29 @@ describe("runPython", () => {
         ].join("\n"),
       );
       expect(second).toMatchObject({ ok: true, result: "[False, False, False, False, False]" });
+    },
+    2 * RUN_TIMEOUT_MS,
+  );
+
+  it(
+    "starts its workers from the process's memory snapshot, not by starting CPython again",
+    async () => {
+      const pool = new PythonPool(0);
+      const warm = await pool.take();
+      await warm.worker.terminate();
+      expect(warm.fromSnapshot).toBe(true);
+    },
+    2 * RUN_TIMEOUT_MS,
+  );
+
+  it(
+    "reseeds random in every run, though every interpreter starts from the same snapshot",
+    async () => {
+      const draw = "import random\nrandom.getrandbits(64)";
+      const [first, second] = [await runPython(draw), await runPython(draw)];
+      expect(first).toMatchObject({ ok: true });
+      expect(first.result).toMatch(/^\d+$/);
+      expect(second.result).not.toBe(first.result);
     },
     2 * RUN_TIMEOUT_MS,
   );

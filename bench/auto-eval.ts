@@ -98,7 +98,7 @@ const autoPoint = (label: string, settings: PolicySettings): Point => {
 const autoPoints = [
   ...BUDGETS.map((b) => autoPoint(`auto ${b}`, { ...policy.tiered[b], large: true })),
   ...BUDGETS.map((b) =>
-    autoPoint(`auto ${b}, no large tier`, { acceptAt: policy.smallOnly[b], verifyFrom: 1.01, large: false }),
+    autoPoint(`auto ${b}, no large tier`, { ...policy.smallOnly[b], verifyFrom: 1.01, large: false }),
   ),
 ];
 const all = [...fixedPoints, ...autoPoints];

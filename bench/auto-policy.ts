@@ -61,6 +61,8 @@ export interface PolicySettings {
   large: boolean;
   /** Where the first pass runs when there is a large tier; default "small". */
   entry?: "small" | "large";
+  /** Without a large tier: the probe's samples (1 reads the `accept-1` model); default 2. */
+  probeSamples?: 1 | 2;
 }
 
 export interface Outcome {
@@ -114,6 +116,7 @@ export function simulate(
       calls: [...row.large.calls, ...vote.calls],
     };
   }
+  if (!settings.large) return smallOnly(row, settings, predict);
   const f = row.probe.features as unknown as Record<string, number>;
   const calls = [...row.probe.calls];
   const leader = row.probe.leader;
@@ -131,20 +134,6 @@ export function simulate(
   const p0 = predict("accept", f) ?? 0;
   let best = { answer: leader, right: row.probe.right, confidence: p0 };
   if (p0 >= settings.acceptAt) return { id: row.id, ...best, route: ["probe", "accept"], calls };
-  if (!settings.large) {
-    const vote = row.smallVote;
-    if (!vote) throw new Error(`problem ${row.id}: no small vote recorded (record with --vote 8)`);
-    const conf =
-      predict("small-vote", { ...f, voteShare: vote.share, voteDistinct: vote.distinct }) ?? vote.share;
-    return {
-      id: row.id,
-      answer: vote.answer,
-      right: vote.right,
-      confidence: conf,
-      route: ["probe", "small-vote"],
-      calls: [...calls, ...vote.calls],
-    };
-  }
   const route = ["probe"];
   if (router.actions.verify !== undefined && p0 >= settings.verifyFrom && row.verify) {
     route.push("verify");
@@ -161,6 +150,59 @@ export function simulate(
   const candidate = { answer: row.large.answer, right: row.large.right, confidence: conf ?? 39 / 55 };
   if (agrees || candidate.confidence >= best.confidence) best = candidate;
   return { id: row.id, ...best, route, calls };
+}
+
+/** Without a large tier: the probe (1 or 2 samples), else the vote of 8 small samples. */
+function smallOnly(
+  row: ActionRow,
+  settings: PolicySettings,
+  predict: (action: string, values: Record<string, number>) => number | undefined,
+): Outcome {
+  const one = settings.probeSamples === 1;
+  const probe = one
+    ? { ...row.probe.single, features: row.probe.single.features as unknown as Record<string, number> }
+    : {
+        answer: row.probe.leader,
+        right: row.probe.right,
+        features: row.probe.features as unknown as Record<string, number>,
+        calls: row.probe.calls,
+      };
+  if (probe.answer === null) {
+    // auto would answer in one pass (direct), which the rows do not hold: counted as wrong.
+    return {
+      id: row.id,
+      answer: null,
+      right: false,
+      confidence: 0,
+      route: ["probe", "direct"],
+      calls: probe.calls,
+    };
+  }
+  const p0 = predict(one ? "accept-1" : "accept", probe.features) ?? 0;
+  if (p0 >= settings.acceptAt) {
+    return {
+      id: row.id,
+      answer: probe.answer,
+      right: probe.right,
+      confidence: p0,
+      route: ["probe", "accept"],
+      calls: probe.calls,
+    };
+  }
+  const vote = row.smallVote;
+  if (!vote) throw new Error(`problem ${row.id}: no small vote recorded (record with --vote 8)`);
+  const conf =
+    predict("small-vote", { ...probe.features, voteShare: vote.share, voteDistinct: vote.distinct }) ??
+    vote.share;
+  return {
+    id: row.id,
+    answer: vote.answer,
+    right: vote.right,
+    confidence: conf,
+    route: ["probe", "small-vote"],
+    // The vote's 8 samples: the probe's two and six more, whichever probe was read.
+    calls: [...row.probe.calls, ...vote.calls],
+  };
 }
 
 export interface PolicySummary {

@@ -69,6 +69,17 @@ const heads: Head[] = [
     example: (r) => (r.probe.leader === null ? undefined : { values: probeValues(r), label: r.probe.right }),
   },
   {
+    action: "accept-1",
+    features: [...PROBE_FEATURE_NAMES],
+    example: (r) =>
+      r.probe.single === undefined || r.probe.single.answer === null
+        ? undefined
+        : {
+            values: r.probe.single.features as unknown as Record<string, number>,
+            label: r.probe.single.right,
+          },
+  },
+  {
     action: "verify",
     features: [...PROBE_FEATURE_NAMES, "verifyYes"],
     example: (r) =>
@@ -245,8 +256,15 @@ for (const t of largeVoteRecorded ? thresholds : [0]) {
     ),
   );
 }
-const noLarge = thresholds.map((t) =>
-  runPolicy({ acceptAt: t, verifyFrom: 1.01, large: false }, `no large tier t=${t}`),
+// Rows recorded before the one-sample probe was kept lack it: then only the two-sample probe is simulated.
+const singleRecorded = rows.every((r) => r.probe.single !== undefined);
+const noLarge = (singleRecorded ? ([1, 2] as const) : ([2] as const)).flatMap((k) =>
+  thresholds.map((t) =>
+    runPolicy(
+      { acceptAt: t, verifyFrom: 1.01, large: false, probeSamples: k },
+      `no large tier, ${k}-sample probe, t=${t}`,
+    ),
+  ),
 );
 
 // Fixed configurations on the same problems, costed at the same speeds.
@@ -356,12 +374,16 @@ const tieredSetting = (b: (typeof BUDGETS)[number]) => {
     verifyFrom: p.settings.verifyFrom,
   };
 };
+const smallSetting = (p: PolicyPoint) => ({
+  probeSamples: p.settings.probeSamples ?? 2,
+  acceptAt: p.settings.acceptAt,
+});
 const policy: NonNullable<RouterFile["policy"]> = {
   tiered: { fast: tieredSetting("fast"), balanced: tieredSetting("balanced"), max: tieredSetting("max") },
   smallOnly: {
-    fast: chosenSmall.fast.settings.acceptAt,
-    balanced: chosenSmall.balanced.settings.acceptAt,
-    max: chosenSmall.max.settings.acceptAt,
+    fast: smallSetting(chosenSmall.fast),
+    balanced: smallSetting(chosenSmall.balanced),
+    max: smallSetting(chosenSmall.max),
   },
   note: `picked by bench/fit-auto-policy.ts on ${rows.length} fit problems (out-of-fold predictions, seconds at ${speedsPath}): each budget maximises accuracy in points − λ·seconds, λ = ${LAMBDA.fast} (fast), ${LAMBDA.balanced} (balanced), ${LAMBDA.max} (max)${largeVoteRecorded ? "" : `; a large-first answer is escalated to more large samples only at max, below ${maxLargeVoteBelow} (not fitted: no large samples recorded yet)`}`,
 };
@@ -450,7 +472,12 @@ writeFileSync(
         label: "small-first, verify ≥ 0",
         points: curve(thresholds, 0).map((p) => ({ x: p.meanSeconds, y: p.accuracy * 100 })),
       },
-      { label: "no large tier", points: noLarge.map((p) => ({ x: p.meanSeconds, y: p.accuracy * 100 })) },
+      ...([1, 2] as const).map((k) => ({
+        label: `no large tier, ${k}-sample probe`,
+        points: noLarge
+          .filter((p) => (p.settings.probeSamples ?? 2) === k)
+          .map((p) => ({ x: p.meanSeconds, y: p.accuracy * 100 })),
+      })),
       ...fixed.map((f) => ({ label: f.label, points: [{ x: f.meanSeconds, y: f.accuracy * 100 }] })),
     ],
   }),
@@ -533,9 +560,12 @@ const report = [
   "",
   "Without a large tier (small probe, else 8 small samples):",
   "",
-  "| t | accuracy | seconds |",
-  "|---|---|---|",
-  ...noLarge.map((p) => `| ${p.settings.acceptAt} | ${pct(p.accuracy)} | ${s1(p.meanSeconds)} |`),
+  "| probe samples | t | accuracy | seconds |",
+  "|---|---|---|---|",
+  ...noLarge.map(
+    (p) =>
+      `| ${p.settings.probeSamples ?? 2} | ${p.settings.acceptAt} | ${pct(p.accuracy)} | ${s1(p.meanSeconds)} |`,
+  ),
   "",
   ...largeVoteSection(),
   "Pareto front over every policy point and fixed configuration (seconds, accuracy):",

@@ -73,6 +73,8 @@ export interface ActionRow {
     leader: string | null;
     right: boolean;
     calls: CallCost[];
+    /** The probe's first sample alone, as a one-sample probe (auto's small-only entry may draw just it). */
+    single: { features: ProbeFeatures; answer: string | null; right: boolean; calls: CallCost[] };
   };
   verify: { yes: number; calls: CallCost[] } | null;
   /** The large tier's greedy CoT; `features` read from its one trace as from a one-sample probe. */
@@ -178,6 +180,25 @@ if (!resume && existsSync(rowsPath) && readFileSync(rowsPath, "utf8").trim() !==
 const todo = problems.filter((p) => !done.has(p.id));
 console.error(`record-auto-actions: ${problems.length} problems, ${done.size} done, ${todo.length} to go`);
 
+/** The first sample as a probe of its own, costed by its own tokens (the probe's calls finish in any order). */
+function singleOf(
+  question: string,
+  samples: ProbeSample[],
+  calls: CallCost[],
+  gold: string,
+): ActionRow["probe"]["single"] {
+  const first = samples[0];
+  const call = calls[0];
+  if (!first || !call) throw new Error("a probe without samples");
+  const answer = first.answer ?? null;
+  return {
+    features: probeFeatures({ question, samples: [first] }),
+    answer,
+    right: answer === gold,
+    calls: [{ ...call, completionTokens: first.completionTokens }],
+  };
+}
+
 /** A vote over samples as a row keeps it. */
 function voteRow(samples: ProbeSample[], gold: string, calls: CallCost[]): VoteRow {
   const { winner, share, distinct } = sampleVote(samples);
@@ -236,6 +257,7 @@ async function runOne(problem: (typeof problems)[number]): Promise<void> {
           leader: probe.leader ?? null,
           right: probe.leader === gold,
           calls: probeCalls,
+          single: singleOf(problem.question, probe.samples, probeCalls, gold),
         },
         verify: yes === undefined ? null : { yes, calls: verifyCalls },
         large: {

@@ -377,7 +377,66 @@ describe("deliberate bench", { timeout: 120_000 }, () => {
     expect(resumed.code).toBe(0);
   });
 
+  it("skips --offset problems, keeping their ids and seeds, and gives auto a recorded large tier", async () => {
+    const out = join(dir, "report-offset");
+    const recording = join(dir, "large.calls.jsonl");
+    const run = await cli([
+      "bench",
+      "--dataset",
+      dataset,
+      "--strategy",
+      "auto",
+      "--offset",
+      "2",
+      "--limit",
+      "1",
+      "--large-model",
+      "fake-large",
+      "--large-record",
+      recording,
+      "--out",
+      out,
+      ...endpoint(),
+    ]);
+    expect(run.stderr).not.toMatch(/deliberate:/);
+    expect(run.code).toBe(0);
+    const lines = (await readFile(join(out, "auto.results.jsonl"), "utf8")).trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    const result = JSON.parse(lines[0] ?? "{}") as { id: number; seed: number; correct: boolean };
+    // Problem 2 of the file, with the seed it has in a run from the start.
+    expect(result).toMatchObject({ id: 2, seed: 2000, correct: true });
+    const meta = JSON.parse(await readFile(join(out, "auto.meta.json"), "utf8")) as Record<string, unknown>;
+    expect(meta).toMatchObject({ offset: 2, limit: 1 });
+    // Whichever tier auto's policy used, every large-tier call is in the large recording only.
+    const large = existsSync(recording)
+      ? (await readFile(recording, "utf8")).split("\n").filter((line) => line !== "")
+      : [];
+    for (const line of large) expect(JSON.parse(line)).toMatchObject({ model: "fake-large" });
+    expect(meta.largeModel).toBe("fake-large");
+  });
+
   const usageCases: Array<[string, string[], RegExp]> = [
+    [
+      "a --large-record without --large-model",
+      ["--dataset", "DATA", "--strategy", "auto", "--large-record", "x.jsonl", "--out", "OUT"],
+      /^deliberate: --large-record needs --large-model \(the model whose calls it records\)$/,
+    ],
+    [
+      "a --large-replay beside --large-model",
+      [
+        "--dataset",
+        "DATA",
+        "--strategy",
+        "auto",
+        "--large-model",
+        "m",
+        "--large-replay",
+        "DATA",
+        "--out",
+        "OUT",
+      ],
+      /^deliberate: --large-replay answers from the recording's model; leave out --large-model$/,
+    ],
     [
       "a missing --dataset",
       ["--strategy", "cot", "--out", "OUT"],

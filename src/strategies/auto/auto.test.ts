@@ -51,7 +51,11 @@ const TIERED: RouterFile = {
       balanced: { entry: "small", acceptAt: 0.5, verifyFrom: 0.01 },
       max: { entry: "small", acceptAt: 0.8, verifyFrom: 0.01 },
     },
-    smallOnly: { fast: 0, balanced: 0.5, max: 0.8 },
+    smallOnly: {
+      fast: { probeSamples: 2, acceptAt: 0 },
+      balanced: { probeSamples: 2, acceptAt: 0.5 },
+      max: { probeSamples: 2, acceptAt: 0.8 },
+    },
     note: "test",
   },
 };
@@ -354,6 +358,34 @@ describe("auto", () => {
     expect(result.answer).toBe("12");
     expect(result.details.route).toEqual(["large-cot", "large-vote"]);
     expect(result.details.confidence).toBeCloseTo(sigma(-1 + 2 * 0.75), 6);
+  });
+
+  it("without a large tier, draws a one-sample probe where the policy says so, and votes 8 when doubtful", async () => {
+    const policy = TIERED.policy as NonNullable<RouterFile["policy"]>;
+    const oneSample = (acceptAt: number): RouterFile => ({
+      ...TIERED,
+      actions: { ...TIERED.actions, "accept-1": onFeature("topShare", 0, 1) },
+      policy: { ...policy, smallOnly: { ...policy.smallOnly, balanced: { probeSamples: 1, acceptAt } } },
+    });
+    const sure = createScriptedBackend({ respond: ["The answer is 12"] });
+    const accepted = await runStrategy(
+      auto({ router: oneSample(0.5) }),
+      { messages: [userMessage(QUESTION)], params: { seed: 5 } },
+      { backend: sure },
+    );
+    expect(sure.requests.map((r) => r.seed)).toEqual([5]);
+    expect(accepted.details).toMatchObject({ route: ["probe", "accept"], calibrated: true });
+    expect(accepted.details.confidence).toBeCloseTo(sigma(1), 6);
+
+    const doubtful = createScriptedBackend({ respond: ["The answer is 12"] });
+    const voted = await runStrategy(
+      auto({ router: oneSample(0.9) }),
+      { messages: [userMessage(QUESTION)], params: { seed: 5 } },
+      { backend: doubtful },
+    );
+    expect(doubtful.requests.map((r) => r.seed)).toEqual([5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(voted.details.route).toEqual(["probe", "small-vote"]);
+    expect(voted.answer).toBe("12");
   });
 
   it("reads a question's kind from its words: numeric word problems, code requests, anything else", () => {

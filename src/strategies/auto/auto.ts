@@ -58,7 +58,11 @@ const FALLBACK_POLICY: RouterPolicy = {
     balanced: { entry: "small", acceptAt: 0.3, verifyFrom: 0 },
     max: { entry: "small", acceptAt: 0.6, verifyFrom: 0 },
   },
-  smallOnly: { fast: 0, balanced: 0.3, max: 0.6 },
+  smallOnly: {
+    fast: { probeSamples: 2, acceptAt: 0 },
+    balanced: { probeSamples: 2, acceptAt: 0.3 },
+    max: { probeSamples: 2, acceptAt: 0.6 },
+  },
   note: "no policy in the router file",
 };
 
@@ -131,7 +135,12 @@ export function auto(options: AutoOptions = {}): Strategy<StrategyInput, AutoRes
     const policy = router.policy ?? FALLBACK_POLICY;
     const large = ctx.backends[largeName] ? largeName : undefined;
     const setting = policy.tiered[budget];
-    const acceptAt = options.acceptAt ?? (large === undefined ? policy.smallOnly[budget] : setting.acceptAt);
+    const smallOnly = policy.smallOnly[budget];
+    // A one-sample probe needs its own model; without one the two-sample probe stands in.
+    const probeSamples =
+      large === undefined && router.actions["accept-1"] ? smallOnly.probeSamples : PROBE_SAMPLES;
+    const acceptAction: RouterAction = probeSamples === 1 ? "accept-1" : "accept";
+    const acceptAt = options.acceptAt ?? (large === undefined ? smallOnly.acceptAt : setting.acceptAt);
     const route: string[] = [];
     const result = (
       best: Answer | undefined,
@@ -160,7 +169,7 @@ export function auto(options: AutoOptions = {}): Strategy<StrategyInput, AutoRes
     route.push("probe");
     let probe: DrawnProbe | undefined;
     try {
-      probe = await drawProbe(ctx, input, { format, baseSeed });
+      probe = await drawProbe(ctx, input, { format, baseSeed, count: probeSamples });
     } catch (error) {
       if (!(error instanceof BudgetExhaustedError)) throw error;
     }
@@ -178,7 +187,7 @@ export function auto(options: AutoOptions = {}): Strategy<StrategyInput, AutoRes
       });
       return onePass(ctx, input, "open", large, route, (answer) => result(answer, { kind }));
     }
-    const p0 = predict(router, "accept", features) ?? 0;
+    const p0 = predict(router, acceptAction, features) ?? 0;
     const details = { kind, acceptProbability: p0, probeAnswer: leader };
     let best: Answer = { answer: leader, confidence: p0, calibrated: true };
     const canVerify = large !== undefined && router.actions.verify !== undefined && p0 >= setting.verifyFrom;
@@ -411,8 +420,8 @@ async function smallVote(
     drawProbe(stepCtx, input, {
       format: options.format,
       baseSeed: options.baseSeed,
-      first: PROBE_SAMPLES,
-      count: SMALL_VOTE_SAMPLES - PROBE_SAMPLES,
+      first: probe.samples.length,
+      count: SMALL_VOTE_SAMPLES - probe.samples.length,
       label: "sample",
     }),
   );

@@ -106,12 +106,19 @@ export interface TieredSetting {
   verifyFrom: number;
 }
 
+/** What auto does at one budget without a large tier. */
+export interface SmallOnlySetting {
+  /** 1: one sample, read by the `accept-1` model; 2: the two-sample probe, read by `accept`. */
+  probeSamples: 1 | 2;
+  acceptAt: number;
+}
+
 /** auto's policy per budget, picked on the fit problems by the script that fits the models. */
 export interface RouterPolicy {
   /** With a large tier. */
   tiered: { fast: TieredSetting; balanced: TieredSetting; max: TieredSetting };
-  /** Without one: accept the probe's answer at this P(correct), else vote 8 small samples. */
-  smallOnly: { fast: number; balanced: number; max: number };
+  /** Without one: a probe of 1 or 2 small samples, its answer accepted at this P(correct), else a vote of 8. */
+  smallOnly: { fast: SmallOnlySetting; balanced: SmallOnlySetting; max: SmallOnlySetting };
   /** How it was picked, in words. */
   note: string;
 }
@@ -120,6 +127,7 @@ export interface RouterPolicy {
  * The actions a router file may hold a model for, and the features each reads beyond the probe's
  * (src/strategies/auto/probe-features.ts):
  * - accept: the probe's answer as it stands;
+ * - accept-1: the answer of a one-sample probe (the same features, read off one trace);
  * - verify: the probe's answer after the large tier's P(Yes) on it (`verifyYes`);
  * - large-cot: the large tier's greedy CoT answer, knowing whether it agrees with the probe's
  *   (`largeAgrees`) and whether it was cut by the token limit (`largeCut`);
@@ -129,6 +137,7 @@ export interface RouterPolicy {
  */
 export const ROUTER_ACTIONS = {
   accept: [],
+  "accept-1": [],
   verify: ["verifyYes"],
   "large-cot": ["largeAgrees", "largeCut"],
   "small-vote": ["voteShare", "voteDistinct"],
@@ -152,6 +161,10 @@ const logisticSchema = z
   );
 
 const probability = z.number().min(0).max(1.01);
+const smallOnlySetting = z.object({
+  probeSamples: z.union([z.literal(1), z.literal(2)]),
+  acceptAt: probability,
+});
 const tieredSetting = z.object({
   entry: z.enum(["small", "large"]),
   acceptAt: probability,
@@ -167,7 +180,7 @@ const routerFileSchema = z.object({
   policy: z
     .object({
       tiered: z.object({ fast: tieredSetting, balanced: tieredSetting, max: tieredSetting }),
-      smallOnly: z.object({ fast: probability, balanced: probability, max: probability }),
+      smallOnly: z.object({ fast: smallOnlySetting, balanced: smallOnlySetting, max: smallOnlySetting }),
       note: z.string(),
     })
     .optional(),

@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScriptedBackend } from "../src/backends/scripted/scripted-backend.js";
+import { defaultRouter } from "../src/strategies/auto/auto.js";
 import {
   type OpenAICompatibleServer,
   startOpenAICompatibleServer,
 } from "../src/testing/openai-compatible-server.js";
 import { runCliInProcess } from "../test/run-cli-in-process.js";
+
+/** Without a large tier, `fast` draws the shipped policy's probe and accepts it: that many calls. */
+const FAST_PROBE = defaultRouter().policy?.smallOnly.fast.probeSamples ?? 2;
 
 describe("deliberate ask --strategy auto", { timeout: 120_000 }, () => {
   let server: OpenAICompatibleServer;
@@ -16,7 +20,7 @@ describe("deliberate ask --strategy auto", { timeout: 120_000 }, () => {
   });
   afterAll(() => server?.close());
 
-  it("with --budget fast answers the probe's answer with its confidence, in two calls", async () => {
+  it("with --budget fast answers the probe's answer with its confidence, in the policy's probe calls", async () => {
     const before = scripted.requests.length;
     const r = await ask("What is 6 * 7?", "--strategy", "auto", "--budget", "fast", "--json");
     expect(r.stderr).toBe("");
@@ -27,10 +31,10 @@ describe("deliberate ask --strategy auto", { timeout: 120_000 }, () => {
       confidence: number;
       usage: { calls: number };
     };
-    expect(out).toMatchObject({ answer: "42", strategy: "auto", usage: { calls: 2 } });
+    expect(out).toMatchObject({ answer: "42", strategy: "auto", usage: { calls: FAST_PROBE } });
     expect(out.confidence).toBeGreaterThan(0);
     expect(out.confidence).toBeLessThan(1);
-    expect(scripted.requests.length - before).toBe(2);
+    expect(scripted.requests.length - before).toBe(FAST_PROBE);
   });
 
   it("is what ask runs with no --strategy, its confidence and calibration in --json", async () => {
@@ -53,7 +57,7 @@ describe("deliberate ask --strategy auto", { timeout: 120_000 }, () => {
     expect(JSON.parse(fast.stdout)).toMatchObject({
       strategy: "auto",
       calibrated: true,
-      usage: { calls: 2 },
+      usage: { calls: FAST_PROBE },
     });
   });
 

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { createScriptedBackend, type ScriptedBackend } from "../src/backends/scripted/scripted-backend.js";
 import { UsageError } from "../src/core/errors.js";
+import { defaultRouter } from "../src/strategies/auto/auto.js";
 import { createApp } from "./create-app.js";
 import { parseServerConfig, parseServerSettings } from "./server-config.js";
 import { parseEventStream, sseData, startTestApp, type TestApp } from "./test-app.js";
@@ -55,7 +56,9 @@ describe("model tiers and auto as the server's default", () => {
     expect(response.status).toBe(200);
     const body = (await response.json()) as Completion;
     expect(body.choices[0]?.message.content).toBe("12");
-    expect(small.requests.length).toBeGreaterThan(0);
+    // The shipped policy decides whether the small model's probe comes first; the large tier answers either way.
+    if (defaultRouter().policy?.tiered.balanced.entry === "large") expect(small.requests).toHaveLength(0);
+    else expect(small.requests.length).toBeGreaterThan(0);
     expect(large.requests.length).toBeGreaterThan(0);
     expect(body.deliberate.strategy).toBe("auto");
     expect(body.deliberate.confidence).toBeGreaterThan(0);

@@ -14,7 +14,8 @@ import { renderLineChart } from "../src/bench/svg-line-chart.js";
 import { expectedCalibrationError, reliabilityBins } from "../src/strategies/auto/calibration.js";
 import { parseRouter } from "../src/strategies/auto/router-model.js";
 import {
-  costOf,
+  type FixedPoint,
+  fixedPoint,
   type PolicySettings,
   readActionRows,
   readSpeeds,
@@ -35,28 +36,19 @@ const router = parseRouter(readFileSync(routerPath, "utf8"), routerPath);
 const policy = router.policy;
 if (!policy) throw new Error(`${routerPath} has no policy: run npm run fit-router`);
 
-interface Point {
-  label: string;
-  accuracy: number;
-  seconds: number;
-  flopTokens: number;
+interface Point extends FixedPoint {
   confidences?: number[];
   labels?: boolean[];
 }
+/** A fixed configuration, where every row recorded its calls. */
 const fixed = (
   label: string,
   right: (r: ActionRow) => boolean,
   calls: (r: ActionRow) => CallCost[] | undefined,
-): Point | undefined => {
-  if (rows.some((r) => calls(r) === undefined)) return undefined;
-  const costs = rows.map((r) => costOf(calls(r) ?? [], speeds));
-  return {
-    label,
-    accuracy: rows.filter(right).length / rows.length,
-    seconds: costs.reduce((s, c) => s + c.seconds, 0) / rows.length,
-    flopTokens: costs.reduce((s, c) => s + c.flopTokens, 0) / rows.length,
-  };
-};
+): Point | undefined =>
+  rows.some((r) => calls(r) === undefined)
+    ? undefined
+    : fixedPoint(label, rows, right, (r) => calls(r) ?? [], speeds);
 const fixedPoints = [
   fixed(
     "small probe (2 samples)",
@@ -89,8 +81,8 @@ const autoPoint = (label: string, settings: PolicySettings): Point => {
   return {
     label,
     accuracy: s.accuracy,
-    seconds: s.meanSeconds,
-    flopTokens: s.meanFlopTokens,
+    meanSeconds: s.meanSeconds,
+    meanFlopTokens: s.meanFlopTokens,
     confidences: s.outcomes.map((o) => Math.min(1, Math.max(0, o.confidence))),
     labels: s.outcomes.map((o) => o.right),
   };
@@ -102,7 +94,7 @@ const autoPoints = [
   ),
 ];
 const all = [...fixedPoints, ...autoPoints];
-const front = paretoFront(all.map((p) => ({ ...p, cost: p.seconds, score: p.accuracy })));
+const front = paretoFront(all.map((p) => ({ ...p, cost: p.meanSeconds, score: p.accuracy })));
 
 mkdirSync(out, { recursive: true });
 writeFileSync(
@@ -114,13 +106,13 @@ writeFileSync(
     series: [
       {
         label: "auto (fast, balanced, max)",
-        points: autoPoints.slice(0, 3).map((p) => ({ x: p.seconds, y: p.accuracy * 100 })),
+        points: autoPoints.slice(0, 3).map((p) => ({ x: p.meanSeconds, y: p.accuracy * 100 })),
       },
       {
         label: "auto, no large tier",
-        points: autoPoints.slice(3).map((p) => ({ x: p.seconds, y: p.accuracy * 100 })),
+        points: autoPoints.slice(3).map((p) => ({ x: p.meanSeconds, y: p.accuracy * 100 })),
       },
-      ...fixedPoints.map((p) => ({ label: p.label, points: [{ x: p.seconds, y: p.accuracy * 100 }] })),
+      ...fixedPoints.map((p) => ({ label: p.label, points: [{ x: p.meanSeconds, y: p.accuracy * 100 }] })),
     ],
   }),
 );
@@ -151,7 +143,7 @@ const report = [
   "|---|---|---|---|---|---|",
   ...all.map(
     (p) =>
-      `| ${p.label} | ${pct(p.accuracy)} | ${p.seconds.toFixed(1)} | ${p.flopTokens.toFixed(0)} | ${p.confidences ? expectedCalibrationError(p.confidences, p.labels ?? []).toFixed(3) : ""} | ${front.some((f) => f.label === p.label) ? "yes" : ""} |`,
+      `| ${p.label} | ${pct(p.accuracy)} | ${p.meanSeconds.toFixed(1)} | ${p.meanFlopTokens.toFixed(0)} | ${p.confidences ? expectedCalibrationError(p.confidences, p.labels ?? []).toFixed(3) : ""} | ${front.some((f) => f.label === p.label) ? "yes" : ""} |`,
   ),
   "",
   "![accuracy vs seconds](accuracy-vs-seconds.svg) ![reliability](reliability.svg)",

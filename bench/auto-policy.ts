@@ -215,8 +215,46 @@ export interface PolicySummary {
   outcomes: Outcome[];
 }
 
+/** Mean cost per problem of each problem's calls. */
+export function meanCost(callsPerProblem: CallCost[][], speeds: SpeedTable): Cost {
+  const costs = callsPerProblem.map((calls) => costOf(calls, speeds));
+  const n = costs.length;
+  return {
+    seconds: costs.reduce((s, c) => s + c.seconds, 0) / n,
+    flopTokens: costs.reduce((s, c) => s + c.flopTokens, 0) / n,
+    tokens: costs.reduce((s, c) => s + c.tokens, 0) / n,
+  };
+}
+
+/** A fixed configuration on recorded rows: its accuracy and mean cost. */
+export interface FixedPoint {
+  label: string;
+  accuracy: number;
+  meanSeconds: number;
+  meanFlopTokens: number;
+}
+
+export function fixedPoint(
+  label: string,
+  rows: ActionRow[],
+  right: (row: ActionRow) => boolean,
+  calls: (row: ActionRow) => CallCost[],
+  speeds: SpeedTable,
+): FixedPoint {
+  const cost = meanCost(rows.map(calls), speeds);
+  return {
+    label,
+    accuracy: rows.filter(right).length / rows.length,
+    meanSeconds: cost.seconds,
+    meanFlopTokens: cost.flopTokens,
+  };
+}
+
 export function summarize(outcomes: Outcome[], speeds: SpeedTable): PolicySummary {
-  const costs = outcomes.map((o) => costOf(o.calls, speeds));
+  const cost = meanCost(
+    outcomes.map((o) => o.calls),
+    speeds,
+  );
   const n = outcomes.length;
   const routes: Record<string, number> = {};
   for (const o of outcomes) {
@@ -225,9 +263,9 @@ export function summarize(outcomes: Outcome[], speeds: SpeedTable): PolicySummar
   }
   return {
     accuracy: outcomes.filter((o) => o.right).length / n,
-    meanSeconds: costs.reduce((s, c) => s + c.seconds, 0) / n,
-    meanFlopTokens: costs.reduce((s, c) => s + c.flopTokens, 0) / n,
-    meanTokens: costs.reduce((s, c) => s + c.tokens, 0) / n,
+    meanSeconds: cost.seconds,
+    meanFlopTokens: cost.flopTokens,
+    meanTokens: cost.tokens,
     routes,
     outcomes,
   };

@@ -33,7 +33,8 @@ import {
   serializeRouter,
 } from "../src/strategies/auto/router-model.js";
 import {
-  costOf,
+  type FixedPoint,
+  fixedPoint,
   type Outcome,
   type PolicySettings,
   readActionRows,
@@ -268,26 +269,12 @@ const noLarge = (singleRecorded ? ([1, 2] as const) : ([2] as const)).flatMap((k
 );
 
 // Fixed configurations on the same problems, costed at the same speeds.
-interface FixedPoint {
-  label: string;
-  accuracy: number;
-  meanSeconds: number;
-  meanFlopTokens: number;
-}
 const fixedOf = (
   label: string,
   right: (r: ActionRow) => boolean,
   calls: (r: ActionRow) => CallCost[],
   on: ActionRow[] = rows,
-): FixedPoint => {
-  const costs = on.map((r) => costOf(calls(r), speeds));
-  return {
-    label,
-    accuracy: on.filter(right).length / on.length,
-    meanSeconds: costs.reduce((s, c) => s + c.seconds, 0) / on.length,
-    meanFlopTokens: costs.reduce((s, c) => s + c.flopTokens, 0) / on.length,
-  };
-};
+): FixedPoint => fixedPoint(label, on, right, calls, speeds);
 const fixed: FixedPoint[] = [
   fixedOf(
     "small probe (2 samples, vote)",

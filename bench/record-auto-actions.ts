@@ -21,11 +21,11 @@ import { join } from "node:path";
 import { numericFormat } from "../src/answers/numeric-format.js";
 import { createBackend } from "../src/backends/create-backend.js";
 import { recordBackend } from "../src/backends/replay/record-backend.js";
-import { answerFromRecording, type RecordedCall, readRecording } from "../src/backends/replay/recording.js";
+import { readRecording } from "../src/backends/replay/recording.js";
 import { lookupKeys } from "../src/backends/replay/replay-backend.js";
 import { problemSeed } from "../src/bench/bench-runner.js";
 import { readGsm8k } from "../src/bench/gsm8k-dataset.js";
-import type { Backend, BackendCapabilities, GenerateRequest, GenerateResult } from "../src/core/backend.js";
+import type { Backend } from "../src/core/backend.js";
 import { userMessage } from "../src/core/message.js";
 import type { StrategyInput } from "../src/core/strategy.js";
 import { runStrategy } from "../src/runtime/task-context.js";
@@ -94,55 +94,31 @@ export interface VoteRow {
 }
 
 /**
- * A backend answering from earlier recordings of `model`, opening the model (and recording its new
- * calls) only on the first request none of them holds.
+ * `model` with its calls appended to `recordPath`, answering from earlier recordings (and from
+ * `recordPath` itself, when resuming) first. The embedded backend opens its model on the first call
+ * no recording answers, so a fully recorded run loads none. Also the keys of the earlier recordings,
+ * so costs can say which calls were reused rather than run by this script.
  */
-async function reuseThenRun(
-  model: string,
-  reusePaths: string[],
-  recordPath: string | undefined,
-): Promise<Backend & { reusedCalls: () => number }> {
-  const reuse: RecordedCall[] = [];
-  for (const path of reusePaths) reuse.push(...(await readRecording(path)));
-  if (recordPath && existsSync(recordPath)) reuse.push(...(await readRecording(recordPath)));
-  const known = new Map(reuse.filter((c) => c.model === model).map((c) => [c.key, c]));
-  const sample = reuse.find((c) => c.model === model);
-  const capabilities: BackendCapabilities = sample
-    ? { ...sample.capabilities, tools: sample.capabilities.tools ?? false }
-    : { confidence: true, jsonSchema: true, grammar: true, rawPrompt: true, tools: true };
-  let live: Promise<Backend> | undefined;
-  let reused = 0;
-  const open = () => {
-    live ??= createBackend({ model }).then((b) => (recordPath ? recordBackend(b, recordPath) : b));
-    return live;
-  };
-  return {
-    kind: "llama",
-    model,
-    capabilities,
-    reusedCalls: () => reused,
-    generate: async (request: GenerateRequest): Promise<GenerateResult> => {
-      const call = lookupKeys("llama", model, request)
-        .map((key) => known.get(key))
-        .find((c) => c !== undefined);
-      if (call) {
-        reused++;
-        return answerFromRecording(request, call.result);
-      }
-      return (await open()).generate(request);
-    },
-    close: async () => {
-      if (live) await (await live).close();
-    },
-  };
+async function recordedModel(model: string, reusePaths: string[], recordPath: string) {
+  const earlier = (await Promise.all(reusePaths.map((path) => readRecording(path)))).flat();
+  const own = existsSync(recordPath) ? await readRecording(recordPath) : [];
+  const backend = recordBackend(await createBackend({ model }), recordPath, { reuse: [...earlier, ...own] });
+  return { backend, earlierKeys: new Set(earlier.map((c) => c.key)) };
 }
 
+/** Calls answered from the earlier recordings, by model. */
+const reusedCalls = new Map<string, number>();
+
 /** Counts each call's tokens into whichever action is current for this problem. */
-function costing(backend: Backend, known: () => Set<string>, sink: () => CallCost[]): Backend {
+function costing(
+  { backend, earlierKeys }: { backend: Backend; earlierKeys: Set<string> },
+  sink: () => CallCost[],
+): Backend {
   return {
     ...backend,
     generate: async (request) => {
-      const wasKnown = lookupKeys("llama", backend.model, request).some((key) => known().has(key));
+      const wasKnown = lookupKeys(backend.kind, backend.model, request).some((key) => earlierKeys.has(key));
+      if (wasKnown) reusedCalls.set(backend.model, (reusedCalls.get(backend.model) ?? 0) + 1);
       const result = await backend.generate(request);
       sink().push({
         model: backend.model,
@@ -155,12 +131,16 @@ function costing(backend: Backend, known: () => Set<string>, sink: () => CallCos
   };
 }
 
-const small = await reuseThenRun(smallModel, list("small-reuse"), optionalFlag("small-record"));
-const large = await reuseThenRun(largeModel, list("large-reuse"), optionalFlag("large-record"));
-const reusedKeys = async (paths: string[]) =>
-  new Set((await Promise.all(paths.map((p) => readRecording(p)))).flat().map((c) => c.key));
-const smallKnown = await reusedKeys(list("small-reuse"));
-const largeKnown = await reusedKeys(list("large-reuse"));
+const small = await recordedModel(
+  smallModel,
+  list("small-reuse"),
+  flag("small-record", "bench/results/auto-actions/small.calls.jsonl"),
+);
+const large = await recordedModel(
+  largeModel,
+  list("large-reuse"),
+  flag("large-record", "bench/results/auto-actions/large.calls.jsonl"),
+);
 
 const problems = (await readGsm8k(datasetPath, { limit: offset + limit })).slice(offset);
 mkdirSync(out, { recursive: true });
@@ -218,16 +198,8 @@ async function runOne(problem: (typeof problems)[number]): Promise<void> {
     sink = [];
     return sink;
   };
-  const smallCounted = costing(
-    small,
-    () => smallKnown,
-    () => sink,
-  );
-  const largeCounted = costing(
-    large,
-    () => largeKnown,
-    () => sink,
-  );
+  const smallCounted = costing(small, () => sink);
+  const largeCounted = costing(large, () => sink);
   const input: StrategyInput = { messages: [userMessage(problem.question)], params: { maxTokens, seed } };
   let row: ActionRow | undefined;
   await runStrategy(
@@ -317,6 +289,6 @@ await Promise.all(
     for (let next = queue.shift(); next; next = queue.shift()) await runOne(next);
   }),
 );
-console.error(`reused: small ${small.reusedCalls()}, large ${large.reusedCalls()}`);
-await small.close();
-await large.close();
+console.error(`reused from earlier recordings: ${JSON.stringify(Object.fromEntries(reusedCalls))}`);
+await small.backend.close();
+await large.backend.close();

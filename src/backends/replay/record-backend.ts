@@ -1,6 +1,7 @@
 import { appendFileSync } from "node:fs";
 import type { Backend } from "../../core/backend.js";
 import { answerFromRecording, type RecordedCall, recordingKey } from "./recording.js";
+import { lookupKeys } from "./replay-backend.js";
 
 export interface RecordBackendOptions {
   /**
@@ -29,9 +30,11 @@ export function recordBackend(backend: Backend, path: string, options: RecordBac
     model: backend.model,
     capabilities: backend.capabilities,
     generate: async (request) => {
-      // One content address per call: it finds a reusable answer and keys the new line alike.
+      // One content address per call keys the new line; a reusable answer may sit under an older spelling.
       const key = recordingKey(backend.kind, backend.model, request);
-      const earlier = reusable.get(key);
+      const earlier = lookupKeys(backend.kind, backend.model, request)
+        .map((k) => reusable.get(k))
+        .find((r) => r !== undefined);
       if (earlier) return answerFromRecording(request, earlier);
       const result = await backend.generate(request);
       const call: RecordedCall = {

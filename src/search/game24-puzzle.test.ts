@@ -15,4 +15,9 @@ describe("Game of 24 questions", () => {
     expect(parseGame24Question("1 2 3")).toBeUndefined();
     expect(parseGame24Question("Add the numbers 1 2 3 4.")).toBeUndefined();
   });
+
+  it("does not search long text, where the pattern would take quadratic time", () => {
+    // Unguarded, 200,000 digits after three numbers take about a minute; this returns at once.
+    expect(parseGame24Question(`9 9 9 x${"9".repeat(200_000)} to make 24`)).toBeUndefined();
+  });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { checkGame24Answer } from "../../answers/game24-check.js";
 import { createScriptedBackend } from "../../backends/scripted/scripted-backend.js";
 import type { DeliberateEvent } from "../../core/event.js";
 import { userMessage } from "../../core/message.js";
@@ -400,8 +401,60 @@ describe("auto", () => {
     expect(questionKind("Fix this:\n```js\nlet x = ;\n```")).toBe("code");
     expect(questionKind("Write a haiku about rain")).toBe("open");
     expect(questionKind("What is the capital of France?")).toBe("open");
+    expect(questionKind("4 9 10 13")).toBe("puzzle");
+    expect(questionKind("Use the numbers 1, 5, 5 and 5 to make 24.")).toBe("puzzle");
+    expect(questionKind("I have 4 9 10 13 apples. How many in all?")).toBe("math");
     // Linear on hostile input: a megabyte of one character is read in one pass.
     expect(questionKind("a".repeat(1_000_000))).toBe("open");
+    // A long digit run would make the puzzle pattern's search quadratic (minutes, past the test's
+    // timeout); such text is no puzzle and is not searched.
+    expect(questionKind(`9 9 9 x${"9".repeat(200_000)} to make 24`)).not.toBe("puzzle");
+  });
+
+  it("sends a Game of 24 puzzle to tree search with exact checks, not to the probe", async () => {
+    const proposals: Record<string, string> = {
+      "4 9 10 13": "13 - 9 = 4 (left: 4 4 10)",
+      "4 4 10": "10 - 4 = 6 (left: 4 6)",
+      "4 6": "4 * 6 = 24 (left: 24)",
+    };
+    const backend = createScriptedBackend({
+      respond: ({ prompt }) =>
+        prompt.includes("Possible next steps")
+          ? (proposals[(prompt.split("\n").at(-2) ?? "").replace("Input: ", "")] ?? "")
+          : "likely",
+    });
+    const { seen, onEvent } = events();
+    const question = "Use the numbers 4 9 10 13 and basic arithmetic operations (+ - * /) to obtain 24.";
+    const result = await runStrategy(
+      auto(),
+      { messages: [userMessage(question)], params: { seed: 1 } },
+      { backend, onEvent },
+    );
+    expect(result.details).toMatchObject({
+      kind: "puzzle",
+      route: ["mcts"],
+      confidence: 1,
+      calibrated: true,
+    });
+    expect(checkGame24Answer(result.answer, [4, 9, 10, 13]).valid).toBe(true);
+    expect(seen.find((e) => e.type === "route")).toMatchObject({ choice: "mcts" });
+    expect(seen.some((e) => e.type === "node")).toBe(true);
+    // No chain-of-thought probe was drawn: every call was a proposal or a valuation.
+    expect(backend.requests.every((r) => r.temperature !== PROBE_TEMPERATURE)).toBe(true);
+
+    const unsolvable = await runStrategy(
+      auto(),
+      { messages: [userMessage("1 1 1 1")], params: { seed: 1 } },
+      {
+        backend: createScriptedBackend({
+          respond: ({ prompt }) =>
+            prompt.includes("Possible next steps") ? "1 + 1 = 2 (left: 1 1 2)" : "impossible",
+        }),
+      },
+    );
+    expect(unsolvable.answer).toBe("");
+    expect(unsolvable.details.confidence).toBeUndefined();
+    expect(unsolvable.noAnswer?.reason).toBe("unsolved");
   });
 
   it("is in the catalogue, with the shipped router and its balanced threshold", async () => {

@@ -1,8 +1,12 @@
+import { parseGame24Question } from "../../search/game24-puzzle.js";
+
 /**
  * What kind of question `auto` has, read from its words before any model call: the router was
  * fitted on numeric word problems, so only those go through the probe; anything else would pay for
  * two chain-of-thought samples whose answers cannot be extracted or voted on.
  *
+ * - "puzzle": a Game of 24 puzzle (four numbers and 24), which a tree search with exact checks solves
+ *   and a chain of thought does not (bench/results/game24: CoT 0 of 100, MCTS 9 of 20);
  * - "math": asks for a quantity (a number or number word, and no request for code);
  * - "code": asks for a program, function or script, or holds code;
  * - "open": anything else (facts, writing, advice), answered in one pass.
@@ -10,7 +14,7 @@
  * Word lists, not regular expressions over the whole text: linear in the question's length, whatever
  * it holds (the server hands untrusted text here).
  */
-export type QuestionKind = "math" | "code" | "open";
+export type QuestionKind = "puzzle" | "math" | "code" | "open";
 
 const NUMBER_WORDS = new Set([
   "one",
@@ -108,6 +112,7 @@ function wordsOf(text: string): string[] {
 }
 
 export function questionKind(question: string): QuestionKind {
+  if (parseGame24Question(question) !== undefined) return "puzzle";
   // Code fences or a Python definition are code whatever the words around them say.
   if (question.includes("```") || question.includes("def ") || question.includes("=>")) return "code";
   const words = wordsOf(question);

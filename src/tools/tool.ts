@@ -18,6 +18,11 @@ export interface Tool<I = unknown, O = unknown> {
   /** Longest a call may take before it is reported as timed out. */
   readonly timeoutMs: number;
   execute(input: I, options: ToolRunOptions): Promise<O>;
+  /**
+   * Starts what the first call will need (an interpreter) without waiting for it, so that cost overlaps
+   * the model's writing; a caller that knows it will run the tool calls this early. Optional.
+   */
+  prepare?(): void;
 }
 
 /** Any tool, whatever its input and output; what toolboxes hold. */
@@ -31,6 +36,7 @@ export interface ToolDefinition<S extends z.ZodType, O> {
   /** Default 10 s. */
   timeoutMs?: number;
   execute(input: z.output<S>, options: ToolRunOptions): Promise<O> | O;
+  prepare?(): void;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -54,5 +60,6 @@ export function defineTool<S extends z.ZodType, O>(definition: ToolDefinition<S,
     input: definition.input as z.ZodType<z.output<S>>,
     timeoutMs,
     execute: async (input, options) => definition.execute(input, options),
+    ...(definition.prepare && { prepare: definition.prepare }),
   };
 }

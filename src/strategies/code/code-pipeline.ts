@@ -54,6 +54,7 @@ const fenced = (program: string): string => `\`\`\`python\n${program}\n\`\`\``;
  */
 export async function codingPipeline(spec: CodeSpec, roles: CodingRoles): Promise<CodingOutcome> {
   const { as, python, params } = roles;
+  python.prepare?.();
   const request = spec.stub ?? spec.text.trim();
   const plan = await as("planner", async (c) => {
     const result = await c.generate(

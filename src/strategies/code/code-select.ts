@@ -69,6 +69,7 @@ export function codeSelect(options: CodeSelectOptions = {}): Strategy<StrategyIn
   const testCount = options.modelTests ?? 5;
   const python = options.python ?? pythonTool;
   return async (ctx, input) => {
+    python.prepare?.();
     const spec = parseCodeSpec(lastUserText(input.messages));
     const modelTests =
       testCount > 0

@@ -4,6 +4,8 @@ import type { DeliberateEvent } from "../../core/event.js";
 import { userMessage } from "../../core/message.js";
 import { runStrategy } from "../../runtime/task-context.js";
 import { pythonPool } from "../../tools/python/python-pool.js";
+import { pythonTool } from "../../tools/python/python-tool.js";
+import type { ToolRunOptions } from "../../tools/tool.js";
 import { ADD_STUB, addProgram, lastUser, SANDBOX_TEST_TIMEOUT_MS } from "./add-stub-fixture.js";
 import { codeTest } from "./code-test.js";
 
@@ -14,6 +16,33 @@ const STUB = ADD_STUB;
 const program = addProgram;
 
 describe("code-test", () => {
+  it(
+    "starts the sandbox's interpreter before the model writes, so loading overlaps generation",
+    async () => {
+      const order: string[] = [];
+      const backend = createScriptedBackend({
+        respond: (turn) => {
+          order.push("generate");
+          return lastUser(turn).includes("assert statements")
+            ? "```python\nassert add(1, 1) == 2\n```"
+            : program("return a + b");
+        },
+      });
+      const python = {
+        ...pythonTool,
+        prepare: () => order.push("prepare"),
+        execute: (input: { code: string }, options: ToolRunOptions) => {
+          order.push("run");
+          return pythonTool.execute(input, options);
+        },
+      };
+      const result = await runStrategy(codeTest({ python }), { messages: [userMessage(STUB)] }, { backend });
+      expect(result.answer).toContain("return a + b");
+      expect(order).toEqual(["prepare", "generate", "generate", "run"]);
+    },
+    TIMEOUT_MS,
+  );
+
   it(
     "writes tests, runs the program against them, sends the failure back and answers the repaired program",
     async () => {

@@ -94,6 +94,7 @@ export function codeTest(options: CodeTestOptions = {}): Strategy<StrategyInput,
   const testCount = options.modelTests ?? 5;
   const python = options.python ?? pythonTool;
   return async (ctx, input) => {
+    python.prepare?.();
     const spec = parseCodeSpec(lastUserText(input.messages));
     const examples = spec.examples;
     const modelTests =

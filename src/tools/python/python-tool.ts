@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineTool, type Tool } from "../tool.js";
+import { pythonPool } from "./python-pool.js";
 import { DEFAULT_PYTHON_LIMITS, type PythonLimits, runPython } from "./python-sandbox.js";
 
 /** What a Python run returns to the model. A program that raises still "ran": its error is reported here. */
@@ -34,6 +35,8 @@ export function createPythonTool(limits: Partial<PythonLimits> = {}): PythonTool
       code: z.string().min(1).max(effective.maxCodeChars).describe("A complete Python program"),
     }),
     timeoutMs: effective.wallMs + STARTUP_ALLOWANCE_MS,
+    // A cold interpreter takes seconds to load (bench/results/python-sandbox): begin while the model writes.
+    prepare: () => pythonPool.fill(),
     execute: async ({ code }, { signal }): Promise<PythonToolOutput> => {
       const run = await runPython(code, { limits: effective, signal });
       return {

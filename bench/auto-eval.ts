@@ -51,6 +51,11 @@ const fixed = (
     : fixedPoint(label, rows, right, (r) => calls(r) ?? [], speeds);
 const fixedPoints = [
   fixed(
+    "small 1 sample (T = 0.3)",
+    (r) => r.probe.single.right,
+    (r) => r.probe.single.calls,
+  ),
+  fixed(
     "small probe (2 samples)",
     (r) => r.probe.right,
     (r) => r.probe.calls,
@@ -87,12 +92,30 @@ const autoPoint = (label: string, settings: PolicySettings): Point => {
     labels: s.outcomes.map((o) => o.right),
   };
 };
-const autoPoints = [
-  ...BUDGETS.map((b) => autoPoint(`auto ${b}`, { ...policy.tiered[b], large: true })),
-  ...BUDGETS.map((b) =>
-    autoPoint(`auto ${b}, no large tier`, { ...policy.smallOnly[b], verifyFrom: 1.01, large: false }),
-  ),
-];
+/**
+ * Whether the rows hold every escalation a setting can take: the simulation would otherwise stand in
+ * the first answer for a vote it cannot see. Rows recorded without --vote / --large-samples still
+ * serve the settings that never escalate.
+ */
+const recordedFor = (settings: PolicySettings): boolean => {
+  if (settings.acceptAt <= 0) return true;
+  if (!settings.large) return rows.every((r) => r.smallVote !== undefined);
+  if (settings.entry === "large") return rows.every((r) => r.largeVote !== undefined);
+  return true;
+};
+const unrecorded: string[] = [];
+const autoPointIfRecorded = (label: string, settings: PolicySettings): Point[] => {
+  if (recordedFor(settings)) return [autoPoint(label, settings)];
+  unrecorded.push(label);
+  return [];
+};
+const tieredPoints = BUDGETS.flatMap((b) =>
+  autoPointIfRecorded(`auto ${b}`, { ...policy.tiered[b], large: true }),
+);
+const smallOnlyPoints = BUDGETS.flatMap((b) =>
+  autoPointIfRecorded(`auto ${b}, no large tier`, { ...policy.smallOnly[b], verifyFrom: 1.01, large: false }),
+);
+const autoPoints = [...tieredPoints, ...smallOnlyPoints];
 const all = [...fixedPoints, ...autoPoints];
 const front = paretoFront(all.map((p) => ({ ...p, cost: p.meanSeconds, score: p.accuracy })));
 
@@ -106,17 +129,17 @@ writeFileSync(
     series: [
       {
         label: "auto (fast, balanced, max)",
-        points: autoPoints.slice(0, 3).map((p) => ({ x: p.meanSeconds, y: p.accuracy * 100 })),
+        points: tieredPoints.map((p) => ({ x: p.meanSeconds, y: p.accuracy * 100 })),
       },
       {
         label: "auto, no large tier",
-        points: autoPoints.slice(3).map((p) => ({ x: p.meanSeconds, y: p.accuracy * 100 })),
+        points: smallOnlyPoints.map((p) => ({ x: p.meanSeconds, y: p.accuracy * 100 })),
       },
       ...fixedPoints.map((p) => ({ label: p.label, points: [{ x: p.meanSeconds, y: p.accuracy * 100 }] })),
     ],
   }),
 );
-const balanced = autoPoints[1] as Point;
+const balanced = autoPoints.find((p) => p.label === "auto balanced") as Point;
 const bins = reliabilityBins(balanced.confidences ?? [], balanced.labels ?? []);
 writeFileSync(
   join(out, "reliability.svg"),
@@ -146,6 +169,12 @@ const report = [
       `| ${p.label} | ${pct(p.accuracy)} | ${p.meanSeconds.toFixed(1)} | ${p.meanFlopTokens.toFixed(0)} | ${p.confidences ? expectedCalibrationError(p.confidences, p.labels ?? []).toFixed(3) : ""} | ${front.some((f) => f.label === p.label) ? "yes" : ""} |`,
   ),
   "",
+  ...(unrecorded.length > 0
+    ? [
+        `Not shown: ${unrecorded.join(", ")} — the rows lack the votes those settings escalate to (record with --vote 8 / --large-samples 3).`,
+        "",
+      ]
+    : []),
   "![accuracy vs seconds](accuracy-vs-seconds.svg) ![reliability](reliability.svg)",
   "",
 ].join("\n");

@@ -286,7 +286,7 @@ const BUILT_IN: readonly StrategyEntry[] = [
   }),
   entry("auto", {
     description:
-      "compute-aware: a 2-sample probe, a fitted router's P(correct), and escalation to the large tier (else more samples) only when it is low",
+      "compute-aware: the question's kind, then (numeric) a fitted router's P(correct) decides the route — the large tier's CoT first when there is one, else a small probe and a vote when doubtful; Game of 24 puzzles go to tree search",
     create: ({ format, effort }) => auto({ format, ...(effort !== undefined && { budget: effort }) }),
   }),
   // Reflexion needs an external checker (tests, a validator), so it is a library strategy, not a name.

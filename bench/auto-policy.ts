@@ -1,10 +1,18 @@
 /**
  * auto's policy replayed on recorded action rows (bench/record-auto-actions.ts): what it would answer,
  * with what confidence, at what cost, for any router and thresholds — so the fit can pick thresholds
- * and the evaluation can draw auto's whole curve without running a model. It mirrors
- * src/strategies/auto/auto.ts step for step; the tests of that file pin the same decisions.
+ * and the evaluation can draw auto's whole curve without running a model. Its decisions are auto's own
+ * (src/strategies/auto/route-decisions.ts); what it reads from a row stands in for the call auto makes.
  */
 import { readFileSync } from "node:fs";
+import {
+  afterLargeFirst,
+  afterProbe,
+  afterVerify,
+  LARGE_COT_PRIOR,
+  startsOnLarge,
+  takesLargeAnswer,
+} from "../src/strategies/auto/route-decisions.js";
 import type { RouterFile } from "../src/strategies/auto/router-model.js";
 import { predictLogistic } from "../src/strategies/auto/router-model.js";
 import type { ActionRow, CallCost } from "./record-auto-actions.js";
@@ -91,11 +99,11 @@ export function simulate(
   predict: (action: string, values: Record<string, number>) => number | undefined = (action, values) =>
     predictOr(router, action, values),
 ): Outcome {
-  if (settings.large && settings.entry === "large") {
+  if (settings.large && startsOnLarge(settings.entry)) {
     // The large tier's CoT first; a doubtful answer gets more large samples and a vote, where the
     // rows hold them (recorded with --large-samples), else the first answer stands.
     const lf = row.large.features as unknown as Record<string, number>;
-    const conf = predict("large-first", lf) ?? 39 / 55;
+    const conf = predict("large-first", lf) ?? LARGE_COT_PRIOR;
     const first = {
       id: row.id,
       answer: row.large.answer,
@@ -105,7 +113,12 @@ export function simulate(
       calls: [...row.large.calls],
     };
     const vote = row.largeVote;
-    if (conf >= settings.acceptAt || row.large.answer === null || vote === undefined) return first;
+    if (
+      afterLargeFirst(conf, settings.acceptAt) === "accept" ||
+      row.large.answer === null ||
+      vote === undefined
+    )
+      return first;
     return {
       id: row.id,
       answer: vote.answer,
@@ -133,22 +146,29 @@ export function simulate(
   }
   const p0 = predict("accept", f) ?? 0;
   let best = { answer: leader, right: row.probe.right, confidence: p0 };
-  if (p0 >= settings.acceptAt) return { id: row.id, ...best, route: ["probe", "accept"], calls };
+  const decision = afterProbe(p0, {
+    acceptAt: settings.acceptAt,
+    verifyFrom: settings.verifyFrom,
+    hasLarge: true,
+    canVerify: router.actions.verify !== undefined && row.verify !== undefined,
+  });
+  if (decision === "accept") return { id: row.id, ...best, route: ["probe", "accept"], calls };
   const route = ["probe"];
-  if (router.actions.verify !== undefined && p0 >= settings.verifyFrom && row.verify) {
+  if (decision === "verify" && row.verify) {
     route.push("verify");
     calls.push(...row.verify.calls);
     const p1 = predict("verify", { ...f, verifyYes: row.verify.yes }) ?? p0;
     best = { ...best, confidence: p1 };
-    if (p1 >= settings.acceptAt) return { id: row.id, ...best, route: [...route, "accept"], calls };
+    if (afterVerify(p1, settings.acceptAt) === "accept")
+      return { id: row.id, ...best, route: [...route, "accept"], calls };
   }
   route.push("large-cot");
   calls.push(...row.large.calls);
   if (row.large.answer === null) return { id: row.id, ...best, route, calls };
   const agrees = row.large.answer === leader;
   const conf = predict("large-cot", { ...f, largeAgrees: Number(agrees), largeCut: Number(row.large.cut) });
-  const candidate = { answer: row.large.answer, right: row.large.right, confidence: conf ?? 39 / 55 };
-  if (agrees || candidate.confidence >= best.confidence) best = candidate;
+  const candidate = { answer: row.large.answer, right: row.large.right, confidence: conf ?? LARGE_COT_PRIOR };
+  if (takesLargeAnswer(candidate, best)) best = candidate;
   return { id: row.id, ...best, route, calls };
 }
 
@@ -179,7 +199,13 @@ function smallOnly(
     };
   }
   const p0 = predict(one ? "accept-1" : "accept", probe.features) ?? 0;
-  if (p0 >= settings.acceptAt) {
+  const decision = afterProbe(p0, {
+    acceptAt: settings.acceptAt,
+    verifyFrom: settings.verifyFrom,
+    hasLarge: false,
+    canVerify: false,
+  });
+  if (decision === "accept") {
     return {
       id: row.id,
       answer: probe.answer,

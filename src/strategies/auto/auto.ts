@@ -14,6 +14,14 @@ import type { ProbeFeatures } from "./probe-features.js";
 import { sampleVote } from "./probe-features.js";
 import { type QuestionKind, questionKind } from "./question-kind.js";
 import {
+  afterLargeFirst,
+  afterProbe,
+  afterVerify,
+  LARGE_COT_PRIOR,
+  startsOnLarge,
+  takesLargeAnswer,
+} from "./route-decisions.js";
+import {
   parseRouter,
   predictLogistic,
   type RouterAction,
@@ -67,13 +75,6 @@ const FALLBACK_POLICY: RouterPolicy = {
   },
   note: "no policy in the router file",
 };
-
-/**
- * The large model's greedy CoT accuracy on GSM8K train 0–54 (39 of 55, bench/results/gsm8k-large):
- * the confidence of its answer when the router has no fitted `large-cot` model. A prior, not
- * conditioned on the question; such answers say `calibrated: false`.
- */
-const LARGE_COT_PRIOR = 39 / 55;
 
 export interface AutoResult extends StrategyResult {
   details: {
@@ -166,7 +167,7 @@ export function auto(options: AutoOptions = {}): Strategy<StrategyInput, AutoRes
     if (kind !== "math") return onePass(ctx, input, kind, large, route, (answer) => result(answer, { kind }));
 
     const baseSeed = input.params?.seed ?? Math.floor(Math.random() * 2 ** 31);
-    if (large !== undefined && setting.entry === "large") {
+    if (large !== undefined && startsOnLarge(setting.entry)) {
       return largeFirst(ctx, input, { format, baseSeed, router, acceptAt, budget, large, route, result });
     }
     route.push("probe");
@@ -193,31 +194,36 @@ export function auto(options: AutoOptions = {}): Strategy<StrategyInput, AutoRes
     const p0 = predict(router, acceptAction, features) ?? 0;
     const details = { kind, acceptProbability: p0, probeAnswer: leader };
     let best: Answer = { answer: leader, confidence: p0, calibrated: true };
-    const canVerify = large !== undefined && router.actions.verify !== undefined && p0 >= setting.verifyFrom;
-    const escalation = large === undefined ? "small-vote" : canVerify ? "verify" : "large-cot";
-    const accepting = p0 >= acceptAt || probe.budgetExhausted;
+    const decision = afterProbe(p0, {
+      acceptAt,
+      verifyFrom: setting.verifyFrom,
+      hasLarge: large !== undefined,
+      canVerify: router.actions.verify !== undefined,
+      cut: probe.budgetExhausted,
+    });
+    const accepting = decision === "accept";
     ctx.emit({
       type: "route",
       features,
       predictions: { accept: p0 },
-      choice: accepting ? "accept" : escalation,
+      choice: decision,
       reason: accepting
         ? probe.budgetExhausted
           ? "the budget ran out during the probe: its answer is the best so far"
           : `P(correct) of the probe's answer ${p0.toFixed(2)} ≥ ${acceptAt} (${budget})`
         : `P(correct) of the probe's answer ${p0.toFixed(2)} < ${acceptAt} (${budget}): ${
-            escalation === "small-vote"
+            decision === "small-vote"
               ? "no large tier, so more small samples and a vote"
-              : escalation === "verify"
+              : decision === "verify"
                 ? `the large tier ("${largeName}") checks it first`
                 : `P < ${setting.verifyFrom}, too low to be worth checking: the large tier ("${largeName}") solves it`
           }`,
     });
-    if (accepting) {
+    if (decision === "accept") {
       route.push("accept");
       return result(best, details, probe.budgetExhausted);
     }
-    route.push(escalation);
+    route.push(decision);
 
     try {
       if (large === undefined) {
@@ -225,13 +231,13 @@ export function auto(options: AutoOptions = {}): Strategy<StrategyInput, AutoRes
         return result(voted.best ?? best, details, voted.budgetExhausted);
       }
       const shown = probe.leaderSample;
-      if (escalation === "verify" && shown) {
+      if (decision === "verify" && shown) {
         const verifyYes = await ctx.step({ kind: "escalate", label: "verify" }, (stepCtx) =>
           verifyWithLarge(stepCtx, input, shown, large),
         );
         const p1 = predict(router, "verify", features, { verifyYes }) ?? p0;
         best = { answer: leader, confidence: p1, calibrated: true };
-        const settled = p1 >= acceptAt;
+        const settled = afterVerify(p1, acceptAt) === "accept";
         ctx.emit({
           type: "route",
           features: { ...features, verifyYes },
@@ -269,8 +275,12 @@ export function auto(options: AutoOptions = {}): Strategy<StrategyInput, AutoRes
         fitted === undefined
           ? { answer: largeAnswer.answer, confidence: LARGE_COT_PRIOR, calibrated: false }
           : { answer: largeAnswer.answer, confidence: fitted, calibrated: true };
-      // Keep whichever answer the router trusts more: a verified probe can outrank a doubtful large answer.
-      if (candidate.answer === leader || (candidate.confidence ?? 0) >= (best.confidence ?? 0))
+      if (
+        takesLargeAnswer(
+          { answer: candidate.answer, confidence: candidate.confidence ?? 0 },
+          { answer: leader, confidence: best.confidence ?? 0 },
+        )
+      )
         best = candidate;
       return result(best, details);
     } catch (error) {
@@ -339,7 +349,7 @@ async function largeFirst(
       ? { answer: first.leader, confidence: LARGE_COT_PRIOR, calibrated: false }
       : { answer: first.leader, confidence: fitted, calibrated: true };
   const p = best.confidence ?? 0;
-  const accepting = p >= acceptAt || first.budgetExhausted;
+  const accepting = afterLargeFirst(p, acceptAt, first.budgetExhausted) === "accept";
   ctx.emit({
     type: "route",
     features: first.features,

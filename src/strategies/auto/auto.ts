@@ -119,14 +119,15 @@ interface Answer {
 }
 
 /**
- * Compute-aware deliberation. The question's words say what kind it is; a numeric question gets a
- * cheap probe (two CoT samples of the small model) whose features need no gold answer, and a fitted,
- * calibrated router predicts P(correct) of the probe's answer. Above the budget's threshold that answer
- * stands. Below it, compute goes where it can change the answer: the large tier first reads the
- * probe's solution (P(Yes), prompt processing only), and only if that leaves it doubtful writes its
- * own chain of thought; without a large tier, more small samples and a vote. Other questions get one
- * pass, on the large tier when there is one. Every decision is a `route` event; a budget cut returns
- * the best answer so far with its confidence.
+ * Compute-aware deliberation. The question's words say what kind it is. A Game of 24 puzzle goes to
+ * tree search with exact checks; open and code questions get one pass (on the large tier when there is
+ * one). A numeric question follows the fitted policy for the budget: with a large tier, by default its
+ * chain of thought first (on this CPU a small probe costs as much and is right far less often), read
+ * by the router, and at `max` more large samples and a vote when doubtful; otherwise a cheap small
+ * probe whose features need no gold answer, its P(correct) from the router, and below the threshold
+ * the large tier's P(Yes) on it, the large tier's own chain of thought, or (no large tier) a small
+ * vote. Every decision is a `route` event; a budget cut returns the best answer so far with its
+ * confidence.
  */
 export function auto(options: AutoOptions = {}): Strategy<StrategyInput, AutoResult> {
   const format = options.format ?? numericFormat;

@@ -102,12 +102,17 @@ describe("executionVerifier", () => {
       const backend = createScriptedBackend({
         respond: [program("return a * b"), program("return a + b")],
       });
+      const events: DeliberateEvent[] = [];
       const result = await runStrategy(
         bestOfN({ n: 2, format: pythonCodeFormat, verifier: executionVerifier() }),
         { messages: [userMessage(STUB)] },
-        { backend },
+        { backend, onEvent: (e) => events.push(e) },
       );
       expect(result.answer).toContain("return a + b");
+      // One score per candidate, from the verifier (in the order the runs finish): the test run does
+      // not report a second.
+      const scores = events.flatMap((e) => (e.type === "score" ? [`${e.verifier} ${e.score}`] : []));
+      expect(scores.sort()).toEqual(["execution 0", "execution 1"]);
     },
     TIMEOUT_MS,
   );

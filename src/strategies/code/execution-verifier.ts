@@ -25,6 +25,7 @@ export function executionVerifier(options: { python?: AnyTool } = {}): Verifier 
         completeProgram(spec, code),
         spec.examples,
         `candidate ${candidate.index}`,
+        { score: false },
       );
       if (spec.examples.length === 0 || valid(run) === 0) {
         const loads = run.programError === undefined;

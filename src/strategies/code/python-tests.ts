@@ -112,6 +112,8 @@ export function readTestRun(tests: readonly string[], output: PythonToolOutput):
 /**
  * Runs tests against a program in the sandbox, as one `python` tool call (so it is a tool.call event),
  * and reports how it did as a `score` event from the "tests" verifier: the share of valid tests passed.
+ * A caller that reports its own score of the run (a verifier) passes `{ score: false }`, so a run is
+ * one score event, not two.
  */
 export async function runTests(
   ctx: StrategyContext,
@@ -119,6 +121,7 @@ export async function runTests(
   program: string,
   tests: readonly string[],
   label = "program",
+  options: { score?: boolean } = {},
 ): Promise<TestRun> {
   const outcome = await callTool(ctx, python, { code: testHarness(program, tests) });
   const run: TestRun = outcome.ok
@@ -128,6 +131,7 @@ export async function runTests(
         programError: outcome.error,
         traceback: undefined,
       };
+  if (options.score === false) return run;
   const firstFailure = run.outcomes.find((o) => o.status === "fail");
   ctx.emit({
     type: "score",

@@ -210,10 +210,15 @@ describe("deliberate serve", () => {
         deliberate: { trace_id: string };
       };
       const traceId = answer.deliberate.trace_id;
-      await vi.waitFor(async () => {
-        const shown = await runCliInProcess(["trace", traceId, "--db", db]);
-        expect(shown.stdout).toContain(`view: ${handle.server.url}/runs/${traceId}\n`);
-      });
+      // The trace is stored from a background writer; on a busy machine one `trace` run alone can take
+      // longer than waitFor's default second.
+      await vi.waitFor(
+        async () => {
+          const shown = await runCliInProcess(["trace", traceId, "--db", db]);
+          expect(shown.stdout).toContain(`view: ${handle.server.url}/runs/${traceId}\n`);
+        },
+        { timeout: 30_000, interval: 200 },
+      );
     } finally {
       await handle.close();
     }
@@ -221,7 +226,7 @@ describe("deliberate serve", () => {
     const reader = openDatabase(db);
     expect(liveViewerUrl(reader)).toBeUndefined();
     reader.close();
-  });
+  }, 60_000);
 
   it("keeps traces in the --db file, readable by `deliberate trace`, and falls back per the config", async () => {
     const db = join(dir, "traces.db");

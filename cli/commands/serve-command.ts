@@ -133,28 +133,16 @@ export async function startServe(
   const db = options.db ?? settings.db ?? defaultDatabasePath(env);
   const redis = options.redis !== undefined ? parseRedisUrl(options.redis) : undefined;
 
-  // One backend per distinct spec: the flag model's two names share one loaded model.
-  const loaded = new Map<ModelConfig, Backend>();
-  const models: Record<string, ServedModel> = {};
   const otel = otlpTracerFromEnv(env);
+  let served: OpenedModels | undefined;
   const closeBackends = async () => {
-    await Promise.allSettled([...loaded.values()].map((backend) => backend.close()));
+    await served?.close();
     await otel?.shutdown();
   };
   let app: DeliberateApp | undefined;
   try {
-    for (const [name, spec] of Object.entries(specs)) {
-      let backend = loaded.get(spec);
-      if (!backend) {
-        backend = await openBackend(spec, reliabilityFor(settings.reliability, spec.reliability), env);
-        loaded.set(spec, backend);
-      }
-      models[name] = {
-        backend,
-        ...(spec.fallback && { fallback: spec.fallback }),
-        ...(spec.reliability && { reliability: spec.reliability }),
-      };
-    }
+    served = await openServedModels(specs, settings.reliability, env);
+    const models = served.models;
     app = createApp({
       ...settings,
       tiers,
@@ -202,6 +190,46 @@ export async function startServe(
     await closeBackends();
     throw error;
   }
+}
+
+/** The models a server or worker serves, and how to close them. */
+export interface OpenedModels {
+  models: Record<string, ServedModel>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the served models: one backend per distinct spec, so names that share a spec (the flag
+ * model's two names) share one loaded model. If one fails to open, those already open are closed.
+ */
+export async function openServedModels(
+  specs: Record<string, ModelConfig>,
+  reliability: ServerConfigFile["reliability"],
+  env: NodeJS.ProcessEnv,
+): Promise<OpenedModels> {
+  const loaded = new Map<ModelConfig, Backend>();
+  const close = async () => {
+    await Promise.allSettled([...loaded.values()].map((backend) => backend.close()));
+  };
+  const models: Record<string, ServedModel> = {};
+  try {
+    for (const [name, spec] of Object.entries(specs)) {
+      let backend = loaded.get(spec);
+      if (!backend) {
+        backend = await openBackend(spec, reliabilityFor(reliability, spec.reliability), env);
+        loaded.set(spec, backend);
+      }
+      models[name] = {
+        backend,
+        ...(spec.fallback && { fallback: spec.fallback }),
+        ...(spec.reliability && { reliability: spec.reliability }),
+      };
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { models, close };
 }
 
 /**

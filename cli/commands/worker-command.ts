@@ -1,23 +1,17 @@
 import type { Command } from "commander";
-import { createApp, type DeliberateApp, type ServedModel } from "../../server/create-app.js";
+import { createApp, type DeliberateApp } from "../../server/create-app.js";
 import { ApiError } from "../../server/openai-errors.js";
 import { otlpTracerFromEnv } from "../../server/otlp-tracer.js";
 import { redisTaskWorker } from "../../server/redis-task-service.js";
-import {
-  apiKeysFromEnv,
-  loadServerConfig,
-  parseServerConfig,
-  reliabilityFor,
-} from "../../server/server-config.js";
+import { apiKeysFromEnv, loadServerConfig, parseServerConfig } from "../../server/server-config.js";
 import { type RunningServer, startServer } from "../../server/start-server.js";
-import type { Backend } from "../../src/core/backend.js";
 import { UsageError } from "../../src/core/errors.js";
 import { defaultDatabasePath } from "../../src/store/sqlite-database.js";
 import { parseRedisUrl } from "../../src/tasks/redis/redis-connection.js";
 import type { RedisTaskWorker } from "../../src/tasks/redis/redis-task-worker.js";
 import { addBackendOptions, type BackendFlags } from "../backend-options.js";
 import { parseInteger } from "../options.js";
-import { modelSpecs, openBackend, shutdownSignal, tiersOf } from "./serve-command.js";
+import { modelSpecs, type OpenedModels, openServedModels, shutdownSignal, tiersOf } from "./serve-command.js";
 
 export interface WorkerOptions extends BackendFlags {
   redis?: string;
@@ -61,26 +55,15 @@ export async function startWorker(
   const apiKeys = [...settings.apiKeys, ...apiKeysFromEnv(env.DELIBERATE_API_KEYS)];
   const db = options.traceDb ?? settings.db ?? defaultDatabasePath(env);
 
-  const loaded = new Map<object, Backend>();
   const otel = otlpTracerFromEnv(env);
+  let served: OpenedModels | undefined;
   const closeBackends = async () => {
-    await Promise.allSettled([...loaded.values()].map((backend) => backend.close()));
+    await served?.close();
     await otel?.shutdown();
   };
   try {
-    const models: Record<string, ServedModel> = {};
-    for (const [name, spec] of Object.entries(specs)) {
-      let backend = loaded.get(spec);
-      if (!backend) {
-        backend = await openBackend(spec, reliabilityFor(settings.reliability, spec.reliability), env);
-        loaded.set(spec, backend);
-      }
-      models[name] = {
-        backend,
-        ...(spec.fallback && { fallback: spec.fallback }),
-        ...(spec.reliability && { reliability: spec.reliability }),
-      };
-    }
+    served = await openServedModels(specs, settings.reliability, env);
+    const models = served.models;
     let worker: RedisTaskWorker | undefined;
     const app = createApp({
       ...settings,

@@ -107,19 +107,26 @@ describe("renderLiveView", () => {
     ]);
   });
 
-  it("counts tool calls as they start and finish, and shows each test run's score", () => {
+  it("counts tool calls as they start and finish, and shows each test run's score and the newest failure", () => {
     const inputs: DeliberateEventInput[] = [
       { type: "task.start", strategy: "code-test", input: "q", model: "qwen" },
       { type: "tool.call", callId: "c1", tool: "python", input: { code: "..." } },
       { type: "tool.result", callId: "c1", tool: "python", output: { stdout: "" }, isError: false },
-      { type: "score", target: "attempt 1", score: 0.5, verifier: "tests" },
+      {
+        type: "score",
+        target: "attempt 1",
+        score: 0.5,
+        verifier: "tests",
+        rationale: "passed 1 of 2 tests; `assert add(2, 3) == 5`: add(2, 3) returned -1, expected 5",
+      },
       { type: "tool.call", callId: "c2", tool: "python", input: { code: "..." } },
     ];
-    const running = renderLiveView(reduceAll(inputs.map(stamp)), { width: 80 });
+    const running = renderLiveView(reduceAll(inputs.map(stamp)), { width: 100 });
     expect(running).toEqual([
       "code-test · qwen · working",
       "tools    python ×1 ▸ 1 running",
       "scores   attempt 1 0.50 (tests)",
+      "why      passed 1 of 2 tests; `assert add(2, 3) == 5`: add(2, 3) returned -1, expected 5",
     ]);
     const failed = stamp({
       type: "tool.result",

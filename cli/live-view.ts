@@ -16,6 +16,8 @@ export interface LiveScore {
   target: string;
   score: number;
   verifier: string;
+  /** Why it scored so (a test run: what passed, the first failing test and what the code returned). */
+  rationale?: string;
 }
 
 /** Calls of one tool so far: how many finished, failed and are still running. */
@@ -173,7 +175,15 @@ export function reduceLiveView(state: LiveViewState, event: DeliberateEvent): Li
     case "score":
       return {
         ...state,
-        scores: [...state.scores, { target: event.target, score: event.score, verifier: event.verifier }],
+        scores: [
+          ...state.scores,
+          {
+            target: event.target,
+            score: event.score,
+            verifier: event.verifier,
+            ...(event.rationale !== undefined && { rationale: event.rationale }),
+          },
+        ],
       };
     case "route":
       return { ...state, route: { choice: event.choice, reason: event.reason } };
@@ -422,6 +432,9 @@ export function renderLiveView(state: LiveViewState, options: LiveViewRenderOpti
   if (state.scores.length > 0) {
     const scores = state.scores.map((s) => `${s.target} ${s.score.toFixed(2)} (${s.verifier})`);
     lines.push(fitNewest("scores   ", scores, width));
+    // The newest score's reason, one line: for a test run, the failing test and what the code returned.
+    const why = state.scores.at(-1)?.rationale;
+    if (why !== undefined && why !== "") lines.push(`why      ${why.replace(/\s+/g, " ")}`);
   }
 
   if (tree) {

@@ -35,10 +35,9 @@ const readRows = (path: string): ResultRow[] =>
     .filter((l) => l !== "")
     .map((l) => JSON.parse(l) as ResultRow);
 // --common: only the problems every run finished, so a partial run is compared on its own problems.
+const idSets = files.map((path) => new Set(readRows(path).map((r) => String(r.id))));
 const common = process.argv.includes("--common")
-  ? files
-      .map((path) => new Set(readRows(path).map((r) => String(r.id))))
-      .reduce((a, b) => new Set([...a].filter((id) => b.has(id))))
+  ? new Set([...(idSets[0] ?? [])].filter((id) => idSets.every((ids) => ids.has(id))))
   : undefined;
 
 const runs = files.map((path) => {

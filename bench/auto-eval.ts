@@ -157,16 +157,23 @@ writeFileSync(
   }),
 );
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+/** Wilson 95% interval of an accuracy over n problems: how far a partial or small run can be trusted. */
+const interval = (p: number, n: number): string => {
+  const z = 1.96;
+  const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n);
+  const half = (z / (1 + (z * z) / n)) * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n));
+  return `${pct(Math.max(0, centre - half))}–${pct(Math.min(1, centre + half))}`;
+};
 const report = [
   "# auto, held out: accuracy against seconds",
   "",
   `Command: \`npx tsx bench/auto-eval.ts ${process.argv.slice(2).join(" ")}\` (no model runs). Rows: \`${actionsPath}\` (GSM8K train ${rows[0]?.id}–${rows.at(-1)?.id}, ${rows.length} problems, none used to fit or pick anything). Router and policy: \`${routerPath}\` as shipped. Seconds are modelled from each call's tokens at the measured speeds (\`${speedsPath}\`).`,
   "",
-  "| run | accuracy | mean seconds | B-param tokens | ECE of its confidence | on the Pareto front |",
-  "|---|---|---|---|---|---|",
+  "| run | accuracy | 95% interval | mean seconds | B-param tokens | ECE of its confidence | on the Pareto front |",
+  "|---|---|---|---|---|---|---|",
   ...all.map(
     (p) =>
-      `| ${p.label} | ${pct(p.accuracy)} | ${p.meanSeconds.toFixed(1)} | ${p.meanFlopTokens.toFixed(0)} | ${p.confidences ? expectedCalibrationError(p.confidences, p.labels ?? []).toFixed(3) : ""} | ${front.some((f) => f.label === p.label) ? "yes" : ""} |`,
+      `| ${p.label} | ${pct(p.accuracy)} | ${interval(p.accuracy, rows.length)} | ${p.meanSeconds.toFixed(1)} | ${p.meanFlopTokens.toFixed(0)} | ${p.confidences ? expectedCalibrationError(p.confidences, p.labels ?? []).toFixed(3) : ""} | ${front.some((f) => f.label === p.label) ? "yes" : ""} |`,
   ),
   "",
   ...(unrecorded.length > 0

@@ -37,7 +37,7 @@ def __deliberate_close(__a, __b):
     # f(4.99) == 0.99 is right about the function even though 4.99 - 4 is 0.9900000000000002.
     __num = (int, float)
     if isinstance(__a, __num) and isinstance(__b, __num) and not isinstance(__a, bool) and not isinstance(__b, bool) and (isinstance(__a, float) or isinstance(__b, float)):
-        return abs(__a - __b) <= 1e-6 * max(1.0, abs(__b))
+        return __a == __b or abs(__a - __b) <= 1e-6 * max(1.0, abs(__b))
     if isinstance(__a, (list, tuple)) and type(__a) is type(__b) and len(__a) == len(__b):
         return all(__deliberate_close(__x, __y) for __x, __y in zip(__a, __b))
     if isinstance(__a, dict) and isinstance(__b, dict) and __a.keys() == __b.keys():

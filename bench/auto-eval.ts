@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { paretoFront } from "../src/bench/pareto-front.js";
 import { renderLineChart } from "../src/bench/svg-line-chart.js";
 import { expectedCalibrationError, reliabilityBins } from "../src/strategies/auto/calibration.js";
+import { startsOnLarge } from "../src/strategies/auto/route-decisions.js";
 import { parseRouter } from "../src/strategies/auto/router-model.js";
 import {
   type FixedPoint,
@@ -100,7 +101,7 @@ const autoPoint = (label: string, settings: PolicySettings): Point => {
 const recordedFor = (settings: PolicySettings): boolean => {
   if (settings.acceptAt <= 0) return true;
   if (!settings.large) return rows.every((r) => r.smallVote !== undefined);
-  if (settings.entry === "large") return rows.every((r) => r.largeVote !== undefined);
+  if (startsOnLarge(settings.entry)) return rows.every((r) => r.largeVote !== undefined);
   return true;
 };
 const unrecorded: string[] = [];

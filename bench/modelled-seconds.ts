@@ -10,7 +10,8 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { basename } from "node:path";
-import { costOf, readSpeeds } from "./auto-policy.js";
+import { meanCost, readSpeeds } from "./auto-policy.js";
+import type { CallCost } from "./record-auto-actions.js";
 import { flag } from "./script-flags.js";
 
 interface ResultRow {
@@ -34,20 +35,21 @@ const readRows = (path: string): ResultRow[] =>
     .split("\n")
     .filter((l) => l !== "")
     .map((l) => JSON.parse(l) as ResultRow);
+const rowsByFile = files.map(readRows);
 // --common: only the problems every run finished, so a partial run is compared on its own problems.
-const idSets = files.map((path) => new Set(readRows(path).map((r) => String(r.id))));
+const idSets = rowsByFile.map((rows) => new Set(rows.map((r) => String(r.id))));
 const common = process.argv.includes("--common")
   ? new Set([...(idSets[0] ?? [])].filter((id) => idSets.every((ids) => ids.has(id))))
   : undefined;
 
-const runs = files.map((path) => {
-  const rows = readRows(path).filter((r) => common === undefined || common.has(String(r.id)));
+const runs = files.map((path, i) => {
+  const rows = (rowsByFile[i] ?? []).filter((r) => common === undefined || common.has(String(r.id)));
   // Older results carry no per-model usage: their run's one model (from its meta file) spent it all.
   const metaPath = path.replace(/\.results\.jsonl$/, ".meta.json");
   const runModel = existsSync(metaPath)
     ? (JSON.parse(readFileSync(metaPath, "utf8")) as { model?: string }).model
     : undefined;
-  const costs = rows.map((r) => {
+  const calls = rows.map((r): CallCost[] => {
     const byModel =
       r.usage.byModel ??
       (runModel !== undefined
@@ -55,23 +57,20 @@ const runs = files.map((path) => {
         : undefined);
     if (!byModel)
       throw new Error(`${path}: problem ${r.id} has no per-model usage and no meta file names the model`);
-    return costOf(
-      Object.entries(byModel).map(([model, u]) => ({
-        model,
-        promptTokens: u.promptTokens,
-        completionTokens: u.completionTokens,
-        reused: false,
-      })),
-      speeds,
-    );
+    return Object.entries(byModel).map(([model, u]) => ({
+      model,
+      promptTokens: u.promptTokens,
+      completionTokens: u.completionTokens,
+      reused: false,
+    }));
   });
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const cost = meanCost(calls, speeds);
   return {
     label: basename(path).replace(/\.results\.jsonl$/, ""),
     problems: rows.length,
     right: rows.filter((r) => r.correct).length,
-    seconds: mean(costs.map((c) => c.seconds)),
-    flopTokens: mean(costs.map((c) => c.flopTokens)),
+    seconds: cost.seconds,
+    flopTokens: cost.flopTokens,
   };
 });
 

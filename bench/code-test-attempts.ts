@@ -11,13 +11,9 @@
  *     [--out bench/results/humaneval/code-test-attempts.md]
  */
 import { writeFileSync } from "node:fs";
-import { createReplayBackend } from "../src/backends/replay/replay-backend.js";
-import { problemSeed } from "../src/bench/bench-runner.js";
-import { checkHumanEval, readHumanEval } from "../src/bench/humaneval-dataset.js";
-import { userMessage } from "../src/core/message.js";
-import { runStrategy } from "../src/runtime/task-context.js";
+import { checkHumanEval } from "../src/bench/humaneval-dataset.js";
 import { type CodeAttempt, codeTest } from "../src/strategies/code/code-test.js";
-import { pythonPool } from "../src/tools/python/python-pool.js";
+import { replayEachProblem } from "./replay-humaneval.js";
 import { flag, numberFlag, optionalFlag } from "./script-flags.js";
 
 const datasetPath = flag("dataset", "../shared/data/humaneval/humaneval-dev.jsonl");
@@ -42,37 +38,22 @@ interface ProblemOutcome {
   causes: RepairCause[];
 }
 
-const problems = await readHumanEval(datasetPath);
-const backend = await createReplayBackend({ path: replayPath });
 const outcomes: ProblemOutcome[] = [];
-let missing = 0;
-for (const problem of problems) {
-  const seed = problemSeed(baseSeed, problem.id);
-  let result: Awaited<ReturnType<ReturnType<typeof codeTest>>>;
-  try {
-    result = await runStrategy(
-      codeTest(),
-      { messages: [userMessage(problem.question)], params: { maxTokens, seed } },
-      { backend },
-    );
-  } catch {
-    // A problem the recording does not hold (the run was stopped before it).
-    missing++;
-    continue;
-  }
-  const { attempts, chosen, examples } = result.details;
-  const passed: boolean[] = [];
-  for (const attempt of attempts) passed.push((await checkHumanEval(problem, attempt.program)).passed);
-  outcomes.push({
-    id: problem.id,
-    attempts: passed,
-    chosen,
-    causes: attempts.slice(0, -1).map((a) => causeOf(a, examples.length)),
-  });
-  process.stderr.write(".");
-}
-await pythonPool.close();
-process.stderr.write("\n");
+const { missing } = await replayEachProblem(
+  codeTest(),
+  { datasetPath, replayPath, maxTokens, baseSeed },
+  async (problem, result) => {
+    const { attempts, chosen, examples } = result.details;
+    const passed: boolean[] = [];
+    for (const attempt of attempts) passed.push((await checkHumanEval(problem, attempt.program)).passed);
+    outcomes.push({
+      id: problem.id,
+      attempts: passed,
+      chosen,
+      causes: attempts.slice(0, -1).map((a) => causeOf(a, examples.length)),
+    });
+  },
+);
 
 const n = outcomes.length;
 const count = (f: (o: ProblemOutcome) => boolean) => outcomes.filter(f).length;

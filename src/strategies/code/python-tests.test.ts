@@ -42,4 +42,29 @@ describe("the test harness", () => {
     },
     SANDBOX_TEST_TIMEOUT_MS,
   );
+
+  it(
+    "counts a test that uses an undefined variable as invalid, and a missing function or a program's own NameError as failures",
+    async () => {
+      const program =
+        "def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n\ndef broken(x):\n    return y + x\n";
+      expect(
+        await outcomes(program, [
+          // A docstring's recurrence and an unquoted string argument: neither is a test of the program.
+          "assert fib(n) == fib(n-1) + fib(n-2)",
+          "assert fib(abc) == 1",
+          "assert fib(10) == 55",
+          "assert fob(10) == 55",
+          "assert broken(1) == 2",
+        ]),
+      ).toEqual([
+        ["invalid", "NameError: name 'n' is not defined"],
+        ["invalid", "NameError: name 'abc' is not defined"],
+        ["pass", ""],
+        ["fail", "NameError: name 'fob' is not defined"],
+        ["fail", "NameError: name 'y' is not defined"],
+      ]);
+    },
+    SANDBOX_TEST_TIMEOUT_MS,
+  );
 });

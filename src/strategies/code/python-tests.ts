@@ -6,7 +6,10 @@ import { callTool } from "../../tools/tool-runner.js";
 /** How one test went against one program. */
 export interface TestOutcome {
   test: string;
-  /** "pass"; "fail" (an assertion or an exception); "invalid" (the test itself is not Python). */
+  /**
+   * "pass"; "fail" (an assertion or an exception); "invalid" (the test itself is not Python, or uses a
+   * variable nobody defined).
+   */
   status: "pass" | "fail" | "invalid";
   /** What went wrong: `f(1) returned 3, expected 2`, or the exception as "Name: message". */
   message?: string;
@@ -26,7 +29,8 @@ const MARK = "\u001edeliberate-test ";
 /**
  * Python that loads the candidate, then runs each test apart from the others and prints one marked line
  * per test. `assert A == B` reports what A actually was, and compares floats within 1e-6; a test that
- * is not Python counts as invalid, not as a failure of the candidate.
+ * is not Python, or that uses a variable nobody defined, counts as invalid, not as a failure of the
+ * candidate.
  */
 export function testHarness(program: string, tests: readonly string[]): string {
   return `${program}
@@ -43,6 +47,14 @@ def __deliberate_close(__a, __b):
     if isinstance(__a, dict) and isinstance(__b, dict) and __a.keys() == __b.keys():
         return all(__deliberate_close(__a[__k], __b[__k]) for __k in __a)
     return __a == __b
+
+
+def __deliberate_raised_in_test(__e):
+    # The innermost frame is the test's own code (eval'd or exec'd), not a function of the program.
+    __t = __e.__traceback__
+    while __t is not None and __t.tb_next is not None:
+        __t = __t.tb_next
+    return __t is not None and __t.tb_frame.f_code.co_filename in ("<string>", "<test>")
 
 
 def __deliberate_run_tests(__tests):
@@ -69,6 +81,19 @@ def __deliberate_run_tests(__tests):
                 exec(compile(__tree, "<test>", "exec"), globals())
         except AssertionError as __e:
             __message = "AssertionError" + (": " + str(__e)[:200] if str(__e) else "")
+        except NameError as __e:
+            # A name the test uses as a value and nobody defined (a docstring's \`f(n) == f(n-1) + ...\`
+            # or \`f(abc) => True\`) is the test's fault; a function it calls and the program lacks is
+            # the program's.
+            __called = {__c.func.id for __c in __ast.walk(__tree) if isinstance(__c, __ast.Call) and isinstance(__c.func, __ast.Name)}
+            __missing = getattr(__e, "name", None)
+            if __missing is not None and __missing not in __called and __deliberate_raised_in_test(__e):
+                print(${JSON.stringify(MARK)} + __json.dumps([__i, "invalid", "NameError: " + str(__e)[:200]]), flush=True)
+                continue
+            __message = type(__e).__name__ + ": " + str(__e)[:300]
+            if not __shown:
+                __shown = True
+                __tb.print_exc(limit=-3)
         except Exception as __e:
             __message = type(__e).__name__ + ": " + str(__e)[:300]
             if not __shown:

@@ -1,6 +1,7 @@
 import { createReplayBackend } from "../src/backends/replay/replay-backend.js";
 import { problemSeed } from "../src/bench/bench-runner.js";
 import { type HumanEvalProblem, readHumanEval } from "../src/bench/humaneval-dataset.js";
+import { DeliberateError } from "../src/core/errors.js";
 import { userMessage } from "../src/core/message.js";
 import type { Strategy, StrategyInput, StrategyResult } from "../src/core/strategy.js";
 import { runStrategy } from "../src/runtime/task-context.js";
@@ -38,7 +39,10 @@ export async function replayEachProblem<R extends StrategyResult>(
           { messages: [userMessage(problem.question)], params: { maxTokens: options.maxTokens, seed } },
           { backend },
         );
-      } catch {
+      } catch (error) {
+        // Only a call the recording lacks (a run stopped before this problem) is skipped; anything
+        // else is a real failure of the replay.
+        if (!(error instanceof DeliberateError && error.code === "not_recorded")) throw error;
         missing++;
         continue;
       }

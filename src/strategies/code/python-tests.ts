@@ -49,8 +49,15 @@ def __deliberate_close(__a, __b):
     return __a == __b
 
 
-def __deliberate_raised_in_test(__e):
-    # The innermost frame is the test's own code (eval'd or exec'd), not a function of the program.
+def __deliberate_undefined_in_test(__e, __tree):
+    # A name the test uses as a value and nobody defined (a docstring's \`f(n) == f(n-1) + ...\` or
+    # \`f(abc) => True\`), raised in the test's own code (eval'd or exec'd), is the test's fault; a
+    # function it calls and the program lacks, or a NameError inside the program, is the program's.
+    import ast as __ast
+    if not isinstance(__e, NameError) or getattr(__e, "name", None) is None:
+        return False
+    if __e.name in {__c.func.id for __c in __ast.walk(__tree) if isinstance(__c, __ast.Call) and isinstance(__c.func, __ast.Name)}:
+        return False
     __t = __e.__traceback__
     while __t is not None and __t.tb_next is not None:
         __t = __t.tb_next
@@ -81,20 +88,10 @@ def __deliberate_run_tests(__tests):
                 exec(compile(__tree, "<test>", "exec"), globals())
         except AssertionError as __e:
             __message = "AssertionError" + (": " + str(__e)[:200] if str(__e) else "")
-        except NameError as __e:
-            # A name the test uses as a value and nobody defined (a docstring's \`f(n) == f(n-1) + ...\`
-            # or \`f(abc) => True\`) is the test's fault; a function it calls and the program lacks is
-            # the program's.
-            __called = {__c.func.id for __c in __ast.walk(__tree) if isinstance(__c, __ast.Call) and isinstance(__c.func, __ast.Name)}
-            __missing = getattr(__e, "name", None)
-            if __missing is not None and __missing not in __called and __deliberate_raised_in_test(__e):
+        except Exception as __e:
+            if __deliberate_undefined_in_test(__e, __tree):
                 print(${JSON.stringify(MARK)} + __json.dumps([__i, "invalid", "NameError: " + str(__e)[:200]]), flush=True)
                 continue
-            __message = type(__e).__name__ + ": " + str(__e)[:300]
-            if not __shown:
-                __shown = True
-                __tb.print_exc(limit=-3)
-        except Exception as __e:
             __message = type(__e).__name__ + ": " + str(__e)[:300]
             if not __shown:
                 __shown = True

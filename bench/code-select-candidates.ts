@@ -16,7 +16,7 @@ import { writeFileSync } from "node:fs";
 import { pythonCodeFormat } from "../src/answers/python-code.js";
 import { checkHumanEval } from "../src/bench/humaneval-dataset.js";
 import { passAtK } from "../src/bench/pass-at-k.js";
-import { codeSelect } from "../src/strategies/code/code-select.js";
+import { codeSelect, rankGroups } from "../src/strategies/code/code-select.js";
 import { parseCodeSpec } from "../src/strategies/code/code-spec.js";
 import { replayEachProblem } from "./replay-humaneval.js";
 import { flag, numberFlag, optionalFlag } from "./script-flags.js";
@@ -37,7 +37,12 @@ interface ProblemOutcome {
   examplesPassed: number[];
   /** The largest group's first member: the behaviour most candidates share. */
   largestGroupFirst: number;
+  /** What dual agreement picks from the first k candidates only, by k (a smaller n on the same draws). */
+  chosenWithFirst: Map<number, number>;
 }
+
+/** Smaller candidate counts scored on the same draws: the first k candidates (greedy and k - 1 samples). */
+const SMALLER_N = [2, 3, 4, 6].filter((k) => k < n);
 
 const outcomes: ProblemOutcome[] = [];
 const { missing } = await replayEachProblem(
@@ -66,12 +71,19 @@ const { missing } = await replayEachProblem(
     const largest = [...groups].sort(
       (a, b) => b.members.length - a.members.length || (a.members[0] ?? 0) - (b.members[0] ?? 0),
     )[0];
+    const chosenWithFirst = new Map(
+      SMALLER_N.map((k) => {
+        const cut = rankGroups(groups.map((g) => ({ ...g, members: g.members.filter((m) => m < k) })));
+        return [k, cut[0]?.members[0] ?? 0];
+      }),
+    );
     outcomes.push({
       id: problem.id,
       passed,
       chosen,
       examplesPassed,
       largestGroupFirst: largest?.members[0] ?? 0,
+      chosenWithFirst,
     });
   },
 );
@@ -112,6 +124,16 @@ const lines = [
   "| k | pass@k |",
   "|---|---|",
   ...ks.map((k) => `| ${k} | ${(100 * passAt(k)).toFixed(1)}% |`),
+  "",
+  `Dual agreement over the first k candidates only (the greedy program and k - 1 of the ${samples} samples, the same tests): what a smaller n would score on these draws. The samples were drawn as one batch of ${samples}, so this estimates a smaller n; it is not a separate run.`,
+  "",
+  "| k | passed | fixed | lost |",
+  "|---|---|---|---|",
+  ...SMALLER_N.map((k) => {
+    const pick = (o: ProblemOutcome) => o.chosenWithFirst.get(k) ?? 0;
+    return `| ${k} | ${pct(count((o) => o.passed[pick(o)] === true))} | ${count((o) => o.passed[0] === false && o.passed[pick(o)] === true)} | ${count((o) => o.passed[0] === true && o.passed[pick(o)] === false)} |`;
+  }),
+  `| ${n} | ${pct(chosen)} | ${fixed} | ${lost} |`,
   "",
   "Other choosers on the same candidates, for comparison only (nothing shipped was picked by them):",
   "",

@@ -108,6 +108,7 @@ export function buildStrategy(
   return createStrategy({
     name,
     format,
+    runCode: tools.runsCode,
     ...(options.n !== undefined && { n: options.n }),
     ...(byRequest && { toolset: tools.select(options.toolNames ?? []) }),
   });

@@ -2,6 +2,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createScriptedBackend, type ScriptedBackend } from "../src/backends/scripted/scripted-backend.js";
 import { UsageError } from "../src/core/errors.js";
 import { defaultRouter } from "../src/strategies/auto/auto.js";
+import { CODE_ROUTES } from "../src/strategies/auto/code-route.js";
+import { ADD_STUB, addProgram, SANDBOX_TEST_TIMEOUT_MS } from "../src/strategies/code/add-stub-fixture.js";
+import { pythonPool } from "../src/tools/python/python-pool.js";
 import { createApp } from "./create-app.js";
 import { parseServerConfig, parseServerSettings } from "./server-config.js";
 import { parseEventStream, sseData, startTestApp, type TestApp } from "./test-app.js";
@@ -42,7 +45,32 @@ describe("model tiers and auto as the server's default", () => {
   };
   afterAll(async () => {
     await Promise.all(apps.map((app) => app.close()));
+    await pythonPool.close();
   });
+
+  it(
+    "runs a Python request's candidate programs in the sandbox only where tools.code allows it",
+    async () => {
+      const coder = () => createScriptedBackend({ respond: [addProgram("return a + b")] });
+      const stub = { model: "m", messages: [{ role: "user", content: ADD_STUB }] };
+      const off = coder();
+      const closed = await start({ models: { m: off }, defaultStrategy: "auto" });
+      const plain = await closed.fetch("/v1/chat/completions", json(stub));
+      expect(plain.status).toBe(200);
+      expect(((await plain.json()) as Completion).choices[0]?.message.content).toContain("return a + b");
+      expect(off.requests).toHaveLength(1);
+
+      const on = coder();
+      const open = await start({ models: { m: on }, defaultStrategy: "auto", tools: { code: true } });
+      const selected = await open.fetch("/v1/chat/completions", json(stub));
+      expect(selected.status).toBe(200);
+      expect(((await selected.json()) as Completion).choices[0]?.message.content).toContain("return a + b");
+      // Greedy, the model's tests and one batched request for the other candidates.
+      expect(CODE_ROUTES.balanced.candidates).toBeGreaterThan(1);
+      expect(on.requests).toHaveLength(3);
+    },
+    SANDBOX_TEST_TIMEOUT_MS,
+  );
 
   it("runs auto for a bare model name unless the config names another default", () => {
     expect(parseServerSettings({}).defaultStrategy).toBe("auto");

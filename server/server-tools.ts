@@ -26,9 +26,14 @@ export class ServerTools {
     return [...this.tools.keys()];
   }
 
+  /** Whether model-written code may run here (in the sandbox): `tools.code`. */
+  get runsCode(): boolean {
+    return this.config.code;
+  }
+
   /** Whether this server lets the named strategy run: one that runs model-written code needs `tools.code`. */
   allowsStrategy(name: string): boolean {
-    return this.config.code || !strategyRunsCode(name);
+    return this.runsCode || !strategyRunsCode(name);
   }
 
   /**

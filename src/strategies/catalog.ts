@@ -46,6 +46,11 @@ export interface StrategySpec {
   maxToolCalls?: number;
   /** auto: how much it may spend beyond its probe (default balanced). */
   effort?: AutoBudget;
+  /**
+   * auto: whether it may run candidate programs in the sandbox to choose among them (default true); a
+   * host that does not allow code execution (a server with `tools.code` off) says false.
+   */
+  runCode?: boolean;
 }
 
 /** What an entry's `create` gets: the spec with the format settled and the tools built. */
@@ -56,6 +61,7 @@ export interface ResolvedStrategySpec {
   tools: readonly AnyTool[];
   maxToolCalls: number | undefined;
   effort: AutoBudget | undefined;
+  runCode: boolean;
 }
 
 /** How a tool-using strategy gets its tools. */
@@ -286,8 +292,9 @@ const BUILT_IN: readonly StrategyEntry[] = [
   }),
   entry("auto", {
     description:
-      "compute-aware: the question's kind, then (numeric) a fitted router's P(correct) decides the route — the large tier's CoT first when there is one, else a small probe and a vote when doubtful; Game of 24 puzzles go to tree search",
-    create: ({ format, effort }) => auto({ format, ...(effort !== undefined && { budget: effort }) }),
+      "compute-aware: the question's kind, then (numeric) a fitted router's P(correct) decides the route — the large tier's CoT first when there is one, else a small probe and a vote when doubtful; Game of 24 puzzles go to tree search; Python requests to programs run against tests in the sandbox, more candidates as the effort grows",
+    create: ({ format, effort, runCode }) =>
+      auto({ format, runCode, ...(effort !== undefined && { budget: effort }) }),
   }),
   // Reflexion needs an external checker (tests, a validator), so it is a library strategy, not a name.
 ];
@@ -382,6 +389,7 @@ export function createStrategy(spec: StrategySpec): Strategy {
       tools,
       maxToolCalls: spec.maxToolCalls,
       effort: spec.effort,
+      runCode: spec.runCode ?? true,
     }),
   );
 }

@@ -1,13 +1,16 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { checkGame24Answer } from "../../answers/game24-check.js";
 import { createScriptedBackend } from "../../backends/scripted/scripted-backend.js";
 import type { DeliberateEvent } from "../../core/event.js";
 import { userMessage } from "../../core/message.js";
 import { runStrategy } from "../../runtime/task-context.js";
+import { pythonPool } from "../../tools/python/python-pool.js";
 import { createStrategy } from "../catalog.js";
+import { ADD_STUB, addProgram, lastUser, SANDBOX_TEST_TIMEOUT_MS } from "../code/add-stub-fixture.js";
 import { auto, defaultRouter, PROBE_SAMPLES, PROBE_TEMPERATURE } from "./auto.js";
+import { CODE_ROUTES } from "./code-route.js";
 import { PROBE_FEATURE_NAMES } from "./probe-features.js";
-import { questionKind } from "./question-kind.js";
+import { asksForPython, questionKind } from "./question-kind.js";
 import type { LogisticModel, RouterFile, TieredSetting } from "./router-model.js";
 
 const QUESTION = "Tom has 3 apples and buys 9 more. How many apples does he have?";
@@ -409,6 +412,94 @@ describe("auto", () => {
     // A long digit run would make the puzzle pattern's search quadratic (minutes, past the test's
     // timeout); such text is no puzzle and is not searched.
     expect(questionKind(`9 9 9 x${"9".repeat(200_000)} to make 24`)).not.toBe("puzzle");
+  });
+
+  it("tells a Python request from a request in another language", () => {
+    expect(asksForPython(ADD_STUB)).toBe(true);
+    expect(asksForPython("Write a Python function that reverses a string")).toBe(true);
+    expect(asksForPython("Write a function that reverses a string")).toBe(true);
+    expect(asksForPython("Write a JavaScript function that reverses a string")).toBe(false);
+    expect(asksForPython("Fix this:\n```js\nlet x = ;\n```")).toBe(false);
+    expect(asksForPython("Translate this Python into C++: def f(): pass")).toBe(false);
+  });
+
+  describe("on a Python request", () => {
+    afterAll(() => pythonPool.close());
+    /** Greedy writes a - b; samples write a + b; the model's test is add(1, 1) == 2. */
+    const coder = () =>
+      createScriptedBackend({
+        respond: (turn) =>
+          lastUser(turn).includes("assert statements")
+            ? "```python\nassert add(1, 1) == 2\n```"
+            : turn.request.temperature === 0
+              ? addProgram("return a - b")
+              : addProgram("return a + b"),
+      });
+
+    it("writes the greedy program alone on the fast budget", async () => {
+      const small = coder();
+      const { seen, onEvent } = events();
+      const result = await runStrategy(
+        auto({ router: TIERED, budget: "fast" }),
+        { messages: [userMessage(ADD_STUB)] },
+        { backend: small, onEvent },
+      );
+      expect(CODE_ROUTES.fast.candidates).toBe(1);
+      expect(result.answer).toContain("return a - b");
+      expect(small.requests).toHaveLength(1);
+      expect(result.details).toMatchObject({ kind: "code", route: ["code"], calibrated: false });
+      expect(seen.some((e) => e.type === "tool.call")).toBe(false);
+    });
+
+    it(
+      "on max, runs candidates against tests in the sandbox and answers the one they agree on",
+      async () => {
+        const small = coder();
+        const { seen, onEvent } = events();
+        const result = await runStrategy(
+          auto({ router: TIERED, budget: "max" }),
+          { messages: [userMessage(ADD_STUB)] },
+          { backend: small, onEvent },
+        );
+        const n = CODE_ROUTES.max.candidates;
+        expect(n).toBeGreaterThan(1);
+        expect(result.answer).toContain("return a + b");
+        expect(result.details.route).toEqual([`code-select-${n}`]);
+        expect(seen.find((e) => e.type === "route")).toMatchObject({ choice: `code-select-${n}` });
+        // The greedy program and the sampled one (all samples alike) each ran once.
+        expect(seen.filter((e) => e.type === "tool.call")).toHaveLength(2);
+      },
+      SANDBOX_TEST_TIMEOUT_MS,
+    );
+
+    it("without code execution, writes the greedy program and runs nothing, whatever the budget", async () => {
+      const small = coder();
+      const { seen, onEvent } = events();
+      const result = await runStrategy(
+        auto({ router: TIERED, budget: "max", runCode: false }),
+        { messages: [userMessage(ADD_STUB)] },
+        { backend: small, onEvent },
+      );
+      expect(result.answer).toContain("return a - b");
+      expect(result.details.route).toEqual(["code"]);
+      expect(seen.some((e) => e.type === "tool.call")).toBe(false);
+      expect(seen.find((e) => e.type === "route")).toMatchObject({
+        reason: expect.stringContaining("code execution is off"),
+      });
+    });
+
+    it("answers a request in another language in one pass", async () => {
+      const small = createScriptedBackend({
+        respond: ["function rev(s) { return [...s].reverse().join(''); }"],
+      });
+      const result = await runStrategy(
+        auto({ router: TIERED, budget: "max" }),
+        { messages: [userMessage("Write a JavaScript function that reverses a string")] },
+        { backend: small },
+      );
+      expect(result.details.route).toEqual(["direct"]);
+      expect(result.answer).toContain("function rev");
+    });
   });
 
   it("sends a Game of 24 puzzle to tree search with exact checks, not to the probe", async () => {

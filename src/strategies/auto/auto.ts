@@ -8,11 +8,12 @@ import { cot } from "../cot.js";
 import { direct } from "../direct.js";
 import { mcts } from "../mcts.js";
 import { onBackend } from "../on-backend.js";
+import { writeCode } from "./code-route.js";
 import { verifyWithLarge } from "./large-verify.js";
 import { type DrawnProbe, drawProbe, PROBE_SAMPLES } from "./probe.js";
 import type { ProbeFeatures } from "./probe-features.js";
 import { sampleVote } from "./probe-features.js";
-import { type QuestionKind, questionKind } from "./question-kind.js";
+import { asksForPython, type QuestionKind, questionKind } from "./question-kind.js";
 import {
   afterLargeFirst,
   afterProbe,
@@ -56,6 +57,11 @@ export interface AutoOptions {
   budget?: AutoBudget;
   /** Name of the large tier in `ctx.backends`; default "large". Without it, escalation stays on the small model. */
   largeBackend?: string;
+  /**
+   * Whether a Python request may have its candidate programs run in the sandbox to choose among them;
+   * default true. Off, it gets the greedy program only (a server with `tools.code` off).
+   */
+  runCode?: boolean;
 }
 
 /** Small-model samples in the vote drawn on escalation without a large tier (the probe's included). */
@@ -120,8 +126,9 @@ interface Answer {
 
 /**
  * Compute-aware deliberation. The question's words say what kind it is. A Game of 24 puzzle goes to
- * tree search with exact checks; open and code questions get one pass (on the large tier when there is
- * one). A numeric question follows the fitted policy for the budget: with a large tier, by default its
+ * tree search with exact checks; a Python request gets programs run against tests in the sandbox (more
+ * candidates as the budget grows; code-route.ts); open questions and code in other languages get one
+ * pass (on the large tier when there is one). A numeric question follows the fitted policy for the budget: with a large tier, by default its
  * chain of thought first (on this CPU a small probe costs as much and is right far less often), read
  * by the router, and at `max` more large samples and a vote when doubtful; otherwise a cheap small
  * probe whose features need no gold answer, its P(correct) from the router, and below the threshold
@@ -165,6 +172,15 @@ export function auto(options: AutoOptions = {}): Strategy<StrategyInput, AutoRes
     // A question the router was not fitted for gets one pass: no probe to read, no votes to count.
     const kind = questionKind(lastUserText(input.messages));
     if (kind === "puzzle") return searchPuzzle(ctx, input, route, (answer) => result(answer, { kind }));
+    if (kind === "code" && asksForPython(lastUserText(input.messages))) {
+      const written = await writeCode(ctx, input, { budget, runCode: options.runCode ?? true, large });
+      route.push(written.action);
+      return result(
+        written.program === "" ? undefined : { answer: written.program, calibrated: false },
+        { kind },
+        written.budgetExhausted,
+      );
+    }
     if (kind !== "math") return onePass(ctx, input, kind, large, route, (answer) => result(answer, { kind }));
 
     const baseSeed = input.params?.seed ?? Math.floor(Math.random() * 2 ** 31);

@@ -124,3 +124,42 @@ export function questionKind(question: string): QuestionKind {
   if (writes && words.some((w) => WEAK_CODE_NOUNS.has(w))) return "code";
   return "open";
 }
+
+/** Languages other than Python a code request may name (as words, or as a fence's tag). */
+const OTHER_LANGUAGES = new Set([
+  "javascript",
+  "js",
+  "typescript",
+  "ts",
+  "java",
+  "rust",
+  "bash",
+  "shell",
+  "sh",
+  "sql",
+  "c",
+  "c++",
+  "cpp",
+  "c#",
+  "csharp",
+  "golang",
+  "ruby",
+  "php",
+  "kotlin",
+  "swift",
+  "haskell",
+  "scala",
+  "html",
+  "css",
+  "perl",
+  "lua",
+]);
+
+/**
+ * Whether a code request is for Python: it names no other language. The default models are Python
+ * coders, and `auto`'s code route writes and runs Python; a request in another language (or asking to
+ * translate into one) is answered in one pass.
+ */
+export function asksForPython(question: string): boolean {
+  return !wordsOf(question).some((w) => OTHER_LANGUAGES.has(w));
+}

@@ -7,7 +7,7 @@ import { runStrategy } from "../../runtime/task-context.js";
 import { pythonPool } from "../../tools/python/python-pool.js";
 import { bestOfN } from "../best-of-n.js";
 import { ADD_STUB, addProgram, lastUser, SANDBOX_TEST_TIMEOUT_MS } from "./add-stub-fixture.js";
-import { agreementGroups, codeSelect } from "./code-select.js";
+import { agreementGroups, codeSelect, rankGroups } from "./code-select.js";
 import { executionVerifier } from "./execution-verifier.js";
 import type { TestRun } from "./python-tests.js";
 
@@ -39,6 +39,25 @@ describe("agreementGroups", () => {
     ]);
     const tied = agreementGroups([run(["pass", "fail"]), run(["fail", "pass"])]);
     expect(tied[0]?.members).toEqual([0]);
+  });
+
+  it("re-ranks groups cut to the first k candidates, as a smaller n would have chosen", () => {
+    const groups = agreementGroups([
+      run(["pass", "fail", "fail"]),
+      run(["pass", "pass", "fail"]),
+      run(["fail", "fail", "fail"]),
+      run(["pass", "pass", "fail"]),
+      run(["pass", "pass", "pass"]),
+    ]);
+    const firstThree = rankGroups(groups.map((g) => ({ ...g, members: g.members.filter((m) => m < 3) })));
+    // Candidate 3 falls away, so [1] (2 tests) and [0] (1 test) remain; the empty [2] group scores 0.
+    expect(firstThree.map((g) => [g.members, g.score])).toEqual([
+      [[1], 2],
+      [[0], 1],
+      [[2], 0],
+    ]);
+    const firstOne = rankGroups(groups.map((g) => ({ ...g, members: g.members.filter((m) => m < 1) })));
+    expect(firstOne.map((g) => g.members)).toEqual([[0]]);
   });
 });
 
@@ -79,6 +98,28 @@ describe("code-select", () => {
       expect(events.filter((e) => e.type === "tool.call")).toHaveLength(3);
       expect(events.filter((e) => e.type === "sample")).toHaveLength(4);
       expect(events.find((e) => e.type === "vote")).toMatchObject({ decided: true });
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    "keeps the greedy program when the budget runs out before the samples, and says the budget cut it",
+    async () => {
+      const backend = createScriptedBackend({
+        respond: (turn) =>
+          lastUser(turn).includes("assert statements")
+            ? "```python\nassert add(1, 1) == 2\n```"
+            : program("return a + b"),
+      });
+      const result = await runStrategy(
+        codeSelect({ n: 8 }),
+        { messages: [userMessage(STUB)] },
+        { backend, budget: { maxCalls: 2 } },
+      );
+      expect(result.answer).toContain("return a + b");
+      expect(result.budgetExhausted).toBe(true);
+      expect(result.details.programs).toHaveLength(1);
+      expect(result.details.tests).toEqual(["assert add(2, 3) == 5", "assert add(1, 1) == 2"]);
     },
     TIMEOUT_MS,
   );

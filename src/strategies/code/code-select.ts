@@ -1,4 +1,5 @@
 import { pythonCodeFormat } from "../../answers/python-code.js";
+import { BudgetExhaustedError } from "../../core/errors.js";
 import { lastUserText } from "../../core/message.js";
 import type { Strategy, StrategyInput, StrategyResult } from "../../core/strategy.js";
 import { pythonTool } from "../../tools/python/python-tool.js";
@@ -55,8 +56,19 @@ export function agreementGroups(runs: ReadonlyArray<TestRun | undefined>): Agree
     group.members.push(index);
     byKey.set(key, group);
   });
-  const groups = [...byKey.values()].map((g) => ({ ...g, score: g.members.length * g.passedTests.length }));
-  return groups.sort((a, b) => b.score - a.score || (a.members[0] ?? 0) - (b.members[0] ?? 0));
+  return rankGroups([...byKey.values()]);
+}
+
+/**
+ * Scores groups (members × tests passed) and orders them best first, ties to the group holding the
+ * earliest candidate; groups left without members are dropped. Also re-ranks groups cut to the first k
+ * candidates, which is how a smaller n would have chosen from the same draws.
+ */
+export function rankGroups(groups: ReadonlyArray<Omit<AgreementGroup, "score">>): AgreementGroup[] {
+  return groups
+    .filter((g) => g.members.length > 0)
+    .map((g) => ({ ...g, score: g.members.length * g.passedTests.length }))
+    .sort((a, b) => b.score - a.score || (a.members[0] ?? 0) - (b.members[0] ?? 0));
 }
 
 /**
@@ -71,29 +83,50 @@ export function codeSelect(options: CodeSelectOptions = {}): Strategy<StrategyIn
   return async (ctx, input) => {
     python.prepare?.();
     const spec = parseCodeSpec(lastUserText(input.messages));
-    const modelTests =
-      testCount > 0
-        ? (
-            await writeTests(ctx, spec, { count: testCount, ...(input.params && { params: input.params }) })
-          ).filter((t) => !spec.examples.includes(t))
-        : [];
-    const tests = [...spec.examples, ...modelTests];
     const messages = programMessages(input.messages, spec);
     const params = input.params ?? {};
     const [greedy] = await writePrograms(ctx, messages, spec, {
       params: { ...params, temperature: 0 },
       step: { kind: "code", label: "greedy" },
     });
+    // The greedy program comes first, so a budget that runs out after it still gets an answer: the
+    // candidates and tests drawn so far decide, and the result says the budget cut it.
+    let budgetExhausted = false;
+    const unlessBudgetCut = async <T>(draw: () => Promise<T>, fallback: T): Promise<T> => {
+      try {
+        return await draw();
+      } catch (error) {
+        if (!(error instanceof BudgetExhaustedError)) throw error;
+        budgetExhausted = true;
+        return fallback;
+      }
+    };
+    const modelTests =
+      testCount > 0
+        ? (
+            await unlessBudgetCut(
+              () =>
+                writeTests(ctx, spec, { count: testCount, ...(input.params && { params: input.params }) }),
+              [],
+            )
+          ).filter((t) => !spec.examples.includes(t))
+        : [];
+    const tests = [...spec.examples, ...modelTests];
     const sampled =
-      n > 1
-        ? await writePrograms(ctx, messages, spec, {
-            params: {
-              ...params,
-              temperature: options.temperature ?? params.temperature ?? samplingTemperatureFor(ctx.backend),
-            },
-            n: n - 1,
-            step: { kind: "code", label: `${n - 1} samples` },
-          })
+      n > 1 && !budgetExhausted
+        ? await unlessBudgetCut(
+            () =>
+              writePrograms(ctx, messages, spec, {
+                params: {
+                  ...params,
+                  temperature:
+                    options.temperature ?? params.temperature ?? samplingTemperatureFor(ctx.backend),
+                },
+                n: n - 1,
+                step: { kind: "code", label: `${n - 1} samples` },
+              }),
+            [],
+          )
         : [];
     const candidates: WrittenProgram[] = [...(greedy ? [greedy] : []), ...sampled];
     candidates.forEach((c, index) => {
@@ -141,7 +174,7 @@ export function codeSelect(options: CodeSelectOptions = {}): Strategy<StrategyIn
     return {
       answer: candidates[chosen]?.program ?? "",
       strategy: "code-select",
-      budgetExhausted: false,
+      budgetExhausted,
       details: { tests, programs: candidates.map((c) => c.program), groups, chosen },
     };
   };

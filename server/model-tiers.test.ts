@@ -66,7 +66,7 @@ describe("model tiers and auto as the server's default", () => {
       expect(selected.status).toBe(200);
       expect(((await selected.json()) as Completion).choices[0]?.message.content).toContain("return a + b");
       // Greedy, the model's tests and one batched request for the other candidates.
-      expect(CODE_ROUTES.balanced.candidates).toBeGreaterThan(1);
+      expect(CODE_ROUTES.smallOnly.balanced.candidates).toBeGreaterThan(1);
       expect(on.requests).toHaveLength(3);
     },
     SANDBOX_TEST_TIMEOUT_MS,

@@ -444,7 +444,7 @@ describe("auto", () => {
         { messages: [userMessage(ADD_STUB)] },
         { backend: small, onEvent },
       );
-      expect(CODE_ROUTES.fast.candidates).toBe(1);
+      expect(CODE_ROUTES.smallOnly.fast.candidates).toBe(1);
       expect(result.answer).toContain("return a - b");
       expect(small.requests).toHaveLength(1);
       expect(result.details).toMatchObject({ kind: "code", route: ["code"], calibrated: false });
@@ -461,7 +461,7 @@ describe("auto", () => {
           { messages: [userMessage(ADD_STUB)] },
           { backend: small, onEvent },
         );
-        const n = CODE_ROUTES.max.candidates;
+        const n = CODE_ROUTES.smallOnly.max.candidates;
         expect(n).toBeGreaterThan(1);
         expect(result.answer).toContain("return a + b");
         expect(result.details.route).toEqual([`code-select-${n}`]);
@@ -471,6 +471,25 @@ describe("auto", () => {
       },
       SANDBOX_TEST_TIMEOUT_MS,
     );
+
+    it("with a large tier, writes the large model's greedy program on balanced, and nothing on the small one", async () => {
+      const small = coder();
+      const large = createScriptedBackend({ respond: [addProgram("return b + a")] });
+      const { seen, onEvent } = events();
+      const result = await runStrategy(
+        auto({ router: TIERED, budget: "balanced" }),
+        { messages: [userMessage(ADD_STUB)] },
+        { backend: small, backends: { large }, onEvent },
+      );
+      expect(CODE_ROUTES.tiered.balanced).toEqual({ candidates: 1, tier: "large" });
+      expect(result.answer).toContain("return b + a");
+      expect(small.requests).toHaveLength(0);
+      expect(large.requests).toHaveLength(1);
+      expect(seen.find((e) => e.type === "route")).toMatchObject({
+        choice: "code",
+        reason: expect.stringContaining('large tier ("large")'),
+      });
+    });
 
     it("without code execution, writes the greedy program and runs nothing, whatever the budget", async () => {
       const small = coder();

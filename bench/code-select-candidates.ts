@@ -16,7 +16,7 @@ import { writeFileSync } from "node:fs";
 import { pythonCodeFormat } from "../src/answers/python-code.js";
 import { checkHumanEval } from "../src/bench/humaneval-dataset.js";
 import { passAtK } from "../src/bench/pass-at-k.js";
-import { codeSelect, rankGroups } from "../src/strategies/code/code-select.js";
+import { codeSelect, groupsOfFirst } from "../src/strategies/code/code-select.js";
 import { parseCodeSpec } from "../src/strategies/code/code-spec.js";
 import { replayEachProblem } from "./replay-humaneval.js";
 import { flag, numberFlag, optionalFlag } from "./script-flags.js";
@@ -71,12 +71,7 @@ const { missing } = await replayEachProblem(
     const largest = [...groups].sort(
       (a, b) => b.members.length - a.members.length || (a.members[0] ?? 0) - (b.members[0] ?? 0),
     )[0];
-    const chosenWithFirst = new Map(
-      SMALLER_N.map((k) => {
-        const cut = rankGroups(groups.map((g) => ({ ...g, members: g.members.filter((m) => m < k) })));
-        return [k, cut[0]?.members[0] ?? 0];
-      }),
-    );
+    const chosenWithFirst = new Map(SMALLER_N.map((k) => [k, groupsOfFirst(groups, k)[0]?.members[0] ?? 0]));
     outcomes.push({
       id: problem.id,
       passed,

@@ -6,7 +6,7 @@ import { userMessage } from "../../core/message.js";
 import { runStrategy } from "../../runtime/task-context.js";
 import { pythonPool } from "../../tools/python/python-pool.js";
 import { createStrategy } from "../catalog.js";
-import { ADD_STUB, addProgram, lastUser, SANDBOX_TEST_TIMEOUT_MS } from "../code/add-stub-fixture.js";
+import { ADD_STUB, addCoder, addProgram, SANDBOX_TEST_TIMEOUT_MS } from "../code/add-stub-fixture.js";
 import { auto, defaultRouter, PROBE_SAMPLES, PROBE_TEMPERATURE } from "./auto.js";
 import { CODE_ROUTES } from "./code-route.js";
 import { PROBE_FEATURE_NAMES } from "./probe-features.js";
@@ -428,12 +428,9 @@ describe("auto", () => {
     /** Greedy writes a - b; samples write a + b; the model's test is add(1, 1) == 2. */
     const coder = () =>
       createScriptedBackend({
-        respond: (turn) =>
-          lastUser(turn).includes("assert statements")
-            ? "```python\nassert add(1, 1) == 2\n```"
-            : turn.request.temperature === 0
-              ? addProgram("return a - b")
-              : addProgram("return a + b"),
+        respond: addCoder((turn) =>
+          turn.request.temperature === 0 ? addProgram("return a - b") : addProgram("return a + b"),
+        ),
       });
 
     it("writes the greedy program alone on the fast budget", async () => {

@@ -170,9 +170,10 @@ export function auto(options: AutoOptions = {}): Strategy<StrategyInput, AutoRes
     });
 
     // A question the router was not fitted for gets one pass: no probe to read, no votes to count.
-    const kind = questionKind(lastUserText(input.messages));
+    const question = lastUserText(input.messages);
+    const kind = questionKind(question);
     if (kind === "puzzle") return searchPuzzle(ctx, input, route, (answer) => result(answer, { kind }));
-    if (kind === "code" && asksForPython(lastUserText(input.messages))) {
+    if (kind === "code" && asksForPython(question)) {
       const written = await writeCode(ctx, input, { budget, runCode: options.runCode ?? true, large });
       route.push(written.action);
       return result(

@@ -14,3 +14,12 @@ export const lastUser = (turn: ScriptedTurn): string =>
 
 /** Every sandbox run loads a fresh Pyodide interpreter: seconds each on a busy machine. */
 export const SANDBOX_TEST_TIMEOUT_MS = 120_000;
+
+/** The model's tests for `add`, as a scripted reply to the request for tests. */
+export const ADD_MODEL_TEST = "```python\nassert add(1, 1) == 2\n```";
+
+/** A scripted coder: the model's test when asked for tests, else the program `programFor` writes. */
+export const addCoder =
+  (programFor: (turn: ScriptedTurn) => string) =>
+  (turn: ScriptedTurn): string =>
+    lastUser(turn).includes("assert statements") ? ADD_MODEL_TEST : programFor(turn);

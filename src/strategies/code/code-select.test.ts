@@ -6,8 +6,8 @@ import { userMessage } from "../../core/message.js";
 import { runStrategy } from "../../runtime/task-context.js";
 import { pythonPool } from "../../tools/python/python-pool.js";
 import { bestOfN } from "../best-of-n.js";
-import { ADD_STUB, addProgram, lastUser, SANDBOX_TEST_TIMEOUT_MS } from "./add-stub-fixture.js";
-import { agreementGroups, codeSelect, rankGroups } from "./code-select.js";
+import { ADD_STUB, addCoder, addProgram, SANDBOX_TEST_TIMEOUT_MS } from "./add-stub-fixture.js";
+import { agreementGroups, codeSelect, groupsOfFirst } from "./code-select.js";
 import { executionVerifier } from "./execution-verifier.js";
 import type { TestRun } from "./python-tests.js";
 
@@ -49,14 +49,14 @@ describe("agreementGroups", () => {
       run(["pass", "pass", "fail"]),
       run(["pass", "pass", "pass"]),
     ]);
-    const firstThree = rankGroups(groups.map((g) => ({ ...g, members: g.members.filter((m) => m < 3) })));
+    const firstThree = groupsOfFirst(groups, 3);
     // Candidate 3 falls away, so [1] (2 tests) and [0] (1 test) remain; the empty [2] group scores 0.
     expect(firstThree.map((g) => [g.members, g.score])).toEqual([
       [[1], 2],
       [[0], 1],
       [[2], 0],
     ]);
-    const firstOne = rankGroups(groups.map((g) => ({ ...g, members: g.members.filter((m) => m < 1) })));
+    const firstOne = groupsOfFirst(groups, 1);
     expect(firstOne.map((g) => g.members)).toEqual([[0]]);
   });
 });
@@ -66,14 +66,13 @@ describe("code-select", () => {
     "runs every distinct candidate against the tests and answers the one most programs and tests agree on",
     async () => {
       const backend = createScriptedBackend({
-        respond: (turn) =>
-          lastUser(turn).includes("assert statements")
-            ? "```python\nassert add(1, 1) == 2\n```"
-            : turn.request.temperature === 0
-              ? program("return a - b")
-              : turn.index === 0
-                ? program("return a + b")
-                : program("return b + a"),
+        respond: addCoder((turn) =>
+          turn.request.temperature === 0
+            ? program("return a - b")
+            : turn.index === 0
+              ? program("return a + b")
+              : program("return b + a"),
+        ),
       });
       const events: DeliberateEvent[] = [];
       const result = await runStrategy(
@@ -106,10 +105,7 @@ describe("code-select", () => {
     "keeps the greedy program when the budget runs out before the samples, and says the budget cut it",
     async () => {
       const backend = createScriptedBackend({
-        respond: (turn) =>
-          lastUser(turn).includes("assert statements")
-            ? "```python\nassert add(1, 1) == 2\n```"
-            : program("return a + b"),
+        respond: addCoder(() => program("return a + b")),
       });
       const result = await runStrategy(
         codeSelect({ n: 8 }),

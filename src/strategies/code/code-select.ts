@@ -61,14 +61,18 @@ export function agreementGroups(runs: ReadonlyArray<TestRun | undefined>): Agree
 
 /**
  * Scores groups (members × tests passed) and orders them best first, ties to the group holding the
- * earliest candidate; groups left without members are dropped. Also re-ranks groups cut to the first k
- * candidates, which is how a smaller n would have chosen from the same draws.
+ * earliest candidate; groups left without members are dropped.
  */
-export function rankGroups(groups: ReadonlyArray<Omit<AgreementGroup, "score">>): AgreementGroup[] {
+function rankGroups(groups: ReadonlyArray<Omit<AgreementGroup, "score">>): AgreementGroup[] {
   return groups
     .filter((g) => g.members.length > 0)
     .map((g) => ({ ...g, score: g.members.length * g.passedTests.length }))
     .sort((a, b) => b.score - a.score || (a.members[0] ?? 0) - (b.members[0] ?? 0));
+}
+
+/** The groups re-ranked over the first k candidates only: how a smaller n would have chosen from the same draws. */
+export function groupsOfFirst(groups: readonly AgreementGroup[], k: number): AgreementGroup[] {
+  return rankGroups(groups.map((g) => ({ ...g, members: g.members.filter((m) => m < k) })));
 }
 
 /**

@@ -5,6 +5,7 @@
  * (src/strategies/auto/route-decisions.ts); what it reads from a row stands in for the call auto makes.
  */
 import { readFileSync } from "node:fs";
+import { parseSpeedTable, type SpeedTable } from "../src/bench/model-speeds.js";
 import {
   afterLargeFirst,
   afterProbe,
@@ -17,20 +18,8 @@ import type { RouterFile } from "../src/strategies/auto/router-model.js";
 import { predictLogistic } from "../src/strategies/auto/router-model.js";
 import type { ActionRow, CallCost } from "./record-auto-actions.js";
 
-/**
- * Single-stream speeds of a model on this machine: prompt tokens per second (prefill) and completion
- * tokens per second (decode). Seconds of a call = prompt / prefill + completion / decode.
- */
-export interface ModelSpeed {
-  prefill: number;
-  decode: number;
-  /** Parameters, in billions: FLOP-equivalent tokens are tokens × this. */
-  parameters: number;
-}
-export type SpeedTable = Record<string, ModelSpeed>;
-
 export function readSpeeds(path: string): SpeedTable {
-  return JSON.parse(readFileSync(path, "utf8")).models as SpeedTable;
+  return parseSpeedTable(JSON.parse(readFileSync(path, "utf8")), path);
 }
 
 export function readActionRows(path: string): ActionRow[] {

@@ -72,6 +72,10 @@ describe("deliberate ask --strategy auto", { timeout: 120_000 }, () => {
       expect(watched.stderr.split(note)).toHaveLength(2);
       const named = await ask("What is 6 * 7?", "--budget", "fast", "--large-model", "big");
       expect(named.stderr).not.toContain("no large tier");
+      // Asked to run without one, it does not look for one, so it has nothing to say about it.
+      const without = await ask("What is 6 * 7?", "--budget", "fast", "--no-large-model");
+      expect(without.code).toBe(0);
+      expect(without.stderr).not.toContain("no large tier");
       const json = await ask("What is 6 * 7?", "--budget", "fast", "--json");
       expect(json.stderr).toBe("");
     } finally {

@@ -415,6 +415,38 @@ describe("deliberate bench", { timeout: 120_000 }, () => {
     expect(meta.largeModel).toBe("fake-large");
   });
 
+  it("rebuilds the report from --out alone with --report-only, charging tokens at --speeds", async () => {
+    const out = join(dir, "report-only");
+    const ran = await cli(["bench", "--dataset", dataset, "--strategy", "cot", "--out", out, ...endpoint()]);
+    expect(ran.code).toBe(0);
+    const speeds = join(dir, "speeds.json");
+    await writeFile(
+      speeds,
+      JSON.stringify({ models: { "fake-gsm": { prefill: 100, decode: 10, parameters: 0.5 } } }),
+    );
+    const before = scripted.requests.length;
+    const r = await cli(["bench", "--out", out, "--report-only", "--speeds", speeds]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${join(out, "report.md")}\n`);
+    // Nothing ran: the report comes from the results on disk.
+    expect(scripted.requests.length).toBe(before);
+    const results = (await readFile(join(out, "cot.results.jsonl"), "utf8"))
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line) as ProblemResult);
+    const seconds =
+      results.reduce((sum, { usage }) => sum + usage.promptTokens / 100 + usage.completionTokens / 10, 0) /
+      results.length;
+    const report = await readFile(join(out, "report.md"), "utf8");
+    expect(report).toContain("| mean wall s | mean modelled s | B-param tokens |");
+    // The modelled-seconds cell sits between wall seconds and B-param tokens (– for an unknown size).
+    expect(report).toMatch(new RegExp(`^\\| cot \\|.*\\| ${seconds.toFixed(2)} \\| – \\| 0 \\|$`, "m"));
+    expect(report).toContain(`speeds measured in \`${speeds}\``);
+    expect(report).toContain("Pareto front by mean modelled seconds");
+    expect(existsSync(join(out, "accuracy-vs-modelled-seconds.svg"))).toBe(true);
+  });
+
   const usageCases: Array<[string, string[], RegExp]> = [
     [
       "a --large-record without --large-model",
@@ -436,6 +468,21 @@ describe("deliberate bench", { timeout: 120_000 }, () => {
         "OUT",
       ],
       /^deliberate: --large-replay answers from the recording's model; leave out --large-model$/,
+    ],
+    [
+      "--report-only on a folder without results",
+      ["--report-only", "--out", "OUT"],
+      /^deliberate: .*unused-.* has no results \(\*\.results\.jsonl\) to report$/,
+    ],
+    [
+      "--report-only with a dataset to run",
+      ["--report-only", "--dataset", "DATA", "--out", "OUT"],
+      /^deliberate: --report-only runs nothing: leave out --dataset and --strategy$/,
+    ],
+    [
+      "a speeds file that is not JSON",
+      ["--report-only", "--out", "OUT", "--speeds", "DATA"],
+      /^deliberate: .*gsm8k-mini\.jsonl: not valid JSON$/,
     ],
     [
       "a missing --dataset",

@@ -41,8 +41,8 @@ interface AskOptions extends BackendFlags, ToolFlags, TraceFlags {
   system?: string;
   schema?: string;
   format?: string;
-  /** The large tier `auto` escalates to. */
-  largeModel?: string;
+  /** The large tier `auto` escalates to; false (`--no-large-model`) runs without one even if downloaded. */
+  largeModel?: string | false;
   /** auto's preset: how much it may spend, and the token and deadline limits unless given. */
   budget?: string;
 }
@@ -132,6 +132,7 @@ export function registerAskCommand(program: Command): void {
       "--large-model <name|path>",
       `the large tier that auto escalates to (same --backend; loaded only if used); default ${DEFAULT_LARGE_MODEL} if downloaded`,
     )
+    .option("--no-large-model", "auto: run on the small model alone, even when the large one is downloaded")
     .option(
       "--schema <file>",
       `answer with JSON valid under this JSON Schema (${schemaStrategyNames().join(", ")})`,
@@ -214,7 +215,8 @@ export function registerAskCommand(program: Command): void {
               model: options.model,
             })
           : undefined;
-      const largeModel = options.largeModel ?? fallbackTier?.model;
+      const largeModel =
+        options.largeModel === false ? undefined : (options.largeModel ?? fallbackTier?.model);
       const large =
         largeModel === undefined
           ? undefined

@@ -15,7 +15,10 @@ import { createReplayBackend } from "../../src/backends/replay/replay-backend.js
 import {
   type BenchRunMeta,
   isValidLabel,
+  RESULTS_SUFFIX,
+  type ReportSpeeds,
   readBenchRun,
+  readBenchRuns,
   resultsPath,
   startBenchResults,
   writeBenchMeta,
@@ -32,6 +35,7 @@ import {
 import { readGame24 } from "../../src/bench/game24-dataset.js";
 import { readGsm8k } from "../../src/bench/gsm8k-dataset.js";
 import { checkHumanEval, type HumanEvalProblem, readHumanEval } from "../../src/bench/humaneval-dataset.js";
+import { readSpeedTable } from "../../src/bench/model-speeds.js";
 import type { Backend } from "../../src/core/backend.js";
 import { errorMessage, UsageError } from "../../src/core/errors.js";
 import { BackgroundTraceWriter } from "../../src/store/background-trace-writer.js";
@@ -94,6 +98,8 @@ interface BenchFlags extends BackendFlags, JsonSchemaBenchFlags, TraceFlags {
   force?: boolean;
   record?: string;
   replay?: string;
+  speeds?: string;
+  reportOnly?: boolean;
 }
 
 const DEFAULT_MAX_TOKENS = "512";
@@ -160,6 +166,17 @@ async function openLargeTier(
   if (large.record === undefined) return { backend: loaded };
   const reuse = resume && existsSync(large.record) ? await readRecording(large.record) : [];
   return { backend: recordBackend(loaded, large.record, { reuse }) };
+}
+
+/** `--report-only`: the report of the runs already in --out, with no model and no dataset. */
+async function rebuildReport(flags: BenchFlags, speeds: ReportSpeeds | undefined): Promise<string> {
+  if (flags.out === undefined) throw new UsageError("--report-only needs --out <dir>, the runs to report");
+  if (flags.dataset !== undefined || flags.strategy !== undefined) {
+    throw new UsageError("--report-only runs nothing: leave out --dataset and --strategy");
+  }
+  const runs = existsSync(flags.out) ? await readBenchRuns(flags.out) : [];
+  if (runs.length === 0) throw new UsageError(`${flags.out} has no results (*${RESULTS_SUFFIX}) to report`);
+  return writeBenchReport(flags.out, { ...(speeds && { speeds }) });
 }
 
 /** Checks every flag before any model is loaded, so mistakes cost nothing. */
@@ -438,10 +455,23 @@ export function registerBenchCommand(program: Command): void {
       "--replay <file>",
       "answer model calls from a recording instead of the model (a call it lacks fails that problem)",
     )
+    .option(
+      "--speeds <file>",
+      "also chart accuracy against modelled seconds: tokens at these measured speeds (bench/measure-speeds.ts)",
+    )
+    .option("--report-only", "rebuild report.md and the charts from the results in --out; run nothing")
     .action(async (flags: BenchFlags) => {
       // Structured output has its own metrics (coverage, compliance, speed) and report.
       if (flags.format === "jsonschemabench") {
         await runJsonSchemaBenchCommand(flags, commandLine(process.argv.slice(2)));
+        return;
+      }
+      const speeds =
+        flags.speeds === undefined
+          ? undefined
+          : { path: flags.speeds, table: await readSpeedTable(flags.speeds) };
+      if (flags.reportOnly) {
+        process.stdout.write(`${await rebuildReport(flags, speeds)}\n`);
         return;
       }
       const bench = await validate(flags);
@@ -564,7 +594,7 @@ export function registerBenchCommand(program: Command): void {
             meta.elapsedMs += Date.now() - startedAt.getTime();
             meta.finishedAt = new Date().toISOString();
             await writeBenchMeta(bench.out, run.label, meta);
-            await writeBenchReport(bench.out);
+            await writeBenchReport(bench.out, { ...(speeds && { speeds }) });
             throw error;
           } finally {
             progress.stop();
@@ -580,7 +610,7 @@ export function registerBenchCommand(program: Command): void {
             elapsedMs: meta.elapsedMs + (finishedAt.getTime() - startedAt.getTime()),
           });
           // Rebuilt after every run, so a later failure still leaves a report of what finished.
-          reportPath = await writeBenchReport(bench.out);
+          reportPath = await writeBenchReport(bench.out, { ...(speeds && { speeds }) });
           const s = summarize(results);
           process.stderr.write(
             `${run.label}: accuracy ${(s.accuracy * 100).toFixed(1)}% (${results.filter((r) => r.correct).length}/${s.problems}), ` +

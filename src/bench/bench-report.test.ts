@@ -269,4 +269,29 @@ describe("bench report", () => {
     expect(report).toContain("(not recorded)");
     expect(report).toMatch(/^\| bare \| 2 \| 50\.0% \(1\/2\) \|/m);
   });
+
+  it("charges tokens at measured speeds when given them, the run's model standing for results without byModel", async () => {
+    const dir = await tempDir();
+    await writeBenchRun(dir, "cot", cotResults, meta("cot", "cot", "deliberate bench --strategy cot"));
+    await writeBenchRun(dir, "sc-n4", scResults, {
+      ...meta("sc-n4", "sc", "deliberate bench --strategy sc --n 4"),
+      model: "unmeasured",
+    });
+    const table = { "qwen2.5-coder-0.5b-instruct": { prefill: 100, decode: 10, parameters: 0.5 } };
+    const runs = await readBenchRuns(dir, table);
+    // cot: 50 + 50 tokens (0.5 s + 5 s) and 60 + 60 (0.6 s + 6 s); sc's model has no speed.
+    expect(runs.find((r) => r.label === "cot")?.meanModelledSeconds).toBeCloseTo(6.05);
+    expect(runs.find((r) => r.label === "sc-n4")?.meanModelledSeconds).toBeUndefined();
+    const report = await readFile(
+      await writeBenchReport(dir, { speeds: { path: "speeds.json", table } }),
+      "utf8",
+    );
+    expect(report).toMatch(/^\| cot \| 2 \|.*\| 1\.50 \| 6\.05 \|/m);
+    expect(report).toMatch(/^\| sc-n4 \| 2 \|.*\| 1\.50 \| – \|/m);
+    expect(report).toContain("Not in this chart (no measured speed for a model they used): sc-n4.");
+    expect(report).toContain("![accuracy vs mean modelled seconds](accuracy-vs-modelled-seconds.svg)");
+    expect(await readFile(join(dir, "accuracy-vs-modelled-seconds.svg"), "utf8")).toContain("<svg");
+    // Without speeds the report has no such column.
+    expect(await readFile(await writeBenchReport(dir), "utf8")).not.toContain("modelled");
+  });
 });

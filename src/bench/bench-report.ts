@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { UsageError } from "../core/errors.js";
 import { makeDirectory } from "../core/make-directory.js";
 import { type BenchSummary, type ModelUsage, type ProblemResult, summarize } from "./bench-runner.js";
+import { modelledSeconds, type SpeedTable } from "./model-speeds.js";
 import { paretoFront } from "./pareto-front.js";
 import { type ChartSeries, renderLineChart } from "./svg-line-chart.js";
 
@@ -54,11 +55,21 @@ export interface BenchRun {
   summary: BenchSummary;
   /** Mean tokens and calls per problem by the model that spent them, where results recorded it. */
   byModel?: Record<string, ModelUsage>;
+  /** Mean modelled seconds per problem (tokens at measured speeds), when speeds were given and cover its models. */
+  meanModelledSeconds?: number;
+}
+
+/** Measured model speeds a report charges tokens at, and the file they came from (named in the report). */
+export interface ReportSpeeds {
+  path: string;
+  table: SpeedTable;
 }
 
 export const REPORT_FILE = "report.md";
 /** The primary chart: accuracy against mean wall seconds per problem on the machine that ran it. */
 export const SECONDS_CHART_FILE = "accuracy-vs-seconds.svg";
+/** Accuracy against modelled seconds (tokens at measured speeds), drawn when the report is given speeds. */
+export const MODELLED_SECONDS_CHART_FILE = "accuracy-vs-modelled-seconds.svg";
 /** Accuracy against tokens weighted by model size (tokens × parameters in billions). */
 export const FLOP_CHART_FILE = "accuracy-vs-flop-tokens.svg";
 export const RESULTS_SUFFIX = ".results.jsonl";
@@ -148,8 +159,11 @@ async function readMeta(path: string): Promise<BenchRunMeta | undefined> {
   }
 }
 
-/** Every run in `dir`, cheapest first (by mean tokens per problem), then by label. */
-export async function readBenchRuns(dir: string): Promise<BenchRun[]> {
+/**
+ * Every run in `dir`, cheapest first (by mean tokens per problem), then by label; with `speeds`, each
+ * run's mean modelled seconds too.
+ */
+export async function readBenchRuns(dir: string, speeds?: SpeedTable): Promise<BenchRun[]> {
   const files = (await readdir(dir)).filter((f) => f.endsWith(RESULTS_SUFFIX)).sort();
   const runs = await Promise.all(
     files.map(async (file): Promise<BenchRun> => {
@@ -157,11 +171,13 @@ export async function readBenchRuns(dir: string): Promise<BenchRun[]> {
       const results = await readBenchResults(join(dir, file));
       const meta = await readMeta(metaPath(dir, label));
       const byModel = meanByModel(results);
+      const seconds = speeds && meanModelledSeconds(results, speeds, meta?.model);
       return {
         label,
         meta,
         summary: { ...summarize(results, meta && { model: meta.model }), strategy: label },
         ...(byModel && { byModel }),
+        ...(seconds !== undefined && { meanModelledSeconds: seconds }),
       };
     }),
   );
@@ -183,6 +199,25 @@ function meanByModel(results: ProblemResult[]): Record<string, ModelUsage> | und
     }
   }
   return sums;
+}
+
+/**
+ * Mean modelled seconds per problem; results without per-model usage are charged to the run's model.
+ * Undefined when a problem's model has no measured speed (or the run has no problems).
+ */
+function meanModelledSeconds(
+  results: ProblemResult[],
+  speeds: SpeedTable,
+  runModel: string | undefined,
+): number | undefined {
+  let total = 0;
+  for (const { usage } of results) {
+    const byModel = usage.byModel ?? (runModel === undefined ? undefined : { [runModel]: usage });
+    const seconds = byModel && modelledSeconds(byModel, speeds);
+    if (seconds === undefined) return undefined;
+    total += seconds;
+  }
+  return results.length === 0 ? undefined : total / results.length;
 }
 
 /** One line of a chart: the runs of one strategy that differ only in n (and the n of each). */
@@ -233,6 +268,15 @@ const SECONDS_AXIS: CostAxis = {
   cost: (run) =>
     run.meta?.replayOf || run.summary.meanWallMs <= 0 ? undefined : run.summary.meanWallMs / 1000,
   missing: "replayed, so no wall time of their own",
+};
+
+const MODELLED_SECONDS_AXIS: CostAxis = {
+  file: MODELLED_SECONDS_CHART_FILE,
+  title: "Accuracy vs modelled seconds per problem",
+  xLabel: "mean modelled seconds per problem: tokens at measured speeds (log scale)",
+  name: "mean modelled seconds",
+  cost: (run) => run.meanModelledSeconds,
+  missing: "no measured speed for a model they used",
 };
 
 const FLOP_AXIS: CostAxis = {
@@ -311,7 +355,17 @@ const percent = (share: number): string => `${(share * 100).toFixed(1)}%`;
 const cell = (text: string): string => text.replace(/\|/g, "\\|").replace(/\s*\n\s*/g, " ");
 
 /** The markdown report of the runs in one directory. */
-export function renderBenchReport(runs: BenchRun[], options: { generatedAt?: Date } = {}): string {
+export interface BenchReportOptions {
+  generatedAt?: Date;
+  /** Charge tokens at these measured speeds: a modelled-seconds column, chart and Pareto front. */
+  speeds?: ReportSpeeds;
+}
+
+/** The cost axes a report charts: wall seconds, modelled seconds where speeds were given, B-param tokens. */
+const axesOf = (options: BenchReportOptions): CostAxis[] =>
+  options.speeds ? [SECONDS_AXIS, MODELLED_SECONDS_AXIS, FLOP_AXIS] : [SECONDS_AXIS, FLOP_AXIS];
+
+export function renderBenchReport(runs: BenchRun[], options: BenchReportOptions = {}): string {
   const metas = runs.map((r) => r.meta).filter((m): m is BenchRunMeta => m !== undefined);
   const datasets = distinct(metas.map((m) => m.dataset));
   const models = distinct(
@@ -333,7 +387,8 @@ export function renderBenchReport(runs: BenchRun[], options: { generatedAt?: Dat
     const marks = `${run.meta?.replayOf ? " (replayed)" : ""}${run.meta?.partial ? " (partial)" : ""}`;
     const tools = withTools ? ` ${s.meanToolCalls.toFixed(2)} | ${s.meanRepairs.toFixed(2)} |` : "";
     const flop = s.meanFlopTokens === undefined ? "–" : s.meanFlopTokens.toFixed(0);
-    return `| ${cell(run.label)}${marks} | ${s.problems} | ${percent(s.accuracy)} (${correct}/${s.problems}) | ${s.meanTokens.toFixed(0)} | ${s.meanCompletionTokens.toFixed(0)} | ${s.meanCalls.toFixed(2)} | ${(s.meanWallMs / 1000).toFixed(2)} | ${flop} | ${s.errors} |${tools}`;
+    const modelled = options.speeds ? ` ${run.meanModelledSeconds?.toFixed(2) ?? "–"} |` : "";
+    return `| ${cell(run.label)}${marks} | ${s.problems} | ${percent(s.accuracy)} (${correct}/${s.problems}) | ${s.meanTokens.toFixed(0)} | ${s.meanCompletionTokens.toFixed(0)} | ${s.meanCalls.toFixed(2)} | ${(s.meanWallMs / 1000).toFixed(2)} |${modelled} ${flop} | ${s.errors} |${tools}`;
   });
 
   const lines = [
@@ -354,8 +409,8 @@ export function renderBenchReport(runs: BenchRun[], options: { generatedAt?: Dat
     ...(commands.length === 0 ? ["(not recorded)"] : commands),
     "```",
     "",
-    `| strategy | problems | accuracy | mean tokens | mean completion tokens | mean calls | mean wall s | B-param tokens | errors |${withTools ? " mean tool calls | mean repairs |" : ""}`,
-    `|---|---|---|---|---|---|---|---|---|${withTools ? "---|---|" : ""}`,
+    `| strategy | problems | accuracy | mean tokens | mean completion tokens | mean calls | mean wall s |${options.speeds ? " mean modelled s |" : ""} B-param tokens | errors |${withTools ? " mean tool calls | mean repairs |" : ""}`,
+    `|---|---|---|---|---|---|---|${options.speeds ? "---|" : ""}---|---|${withTools ? "---|---|" : ""}`,
     ...rows,
     "",
     "Tokens are per problem, prompt plus completion. Wall time is per problem; with concurrency above 1",
@@ -364,6 +419,16 @@ export function renderBenchReport(runs: BenchRun[], options: { generatedAt?: Dat
     "used), so tokens of a 0.5B and a 1.5B model compare; – where a model's size is unknown.",
     "",
   );
+  if (options.speeds) {
+    lines.push(
+      `Modelled seconds charge each problem's tokens at the speeds measured in \`${options.speeds.path}\`: prompt`,
+      "tokens / prefill speed + completion tokens / decode speed of the model that spent them, one stream",
+      "at a time. They leave out sandbox and judge time and prefix-cache reuse, and they do not depend on",
+      "what else the machine ran or on calls answered from a recording, which wall seconds do; – where a",
+      "model has no measured speed.",
+      "",
+    );
+  }
   const mixed = runs.filter((r) => Object.keys(r.byModel ?? {}).length > 1);
   if (mixed.length > 0) {
     lines.push(
@@ -398,7 +463,7 @@ export function renderBenchReport(runs: BenchRun[], options: { generatedAt?: Dat
       "",
     );
   }
-  for (const axis of [SECONDS_AXIS, FLOP_AXIS]) {
+  for (const axis of axesOf(options)) {
     if (runs.length === 0) break;
     const chart = renderCostChart(runs, axis);
     if (chart.front.length === 0) {
@@ -419,9 +484,9 @@ export function renderBenchReport(runs: BenchRun[], options: { generatedAt?: Dat
 }
 
 /** Rebuilds report.md and the chart from every run in `dir`; returns the report's path. */
-export async function writeBenchReport(dir: string, options: { generatedAt?: Date } = {}): Promise<string> {
-  const runs = await readBenchRuns(dir);
-  for (const axis of [SECONDS_AXIS, FLOP_AXIS]) {
+export async function writeBenchReport(dir: string, options: BenchReportOptions = {}): Promise<string> {
+  const runs = await readBenchRuns(dir, options.speeds?.table);
+  for (const axis of axesOf(options)) {
     const chart = runs.length > 0 ? renderCostChart(runs, axis) : undefined;
     if (chart && chart.front.length > 0) await writeFile(join(dir, axis.file), chart.svg);
   }

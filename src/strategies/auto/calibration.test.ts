@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { auc, expectedCalibrationError, reliabilityBins } from "./calibration.js";
+import {
+  auc,
+  bootstrapEceInterval,
+  calibratedEceNoise,
+  expectedCalibrationError,
+  reliabilityBins,
+  seededUniform,
+} from "./calibration.js";
 
 describe("reliabilityBins", () => {
   it("puts predictions in ten equal-width bins with their observed accuracy", () => {
@@ -41,5 +48,38 @@ describe("expectedCalibrationError", () => {
     expect(auc([0.9, 0.8, 0.3, 0.1], [true, false, true, false])).toBeCloseTo(0.75, 9);
     expect(auc([0.5, 0.5], [true, false])).toBe(0.5);
     expect(auc([0.2], [true])).toBeNaN();
+  });
+});
+
+describe("resampled calibration measures", () => {
+  it("draws the same uniform numbers from the same seed, spread over [0, 1)", () => {
+    const a = seededUniform(7);
+    const b = seededUniform(7);
+    const draws = Array.from({ length: 2000 }, () => a());
+    expect(draws.slice(0, 5)).toEqual(Array.from({ length: 5 }, () => b()));
+    expect(Math.min(...draws)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...draws)).toBeLessThan(1);
+    expect(draws.filter((x) => x < 0.5).length / draws.length).toBeCloseTo(0.5, 1);
+  });
+
+  it("puts a calibrated confidence's sampling ECE well above 0 on few problems and lower on many", () => {
+    const few = calibratedEceNoise(Array(50).fill(0.7));
+    const many = calibratedEceNoise(Array(2000).fill(0.7), { draws: 200 });
+    // One bin at 0.7: the ECE is |observed - 0.7|, about sqrt(0.21 / n) · sqrt(2 / π) on average.
+    expect(few.mean).toBeCloseTo(Math.sqrt(0.21 / 50) * Math.sqrt(2 / Math.PI), 1);
+    expect(few.p95).toBeGreaterThan(few.mean);
+    expect(many.mean).toBeLessThan(few.mean / 4);
+  });
+
+  it("gives a bootstrap interval around the measured ECE, of zero width when every resample agrees", () => {
+    const predictions = Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? 0.9 : 0.2));
+    const labels = predictions.map((_, i) => i % 4 !== 0);
+    const ece = expectedCalibrationError(predictions, labels);
+    const { lower, upper } = bootstrapEceInterval(predictions, labels);
+    expect(lower).toBeLessThanOrEqual(ece);
+    expect(upper).toBeGreaterThanOrEqual(ece);
+    expect(upper - lower).toBeGreaterThan(0.05);
+    expect(bootstrapEceInterval([0.5, 0.5], [true, true])).toEqual({ lower: 0.5, upper: 0.5 });
+    expect(() => bootstrapEceInterval([0.5], [])).toThrow(/one label/);
   });
 });

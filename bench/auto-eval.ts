@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/auto-eval.ts --actions bench/results/auto-actions/eval/actions.jsonl \
  *     [--speeds bench/results/auto-eval/speeds.json] [--router src/strategies/auto/router-small-probe.json] \
- *     [--out bench/results/auto-eval]
+ *     [--small-cot bench/results/gsm8k-heldout/cot.results.jsonl] [--out bench/results/auto-eval]
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -26,6 +26,7 @@ import {
   readActionRows,
   readSpeeds,
   simulate,
+  smallCotPoint,
   summarize,
 } from "./auto-policy.js";
 import type { ActionRow, CallCost } from "./record-auto-actions.js";
@@ -34,6 +35,8 @@ import { flag } from "./script-flags.js";
 const actionsPath = flag("actions", "bench/results/auto-actions/eval/actions.jsonl");
 const speedsPath = flag("speeds", "bench/results/auto-eval/speeds.json");
 const routerPath = flag("router", "src/strategies/auto/router-small-probe.json");
+// Greedy small CoT on the same problems, from `deliberate bench --strategy cot --offset … --limit …`.
+const smallCotPath = flag("small-cot", "bench/results/gsm8k-heldout/cot.results.jsonl");
 const out = flag("out", "bench/results/auto-eval");
 
 const rows = readActionRows(actionsPath).sort((a, b) => a.id - b.id);
@@ -55,7 +58,9 @@ const fixed = (
   rows.some((r) => calls(r) === undefined)
     ? undefined
     : fixedPoint(label, rows, right, (r) => calls(r) ?? [], speeds);
+const smallModel = rows[0]?.probe.calls[0]?.model ?? "qwen2.5-coder-0.5b-instruct";
 const fixedPoints = [
+  smallCotPoint(smallCotPath, rows, smallModel, speeds),
   fixed(
     "small 1 sample (T = 0.3)",
     (r) => r.probe.single.right,

@@ -4,7 +4,7 @@
  * and the evaluation can draw auto's whole curve without running a model. Its decisions are auto's own
  * (src/strategies/auto/route-decisions.ts); what it reads from a row stands in for the call auto makes.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { parseSpeedTable, type SpeedTable } from "../src/bench/model-speeds.js";
 import {
   afterLargeFirst,
@@ -263,6 +263,45 @@ export function fixedPoint(
     meanSeconds: cost.seconds,
     meanFlopTokens: cost.flopTokens,
   };
+}
+
+/**
+ * "small cot (greedy)" on the rows' problems, from a `deliberate bench --strategy cot` results file of the
+ * small model (each problem's correctness and usage, by id); undefined when the file is missing or
+ * lacks one of the rows' problems, so a report leaves the row out rather than mix problem sets.
+ */
+export function smallCotPoint(
+  resultsPath: string,
+  rows: ActionRow[],
+  smallModel: string,
+  speeds: SpeedTable,
+): FixedPoint | undefined {
+  if (!existsSync(resultsPath)) return undefined;
+  const byId = new Map(
+    readFileSync(resultsPath, "utf8")
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            id: number;
+            correct: boolean;
+            usage: { promptTokens: number; completionTokens: number };
+          },
+      )
+      .map((r) => [r.id, r]),
+  );
+  if (!rows.every((r) => byId.has(r.id))) return undefined;
+  return fixedPoint(
+    "small cot (greedy)",
+    rows,
+    (r) => byId.get(r.id)?.correct ?? false,
+    (r) => {
+      const usage = byId.get(r.id)?.usage;
+      return usage ? [{ model: smallModel, ...usage, reused: true }] : [];
+    },
+    speeds,
+  );
 }
 
 export function summarize(outcomes: Outcome[], speeds: SpeedTable): PolicySummary {

@@ -40,6 +40,7 @@ import {
   readActionRows,
   readSpeeds,
   simulate,
+  smallCotPoint,
   summarize,
 } from "./auto-policy.js";
 import type { ActionRow, CallCost } from "./record-auto-actions.js";
@@ -292,45 +293,9 @@ const fixed: FixedPoint[] = [
     (r) => r.large.calls,
   ),
 ];
-try {
-  const cotRows = new Map(
-    readFileSync(smallCotPath, "utf8")
-      .trim()
-      .split("\n")
-      .map(
-        (l) =>
-          JSON.parse(l) as {
-            id: number;
-            correct: boolean;
-            usage: { promptTokens: number; completionTokens: number };
-          },
-      )
-      .map((r) => [r.id, r]),
-  );
-  if (rows.every((r) => cotRows.has(r.id))) {
-    fixed.unshift(
-      fixedOf(
-        "small cot (greedy)",
-        (r) => cotRows.get(r.id)?.correct ?? false,
-        (r) => {
-          const u = cotRows.get(r.id)?.usage;
-          return u
-            ? [
-                {
-                  model: smallModel,
-                  promptTokens: u.promptTokens,
-                  completionTokens: u.completionTokens,
-                  reused: true,
-                },
-              ]
-            : [];
-        },
-      ),
-    );
-  }
-} catch {
-  // No greedy small-cot results for these problems: that row is left out.
-}
+// Greedy small CoT, where a bench run on these problems is there (else that row is left out).
+const smallCot = smallCotPoint(smallCotPath, rows, smallModel, speeds);
+if (smallCot) fixed.unshift(smallCot);
 
 // Budgets: each maximises accuracy (points) − λ × mean seconds, λ the price of a second in points of
 // accuracy: fast pays dearly for time, max hardly at all. Set here, before any evaluation, not tuned.

@@ -5,7 +5,7 @@
  * (src/strategies/auto/route-decisions.ts); what it reads from a row stands in for the call auto makes.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { parseSpeedTable, type SpeedTable } from "../src/bench/model-speeds.js";
+import { modelledSeconds, parseSpeedTable, type SpeedTable } from "../src/bench/model-speeds.js";
 import {
   afterLargeFirst,
   afterProbe,
@@ -43,8 +43,9 @@ export function costOf(calls: CallCost[], speeds: SpeedTable): Cost {
   let tokens = 0;
   for (const call of calls) {
     const speed = speeds[call.model];
-    if (!speed) throw new Error(`no speed measured for ${call.model}`);
-    seconds += call.promptTokens / speed.prefill + call.completionTokens / speed.decode;
+    const callSeconds = modelledSeconds({ [call.model]: call }, speeds);
+    if (!speed || callSeconds === undefined) throw new Error(`no speed measured for ${call.model}`);
+    seconds += callSeconds;
     flopTokens += (call.promptTokens + call.completionTokens) * speed.parameters;
     tokens += call.promptTokens + call.completionTokens;
   }

@@ -23,10 +23,10 @@ describe("the OptiLLM comparison's counting proxy", () => {
     closers.push(() => upstream.close());
     const proxy = await startCountingProxy(upstream.url.replace(/\/v1$/, ""));
     closers.push(() => proxy.close());
-    const post = (body: unknown) =>
+    const post = (body: unknown, key?: string) =>
       fetch(`${proxy.url}/v1/chat/completions`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", ...(key && { authorization: `Bearer ${key}` }) },
         body: JSON.stringify({
           model: "m",
           messages: [{ role: "user", content: "count me" }],
@@ -86,6 +86,31 @@ describe("the OptiLLM comparison's counting proxy", () => {
     proxy.begin();
     expect(proxy.end().requests).toBe(0);
     expect(proxy.unattributed.requests).toBe(1);
+  });
+
+  it("counts problems run at once apart, by the key each one's requests carry", async () => {
+    const { proxy, post } = await proxied();
+    proxy.begin("sk-a");
+    proxy.begin("sk-b");
+    // In flight together, as problems run at once are.
+    const replies = await Promise.all([post({}, "sk-a"), post({ n: 2 }, "sk-b"), post({}, "sk-b")]);
+    await Promise.all(replies.map((reply) => reply.text()));
+    const a = proxy.end("sk-a");
+    await post({}, "sk-b");
+    const b = proxy.end("sk-b");
+    expect(a).toMatchObject({ requests: 1, modelCalls: 1 });
+    expect(b).toMatchObject({ requests: 3, modelCalls: 4 });
+    expect(b.completionTokens).toBe(4 * a.completionTokens);
+    // A key with no tally of its own, and no key-less tally open: kept apart.
+    await post({}, "sk-c");
+    expect(proxy.unattributed.requests).toBe(1);
+    // The key-less tally takes what no keyed tally claims.
+    proxy.begin();
+    proxy.begin("sk-a");
+    await post({}, "sk-c");
+    await post({}, "sk-a");
+    expect(proxy.end().requests).toBe(1);
+    expect(proxy.end("sk-a").requests).toBe(1);
   });
 
   it("reads a Deliberate server's summed model calls and trace ids", () => {

@@ -4,13 +4,14 @@
  *   npx tsx bench/peers/optillm/compare.ts --dataset ../shared/data/gsm8k/train.jsonl --limit 100 \
  *     [--approaches self_consistency,majority_voting,bon,moa,re2,cot_reflection] \
  *     [--strategies cot,sc-8,asc-futility-16,best-of-n-4,auto] [--model default] [--large-model NAME] \
- *     [--max-tokens 512] \
+ *     [--max-tokens 512] [--concurrency 1] [--speeds bench/results/auto-eval/speeds.json] \
  *     [--prompt instructed|plain] [--resume | --force] [--out bench/results/optillm]
  *   npx tsx bench/peers/optillm/compare.ts --report-only [--out bench/results/optillm]
  *
  * It sets up the pinned OptiLLM (setup.sh), starts `deliberate serve` (cache off, its own database, an
  * API key), a counting proxy in front of it, and OptiLLM on loopback with the proxy as its upstream;
- * then runs each approach and each strategy over the problems, one problem at a time, and writes
+ * then runs each approach and each strategy over the problems (--concurrency of them at once, each
+ * with its own API key so the proxy counts each apart; default one at a time), and writes
  * `LABEL.results.jsonl` per run, `LABEL.meta.json`, `report.md` and two plots. It stops everything it
  * started on the way out, Ctrl-C included. Not a test: each problem costs real model time.
  */
@@ -57,6 +58,8 @@ function parseCommandLine() {
       model: { type: "string", default: "default" },
       "large-model": { type: "string" },
       "max-tokens": { type: "string", default: "512" },
+      concurrency: { type: "string", default: "1" },
+      speeds: { type: "string", default: "bench/results/auto-eval/speeds.json" },
       prompt: { type: "string", default: "instructed" },
       out: { type: "string", default: "bench/results/optillm" },
       resume: { type: "boolean", default: false },
@@ -74,7 +77,9 @@ try {
 if (values["report-only"]) {
   // Runs made by several invocations into one folder: the report of all of them, nothing started.
   if (!existsSync(values.out)) usage(`${values.out} does not exist`);
-  process.stderr.write(`compare: wrote ${await writeComparisonReport(values.out)}\n`);
+  process.stderr.write(
+    `compare: wrote ${await writeComparisonReport(values.out, { speedsPath: values.speeds })}\n`,
+  );
   process.exit(0);
 }
 
@@ -95,6 +100,7 @@ if (values.prompt !== "instructed" && values.prompt !== "plain")
   usage("--prompt must be instructed or plain");
 const limit = whole("limit", values.limit);
 const maxTokens = whole("max-tokens", values["max-tokens"]);
+const concurrency = whole("concurrency", values.concurrency);
 const approaches = list(values.approaches);
 const strategies = list(values.strategies);
 for (const name of [...approaches, ...strategies])
@@ -320,13 +326,21 @@ async function truncatedSamples(
 // --- main ------------------------------------------------------------------------------------------
 
 try {
-  const apiKey = `sk-compare-${randomBytes(12).toString("hex")}`;
+  // One key per problem slot: OptiLLM forwards a client's sk- key upstream, so the proxy can tell the
+  // upstream calls of problems in flight together apart by it.
+  const secret = randomBytes(12).toString("hex");
+  const slotKeys = Array.from({ length: concurrency }, (_, slot) => `sk-compare-${secret}-${slot}`);
+  const apiKey = slotKeys[0] as string;
   const configPath = join(workDir, "serve.json");
   // Cache off so every call costs what it costs; direct by default so OptiLLM's calls to the bare
-  // model name are plain model calls; the key so nothing else on the machine talks to this server.
+  // model name are plain model calls; the keys so nothing else on the machine talks to this server.
   writeFileSync(
     configPath,
-    JSON.stringify({ apiKeys: [{ key: apiKey, name: "compare" }], cache: false, defaultStrategy: "direct" }),
+    JSON.stringify({
+      apiKeys: slotKeys.map((key, slot) => ({ key, name: `compare-${slot}` })),
+      cache: false,
+      defaultStrategy: "direct",
+    }),
   );
   const tsx = join(ROOT, "node_modules", ".bin", "tsx");
   const serverEnv = { ...process.env };
@@ -407,16 +421,17 @@ try {
       maxTokens,
       prompt: values.prompt === "plain" ? "the question" : "the question + the numeric answer instruction",
       command,
+      concurrency,
     };
     await writeFile(join(out, `${run.label}${META_SUFFIX}`), `${JSON.stringify(meta, null, 2)}\n`);
     if (values.force) await writeFile(resultsPath, "");
     const done = new Set((await readRecords(resultsPath)).map((record) => record.id));
     let correct = 0;
     let answered = 0;
-    for (const problem of problems) {
-      if (done.has(problem.id)) continue;
+    const todo = problems.filter((problem) => !done.has(problem.id));
+    const solve = async (problem: (typeof problems)[number], key: string, counter: CountingProxy) => {
       const url =
-        run.system === "optillm" ? `${optillmUrl}/v1/chat/completions` : `${proxy.url}/v1/chat/completions`;
+        run.system === "optillm" ? `${optillmUrl}/v1/chat/completions` : `${counter.url}/v1/chat/completions`;
       const body = {
         model: run.requestModel,
         messages: [{ role: "user", content: userPrompt(problem.question) }],
@@ -425,16 +440,16 @@ try {
         // their own upstream requests and drop it.
         ...(run.system === "deliberate" && { seed: problem.id, deliberate: { cache: false } }),
       };
-      proxy.begin();
+      counter.begin(key);
       const startedAt = performance.now();
       let reply: HttpResult;
       try {
-        reply = await http(url, "POST", apiKey, body);
+        reply = await http(url, "POST", key, body);
       } catch (error) {
         reply = { status: 0, body: JSON.stringify({ error: { message: (error as Error).message } }) };
       }
       const seconds = (performance.now() - startedAt) / 1000;
-      const tally: UpstreamTally = proxy.end();
+      const tally: UpstreamTally = counter.end(key);
       let parsed: {
         choices?: Array<{ message?: { content?: string | null } }>;
         usage?: { prompt_tokens?: number; completion_tokens?: number };
@@ -492,7 +507,18 @@ try {
           `${record.promptTokens}+${record.completionTokens} tok, ${record.modelCalls} calls, ${record.seconds} s` +
           `${ok ? "" : `, HTTP ${reply.status}: ${record.error}`} [${correct}/${answered}]\n`,
       );
-    }
+    };
+    // Each slot takes the next problem as it finishes one, always with its own key.
+    const counter = proxy;
+    let next = 0;
+    await Promise.all(
+      slotKeys.map(async (key) => {
+        while (next < todo.length) {
+          const problem = todo[next++];
+          if (problem) await solve(problem, key, counter);
+        }
+      }),
+    );
   }
   const unattributed = proxy.unattributed;
   if (unattributed.requests > 0) {
@@ -500,7 +526,7 @@ try {
       `compare: warning: ${unattributed.requests} upstream responses arrived outside any problem\n`,
     );
   }
-  const report = await writeComparisonReport(out, command);
+  const report = await writeComparisonReport(out, { command, speedsPath: values.speeds });
   process.stderr.write(`compare: wrote ${report}\n`);
 } catch (error) {
   process.stderr.write(`compare: ${(error as Error).message}\n`);

@@ -6,7 +6,9 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { modelledSeconds, readSpeedTable, type SpeedTable } from "../../../src/bench/model-speeds.js";
 import { renderLineChart } from "../../../src/bench/svg-line-chart.js";
+import { findModel } from "../../../src/models/catalog.js";
 
 /** One problem of one run, as a line of `LABEL.results.jsonl`. */
 export interface ComparisonRecord {
@@ -49,6 +51,8 @@ export interface ComparisonMeta {
   maxTokens: number;
   prompt: string;
   command: string;
+  /** Problems in flight at once (each with its own API key); absent in runs made one at a time. */
+  concurrency?: number;
 }
 
 export interface RunSummary {
@@ -61,6 +65,11 @@ export interface RunSummary {
   meanTokens: number;
   meanCalls: number;
   meanSeconds: number;
+  /**
+   * Mean seconds the counted tokens take on the machine the speeds were measured on (prompt / prefill +
+   * completion / decode, one stream): the same charge for both systems, whatever ran beside them.
+   */
+  meanModelledSeconds?: number;
   /** Problems with at least one model output cut by max_tokens. */
   truncatedShare: number;
   /** Problems the system answered with a non-2xx status. */
@@ -75,9 +84,18 @@ export const META_SUFFIX = ".meta.json";
 const mean = (values: number[]): number =>
   values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
 
-export function summarizeRun(label: string, records: ComparisonRecord[], meta?: ComparisonMeta): RunSummary {
+export function summarizeRun(
+  label: string,
+  records: ComparisonRecord[],
+  meta?: ComparisonMeta,
+  speeds?: SpeedTable,
+): RunSummary {
   const reported = records.filter((r) => r.reportedCompletionTokens !== null);
   const countedCompletion = reported.reduce((sum, r) => sum + r.completionTokens, 0);
+  // Every upstream call went to the one served model, under its catalogue name in the speeds table.
+  const model = meta && (findModel(meta.servedModel)?.name ?? meta.servedModel);
+  const modelled =
+    speeds && model !== undefined ? records.map((r) => modelledSeconds({ [model]: r }, speeds)) : [undefined];
   return {
     label,
     ...(meta && { meta }),
@@ -88,6 +106,8 @@ export function summarizeRun(label: string, records: ComparisonRecord[], meta?: 
     meanTokens: mean(records.map((r) => r.promptTokens + r.completionTokens)),
     meanCalls: mean(records.map((r) => r.modelCalls)),
     meanSeconds: mean(records.map((r) => r.seconds)),
+    ...(records.length > 0 &&
+      modelled.every((x) => x !== undefined) && { meanModelledSeconds: mean(modelled as number[]) }),
     truncatedShare: mean(records.map((r) => (r.truncated > 0 ? 1 : 0))),
     errorShare: mean(records.map((r) => (r.status >= 200 && r.status < 300 ? 0 : 1))),
     reportedCompletionShare:
@@ -114,7 +134,7 @@ export async function readRecords(path: string): Promise<ComparisonRecord[]> {
 }
 
 /** Every run in a results folder, OptiLLM's first, each in the order of its label. */
-export async function readRunSummaries(dir: string): Promise<RunSummary[]> {
+export async function readRunSummaries(dir: string, speeds?: SpeedTable): Promise<RunSummary[]> {
   const files = (await readdir(dir)).filter((name) => name.endsWith(RESULTS_SUFFIX)).sort();
   const runs: RunSummary[] = [];
   for (const file of files) {
@@ -123,13 +143,14 @@ export async function readRunSummaries(dir: string): Promise<RunSummary[]> {
     const meta = existsSync(metaFile)
       ? (JSON.parse(await readFile(metaFile, "utf8")) as ComparisonMeta)
       : undefined;
-    runs.push(summarizeRun(label, await readRecords(join(dir, file)), meta));
+    runs.push(summarizeRun(label, await readRecords(join(dir, file)), meta, speeds));
   }
   const rank = (run: RunSummary) => (run.meta?.system === "optillm" ? 0 : 1);
   return runs.sort((a, b) => rank(a) - rank(b) || a.label.localeCompare(b.label));
 }
 
 const round = (value: number, digits: number): number => Number(value.toFixed(digits));
+const distinctNumbers = (values: number[]): string => [...new Set(values)].sort((a, b) => a - b).join(", ");
 const percent = (share: number): string => `${(share * 100).toFixed(1)}%`;
 
 /**
@@ -194,8 +215,20 @@ function targetLines(runs: RunSummary[]): string[] {
 
 export const TOKENS_CHART = "accuracy-vs-tokens.svg";
 export const SECONDS_CHART = "accuracy-vs-seconds.svg";
+export const MODELLED_SECONDS_CHART = "accuracy-vs-modelled-seconds.svg";
 
-export function renderComparisonReport(runs: RunSummary[], command?: string): string {
+export interface ComparisonReportOptions {
+  /** The command of this invocation, listed beside the commands the runs' metas keep. */
+  command?: string;
+  /** A speeds file (bench/measure-speeds.ts): adds modelled seconds, a column and a chart. */
+  speedsPath?: string;
+}
+
+export function renderComparisonReport(runs: RunSummary[], options: ComparisonReportOptions = {}): string {
+  const { command, speedsPath } = options;
+  // Only when every run has them: a column half empty would compare nothing.
+  const modelled = runs.length > 0 && runs.every((run) => run.meanModelledSeconds !== undefined);
+  const concurrency = distinctNumbers(runs.map((run) => run.meta?.concurrency ?? 1));
   const metas = runs.map((run) => run.meta).filter((meta): meta is ComparisonMeta => meta !== undefined);
   const distinct = (values: string[]) => [...new Set(values)].join(", ");
   const lines = [
@@ -212,8 +245,8 @@ export function renderComparisonReport(runs: RunSummary[], command?: string): st
     ...new Set([...metas.map((m) => m.command), ...(command === undefined ? [] : [command])]),
     "```",
     "",
-    "| run | system | method | problems | accuracy | prompt tok | completion tok | total tok | calls | seconds | truncated | errors | self-reported completion tok |",
-    "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    `| run | system | method | problems | accuracy | prompt tok | completion tok | total tok | calls | seconds |${modelled ? " modelled s |" : ""} truncated | errors | self-reported completion tok |`,
+    `| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${modelled ? " ---: |" : ""} ---: | ---: | ---: |`,
     ...runs.map((run) =>
       [
         run.label,
@@ -226,6 +259,7 @@ export function renderComparisonReport(runs: RunSummary[], command?: string): st
         run.meanTokens.toFixed(0),
         run.meanCalls.toFixed(1),
         run.meanSeconds.toFixed(1),
+        ...(modelled ? [run.meanModelledSeconds?.toFixed(1)] : []),
         percent(run.truncatedShare),
         percent(run.errorShare),
         run.reportedCompletionShare === null ? "—" : percent(run.reportedCompletionShare),
@@ -244,19 +278,35 @@ export function renderComparisonReport(runs: RunSummary[], command?: string): st
     "`length` in the run's trace, else a `length` finish). `errors`: problems the system answered with",
     "a non-2xx status. `self-reported`: the completion tokens the system's own `usage` claimed, as a",
     "share of those counted upstream (OptiLLM reports no prompt tokens at all).",
+    `\`seconds\`: wall time of the client's request, with ${concurrency} problem(s) in flight at once.`,
+    ...(modelled
+      ? [
+          `\`modelled s\`: the counted tokens at the served model's speeds measured in \`${speedsPath}\``,
+          "(prompt / prefill + completion / decode, one stream at a time): one charge for both systems that",
+          "does not depend on what else ran, or on how many problems shared the model.",
+        ]
+      : []),
     "",
     ...targetLines(runs),
     `![accuracy vs tokens](${TOKENS_CHART})`,
     "",
     `![accuracy vs seconds](${SECONDS_CHART})`,
     "",
+    ...(modelled ? [`![accuracy vs modelled seconds](${MODELLED_SECONDS_CHART})`, ""] : []),
   ];
   return `${lines.join("\n")}`;
 }
 
 /** Writes report.md and the two plots from every run in `dir`; returns the report's path. */
-export async function writeComparisonReport(dir: string, command?: string): Promise<string> {
-  const runs = (await readRunSummaries(dir)).filter((run) => run.problems > 0);
+export async function writeComparisonReport(
+  dir: string,
+  options: ComparisonReportOptions = {},
+): Promise<string> {
+  const speeds =
+    options.speedsPath !== undefined && existsSync(options.speedsPath)
+      ? await readSpeedTable(options.speedsPath)
+      : undefined;
+  const runs = (await readRunSummaries(dir, speeds)).filter((run) => run.problems > 0);
   if (runs.length > 0) {
     await writeFile(
       join(dir, TOKENS_CHART),
@@ -271,8 +321,25 @@ export async function writeComparisonReport(dir: string, command?: string): Prom
       join(dir, SECONDS_CHART),
       chart(runs, (r) => r.meanSeconds, "Accuracy vs wall seconds per problem", "mean seconds per problem"),
     );
+    if (runs.every((r) => r.meanModelledSeconds !== undefined)) {
+      await writeFile(
+        join(dir, MODELLED_SECONDS_CHART),
+        chart(
+          runs,
+          (r) => r.meanModelledSeconds ?? 0,
+          "Accuracy vs modelled seconds per problem",
+          "mean modelled seconds per problem (counted tokens at measured speeds)",
+        ),
+      );
+    }
   }
   const path = join(dir, "report.md");
-  await writeFile(path, renderComparisonReport(runs, command));
+  await writeFile(
+    path,
+    renderComparisonReport(runs, {
+      ...(options.command !== undefined && { command: options.command }),
+      ...(speeds && options.speedsPath !== undefined && { speedsPath: options.speedsPath }),
+    }),
+  );
   return path;
 }

@@ -37,14 +37,23 @@ export const emptyTally = (): UpstreamTally => ({
 
 export interface CountingProxy {
   url: string;
-  /** Starts counting into a fresh tally; responses that end before `end()` are added to it. */
-  begin(): void;
-  /** Stops counting and returns what was counted since `begin()`. */
-  end(): UpstreamTally;
-  /** Responses that arrived while no tally was open (should stay empty: one problem at a time). */
+  /**
+   * Starts counting into a fresh tally; responses that end before `end()` are added to it. With a key,
+   * only responses to requests carrying `Authorization: Bearer KEY`: problems run at once each use
+   * their own key (OptiLLM forwards a client's `sk-` key upstream), so each is counted apart. Without
+   * one, every response no keyed tally claims.
+   */
+  begin(key?: string): void;
+  /** Stops counting into the tally of `key` (or the key-less one) and returns what it counted. */
+  end(key?: string): UpstreamTally;
+  /** Responses that arrived while no tally could take them (should stay empty). */
   unattributed: UpstreamTally;
   close(): Promise<void>;
 }
+
+/** The bearer token of a request, "" when it has none. */
+const bearerOf = (headers: IncomingHttpHeaders): string =>
+  /^Bearer\s+(\S+)$/i.exec(String(headers.authorization ?? ""))?.[1] ?? "";
 
 interface WireCompletion {
   usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
@@ -120,7 +129,8 @@ export function countCompletionBody(
 /** Starts the proxy on a free loopback port, forwarding every request to `target` (http://host:port). */
 export async function startCountingProxy(target: string): Promise<CountingProxy> {
   const upstream = new URL(target);
-  let current: UpstreamTally | undefined;
+  // Open tallies by bearer key; "" is the key-less one.
+  const open = new Map<string, UpstreamTally>();
   const unattributed = emptyTally();
 
   const server: Server = createServer((req, res) => {
@@ -146,7 +156,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
           // Counted before the client sees the end, so a tally closed after the reply has it.
           if (counted) {
             countCompletionBody(
-              current ?? unattributed,
+              open.get(bearerOf(req.headers)) ?? open.get("") ?? unattributed,
               status,
               Buffer.concat(chunks).toString("utf8"),
               streamed,
@@ -178,12 +188,12 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
   return {
     url: `http://127.0.0.1:${port}`,
     unattributed,
-    begin() {
-      current = emptyTally();
+    begin(key = "") {
+      open.set(key, emptyTally());
     },
-    end() {
-      const tally = current ?? emptyTally();
-      current = undefined;
+    end(key = "") {
+      const tally = open.get(key) ?? emptyTally();
+      open.delete(key);
       return tally;
     },
     close: () =>

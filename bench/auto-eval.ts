@@ -7,7 +7,7 @@
  *     [--speeds bench/results/auto-eval/speeds.json] [--router src/strategies/auto/router-small-probe.json] \
  *     [--small-cot bench/results/gsm8k-heldout/cot.results.jsonl] [--out bench/results/auto-eval]
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { paretoFront } from "../src/bench/pareto-front.js";
 import { renderLineChart } from "../src/bench/svg-line-chart.js";
@@ -18,13 +18,11 @@ import {
   reliabilityBins,
 } from "../src/strategies/auto/calibration.js";
 import { startsOnLarge } from "../src/strategies/auto/route-decisions.js";
-import { parseRouter } from "../src/strategies/auto/router-model.js";
 import {
   type FixedPoint,
   fixedPoint,
   type PolicySettings,
-  readActionRows,
-  readSpeeds,
+  readPolicyInputs,
   simulate,
   smallCotPoint,
   summarize,
@@ -39,9 +37,11 @@ const routerPath = flag("router", "src/strategies/auto/router-small-probe.json")
 const smallCotPath = flag("small-cot", "bench/results/gsm8k-heldout/cot.results.jsonl");
 const out = flag("out", "bench/results/auto-eval");
 
-const rows = readActionRows(actionsPath).sort((a, b) => a.id - b.id);
-const speeds = readSpeeds(speedsPath);
-const router = parseRouter(readFileSync(routerPath, "utf8"), routerPath);
+const { rows, speeds, router, smallModel } = readPolicyInputs({
+  actions: actionsPath,
+  speeds: speedsPath,
+  router: routerPath,
+});
 const policy = router.policy;
 if (!policy) throw new Error(`${routerPath} has no policy: run npm run fit-router`);
 
@@ -58,7 +58,6 @@ const fixed = (
   rows.some((r) => calls(r) === undefined)
     ? undefined
     : fixedPoint(label, rows, right, (r) => calls(r) ?? [], speeds);
-const smallModel = rows[0]?.probe.calls[0]?.model ?? "qwen2.5-coder-0.5b-instruct";
 const fixedPoints = [
   smallCotPoint(smallCotPath, rows, smallModel, speeds),
   fixed(

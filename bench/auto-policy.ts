@@ -14,12 +14,31 @@ import {
   startsOnLarge,
   takesLargeAnswer,
 } from "../src/strategies/auto/route-decisions.js";
-import type { RouterFile } from "../src/strategies/auto/router-model.js";
-import { predictLogistic } from "../src/strategies/auto/router-model.js";
+import { parseRouter, predictLogistic, type RouterFile } from "../src/strategies/auto/router-model.js";
 import type { ActionRow, CallCost } from "./record-auto-actions.js";
 
 export function readSpeeds(path: string): SpeedTable {
   return parseSpeedTable(JSON.parse(readFileSync(path, "utf8")), path);
+}
+
+/** What the policy scripts (fit and held-out evaluation) read, each from its path. */
+export interface PolicyInputs {
+  /** Action rows in problem order. */
+  rows: ActionRow[];
+  speeds: SpeedTable;
+  router: RouterFile;
+  /** The small model's name, as its calls in the rows give it. */
+  smallModel: string;
+}
+
+export function readPolicyInputs(paths: { actions: string; speeds: string; router: string }): PolicyInputs {
+  const rows = readActionRows(paths.actions).sort((a, b) => a.id - b.id);
+  return {
+    rows,
+    speeds: readSpeeds(paths.speeds),
+    router: parseRouter(readFileSync(paths.router, "utf8"), paths.router),
+    smallModel: rows[0]?.probe.calls[0]?.model ?? "qwen2.5-coder-0.5b-instruct",
+  };
 }
 
 export function readActionRows(path: string): ActionRow[] {

@@ -18,7 +18,7 @@
  *     [--small-cot bench/results/gsm8k/cot.results.jsonl] [--report bench/results/router]
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { paretoFront } from "../src/bench/pareto-front.js";
 import { renderLineChart } from "../src/bench/svg-line-chart.js";
@@ -27,7 +27,6 @@ import { PROBE_FEATURE_NAMES } from "../src/strategies/auto/probe-features.js";
 import {
   fitLogistic,
   type LogisticModel,
-  parseRouter,
   predictLogistic,
   type RouterFile,
   serializeRouter,
@@ -37,8 +36,7 @@ import {
   fixedPoint,
   type Outcome,
   type PolicySettings,
-  readActionRows,
-  readSpeeds,
+  readPolicyInputs,
   simulate,
   smallCotPoint,
   summarize,
@@ -52,10 +50,11 @@ const routerPath = flag("router", "src/strategies/auto/router-small-probe.json")
 const smallCotPath = flag("small-cot", "bench/results/gsm8k/cot.results.jsonl");
 const reportDir = flag("report", "bench/results/router");
 
-const rows = readActionRows(actionsPath).sort((a, b) => a.id - b.id);
-const speeds = readSpeeds(speedsPath);
-const router = parseRouter(readFileSync(routerPath, "utf8"), routerPath);
-const smallModel = rows[0]?.probe.calls[0]?.model ?? "qwen2.5-coder-0.5b-instruct";
+const { rows, speeds, router, smallModel } = readPolicyInputs({
+  actions: actionsPath,
+  speeds: speedsPath,
+  router: routerPath,
+});
 
 /** One model to fit: its features, and for each row the feature values and label (or none). */
 interface Head {

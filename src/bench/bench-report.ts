@@ -354,7 +354,6 @@ const percent = (share: number): string => `${(share * 100).toFixed(1)}%`;
 /** Table cells must not break the table: pipes escaped, newlines flattened. */
 const cell = (text: string): string => text.replace(/\|/g, "\\|").replace(/\s*\n\s*/g, " ");
 
-/** The markdown report of the runs in one directory. */
 export interface BenchReportOptions {
   generatedAt?: Date;
   /** Charge tokens at these measured speeds: a modelled-seconds column, chart and Pareto front. */
@@ -365,6 +364,7 @@ export interface BenchReportOptions {
 const axesOf = (options: BenchReportOptions): CostAxis[] =>
   options.speeds ? [SECONDS_AXIS, MODELLED_SECONDS_AXIS, FLOP_AXIS] : [SECONDS_AXIS, FLOP_AXIS];
 
+/** The markdown report of the runs in one directory. */
 export function renderBenchReport(runs: BenchRun[], options: BenchReportOptions = {}): string {
   const metas = runs.map((r) => r.meta).filter((m): m is BenchRunMeta => m !== undefined);
   const datasets = distinct(metas.map((m) => m.dataset));

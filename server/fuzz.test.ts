@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScriptedBackend } from "../src/backends/scripted/scripted-backend.js";
+import { seededUniform } from "../src/core/seeded-random.js";
 import { sseData, startTestApp, type TestApp } from "./test-app.js";
 
 /*
@@ -13,17 +14,7 @@ const SEED = 20_240_601;
 const REQUESTS = 1_200;
 const CONCURRENCY = 8;
 
-/** mulberry32: small, fast and reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+const rng = seededUniform;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { seededUniform } from "../../core/seeded-random.js";
 import {
   auc,
   bootstrapEceInterval,
   calibratedEceNoise,
   expectedCalibrationError,
   reliabilityBins,
-  seededUniform,
 } from "./calibration.js";
 
 describe("reliabilityBins", () => {

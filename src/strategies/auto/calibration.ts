@@ -1,3 +1,5 @@
+import { seededUniform } from "../../core/seeded-random.js";
+
 /** One bin of a reliability diagram: the predictions that fell in [lower, upper) and how often they were right. */
 export interface ReliabilityBin {
   lower: number;
@@ -55,18 +57,6 @@ export function auc(scores: number[], labels: boolean[]): number {
     });
   });
   return pairs === 0 ? Number.NaN : wins / pairs;
-}
-
-/** A seeded uniform generator on [0, 1) (mulberry32), so resampled measures are reproducible. */
-export function seededUniform(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const quantile = (sorted: number[], q: number): number =>

@@ -92,22 +92,29 @@ export function summarizeRun(
 ): RunSummary {
   const reported = records.filter((r) => r.reportedCompletionTokens !== null);
   const countedCompletion = reported.reduce((sum, r) => sum + r.completionTokens, 0);
-  // Every upstream call went to the one served model, under its catalogue name in the speeds table.
+  const meanPromptTokens = mean(records.map((r) => r.promptTokens));
+  const meanCompletionTokens = mean(records.map((r) => r.completionTokens));
+  // Every upstream call went to the one served model (under its catalogue name in the speeds table), and
+  // seconds are linear in tokens, so the mean tokens give the mean modelled seconds.
   const model = meta && (findModel(meta.servedModel)?.name ?? meta.servedModel);
-  const modelled =
-    speeds && model !== undefined ? records.map((r) => modelledSeconds({ [model]: r }, speeds)) : [undefined];
+  const meanModelledSeconds =
+    speeds && model !== undefined && records.length > 0
+      ? modelledSeconds(
+          { [model]: { promptTokens: meanPromptTokens, completionTokens: meanCompletionTokens } },
+          speeds,
+        )
+      : undefined;
   return {
     label,
     ...(meta && { meta }),
     problems: records.length,
     accuracy: mean(records.map((r) => (r.correct ? 1 : 0))),
-    meanPromptTokens: mean(records.map((r) => r.promptTokens)),
-    meanCompletionTokens: mean(records.map((r) => r.completionTokens)),
-    meanTokens: mean(records.map((r) => r.promptTokens + r.completionTokens)),
+    meanPromptTokens,
+    meanCompletionTokens,
+    meanTokens: meanPromptTokens + meanCompletionTokens,
     meanCalls: mean(records.map((r) => r.modelCalls)),
     meanSeconds: mean(records.map((r) => r.seconds)),
-    ...(records.length > 0 &&
-      modelled.every((x) => x !== undefined) && { meanModelledSeconds: mean(modelled as number[]) }),
+    ...(meanModelledSeconds !== undefined && { meanModelledSeconds }),
     truncatedShare: mean(records.map((r) => (r.truncated > 0 ? 1 : 0))),
     errorShare: mean(records.map((r) => (r.status >= 200 && r.status < 300 ? 0 : 1))),
     reportedCompletionShare:

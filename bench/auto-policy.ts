@@ -5,6 +5,7 @@
  * (src/strategies/auto/route-decisions.ts); what it reads from a row stands in for the call auto makes.
  */
 import { existsSync, readFileSync } from "node:fs";
+import { parseBenchResults } from "../src/bench/bench-report.js";
 import { modelledSeconds, parseSpeedTable, type SpeedTable } from "../src/bench/model-speeds.js";
 import {
   afterLargeFirst,
@@ -78,7 +79,7 @@ export interface PolicySettings {
   large: boolean;
   /** Where the first pass runs when there is a large tier; default "small". */
   entry?: "small" | "large";
-  /** Without a large tier: the probe's samples (1 reads the `accept-1` model); default 2. */
+  /** Without a large tier: the probe's samples (1: the greedy pass, read by `accept-1`); default 2. */
   probeSamples?: 1 | 2;
 }
 
@@ -188,14 +189,17 @@ function smallOnly(
   predict: (action: string, values: Record<string, number>) => number | undefined,
 ): Outcome {
   const one = settings.probeSamples === 1;
-  const probe = one
-    ? { ...row.probe.single, features: row.probe.single.features as unknown as Record<string, number> }
-    : {
-        answer: row.probe.leader,
-        right: row.probe.right,
-        features: row.probe.features as unknown as Record<string, number>,
-        calls: row.probe.calls,
-      };
+  const greedy = row.greedy;
+  if (one && !greedy) throw new Error(`problem ${row.id}: no greedy pass recorded (rebuild the rows)`);
+  const probe =
+    greedy && one
+      ? { ...greedy, features: greedy.features as unknown as Record<string, number> }
+      : {
+          answer: row.probe.leader,
+          right: row.probe.right,
+          features: row.probe.features as unknown as Record<string, number>,
+          calls: row.probe.calls,
+        };
   if (probe.answer === null) {
     // auto would answer in one pass (direct), which the rows do not hold: counted as wrong.
     return {
@@ -224,10 +228,13 @@ function smallOnly(
       calls: probe.calls,
     };
   }
-  const vote = row.smallVote;
+  // After the greedy pass the vote is it and samples 1…7; after the two-sample probe, samples 0…7.
+  const vote = one ? greedy?.vote : row.smallVote;
   if (!vote) throw new Error(`problem ${row.id}: no small vote recorded (record with --vote 8)`);
+  const voteValues = { ...probe.features, voteShare: vote.share, voteDistinct: vote.distinct };
   const conf =
-    predict("small-vote", { ...probe.features, voteShare: vote.share, voteDistinct: vote.distinct }) ??
+    (one ? predict("small-vote-1", voteValues) : undefined) ??
+    predict("small-vote", voteValues) ??
     vote.share;
   return {
     id: row.id,
@@ -235,8 +242,7 @@ function smallOnly(
     right: vote.right,
     confidence: conf,
     route: ["probe", "small-vote"],
-    // The vote's 8 samples: the probe's two and six more, whichever probe was read.
-    calls: [...row.probe.calls, ...vote.calls],
+    calls: [...probe.calls, ...vote.calls],
   };
 }
 
@@ -286,9 +292,12 @@ export function fixedPoint(
 }
 
 /**
- * "small cot (greedy)" on the rows' problems, from a `deliberate bench --strategy cot` results file of the
- * small model (each problem's correctness and usage, by id); undefined when the file is missing or
- * lacks one of the rows' problems, so a report leaves the row out rather than mix problem sets.
+ * "small cot (greedy)" on the rows' problems: the rows' own greedy pass where every row holds one (the
+ * very calls auto's small-only entry makes), else from a `deliberate bench --strategy cot` results file
+ * of the small model (each problem's correctness and usage, by id); undefined when the file is missing
+ * or lacks one of the rows' problems, so a report leaves the row out rather than mix problem sets.
+ * Greedy decoding is not reproducible across batchings on this backend: two greedy runs of the same
+ * 200 fit problems gave 27.5% and 31.0%, so the rows' draw is the one compared with auto.
  */
 export function smallCotPoint(
   resultsPath: string,
@@ -296,20 +305,18 @@ export function smallCotPoint(
   smallModel: string,
   speeds: SpeedTable,
 ): FixedPoint | undefined {
+  if (rows.every((r) => r.greedy !== undefined)) {
+    return fixedPoint(
+      "small cot (greedy)",
+      rows,
+      (r) => r.greedy?.right ?? false,
+      (r) => r.greedy?.calls ?? [],
+      speeds,
+    );
+  }
   if (!existsSync(resultsPath)) return undefined;
   const byId = new Map(
-    readFileSync(resultsPath, "utf8")
-      .split("\n")
-      .filter((line) => line.trim() !== "")
-      .map(
-        (line) =>
-          JSON.parse(line) as {
-            id: number;
-            correct: boolean;
-            usage: { promptTokens: number; completionTokens: number };
-          },
-      )
-      .map((r) => [r.id, r]),
+    parseBenchResults(readFileSync(resultsPath, "utf8"), resultsPath).map((r) => [Number(r.id), r]),
   );
   if (!rows.every((r) => byId.has(r.id))) return undefined;
   return fixedPoint(
@@ -318,7 +325,16 @@ export function smallCotPoint(
     (r) => byId.get(r.id)?.correct ?? false,
     (r) => {
       const usage = byId.get(r.id)?.usage;
-      return usage ? [{ model: smallModel, ...usage, reused: true }] : [];
+      return usage
+        ? [
+            {
+              model: smallModel,
+              promptTokens: usage.promptTokens,
+              completionTokens: usage.completionTokens,
+              reused: true,
+            },
+          ]
+        : [];
     },
     speeds,
   );

@@ -70,15 +70,13 @@ const heads: Head[] = [
     example: (r) => (r.probe.leader === null ? undefined : { values: probeValues(r), label: r.probe.right }),
   },
   {
+    // The small model's greedy pass as a one-sample probe (auto's small-only entry).
     action: "accept-1",
     features: [...PROBE_FEATURE_NAMES],
     example: (r) =>
-      r.probe.single === undefined || r.probe.single.answer === null
+      r.greedy === undefined || r.greedy.answer === null
         ? undefined
-        : {
-            values: r.probe.single.features as unknown as Record<string, number>,
-            label: r.probe.single.right,
-          },
+        : { values: r.greedy.features as unknown as Record<string, number>, label: r.greedy.right },
   },
   {
     action: "verify",
@@ -112,6 +110,21 @@ const heads: Head[] = [
         : {
             values: { ...probeValues(r), voteShare: r.smallVote.share, voteDistinct: r.smallVote.distinct },
             label: r.smallVote.right,
+          },
+  },
+  {
+    action: "small-vote-1",
+    features: [...PROBE_FEATURE_NAMES, "voteShare", "voteDistinct"],
+    example: (r) =>
+      r.greedy?.vote === undefined || r.greedy.answer === null
+        ? undefined
+        : {
+            values: {
+              ...(r.greedy.features as unknown as Record<string, number>),
+              voteShare: r.greedy.vote.share,
+              voteDistinct: r.greedy.vote.distinct,
+            },
+            label: r.greedy.vote.right,
           },
   },
   {
@@ -257,13 +270,14 @@ for (const t of largeVoteRecorded ? thresholds : [0]) {
     ),
   );
 }
-// Rows recorded before the one-sample probe was kept lack it: then only the two-sample probe is simulated.
-const singleRecorded = rows.every((r) => r.probe.single !== undefined);
-const noLarge = (singleRecorded ? ([1, 2] as const) : ([2] as const)).flatMap((k) =>
+const probeName = (k: 1 | 2) => (k === 1 ? "greedy pass" : "2-sample probe");
+// Rows recorded before the greedy pass was kept lack it: then only the two-sample probe is simulated.
+const greedyRecorded = rows.every((r) => r.greedy?.vote !== undefined);
+const noLarge = (greedyRecorded ? ([1, 2] as const) : ([2] as const)).flatMap((k) =>
   thresholds.map((t) =>
     runPolicy(
       { acceptAt: t, verifyFrom: 1.01, large: false, probeSamples: k },
-      `no large tier, ${k}-sample probe, t=${t}`,
+      `no large tier, ${probeName(k)}, t=${t}`,
     ),
   ),
 );
@@ -424,7 +438,7 @@ writeFileSync(
         points: curve(thresholds, 0).map((p) => ({ x: p.meanSeconds, y: p.accuracy * 100 })),
       },
       ...([1, 2] as const).map((k) => ({
-        label: `no large tier, ${k}-sample probe`,
+        label: `no large tier, ${probeName(k)}`,
         points: noLarge
           .filter((p) => (p.settings.probeSamples ?? 2) === k)
           .map((p) => ({ x: p.meanSeconds, y: p.accuracy * 100 })),

@@ -10,32 +10,17 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { basename } from "node:path";
+import { parseBenchResults } from "../src/bench/bench-report.js";
 import { meanCost, readSpeeds } from "./auto-policy.js";
 import type { CallCost } from "./record-auto-actions.js";
 import { flag } from "./script-flags.js";
-
-interface ResultRow {
-  id: string | number;
-  correct: boolean;
-  usage: {
-    promptTokens: number;
-    completionTokens: number;
-    byModel?: Record<string, { promptTokens: number; completionTokens: number }>;
-  };
-}
 
 const speedsPath = flag("speeds", "bench/results/auto-eval/speeds.json");
 const speeds = readSpeeds(speedsPath);
 const files = process.argv.slice(2).filter((a, i, all) => !a.startsWith("--") && all[i - 1] !== "--speeds");
 if (files.length === 0) throw new Error("name one or more *.results.jsonl files");
 
-const readRows = (path: string): ResultRow[] =>
-  readFileSync(path, "utf8")
-    .trim()
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => JSON.parse(l) as ResultRow);
-const rowsByFile = files.map(readRows);
+const rowsByFile = files.map((path) => parseBenchResults(readFileSync(path, "utf8"), path));
 // --common: only the problems every run finished, so a partial run is compared on its own problems.
 const idSets = rowsByFile.map((rows) => new Set(rows.map((r) => String(r.id))));
 const common = process.argv.includes("--common")

@@ -1,6 +1,7 @@
 /**
  * Records, for every problem, what each of auto's actions would give — the small probe, the large
- * tier's P(Yes) on the probe's solution, the large tier's greedy CoT, and the small vote of 8 — so the
+ * tier's P(Yes) on the probe's solution, the large tier's greedy CoT, the small model's greedy CoT (the
+ * small-only entry), and the small vote of 8 — so the
  * router can be fitted (problems it is fitted on) and auto's whole accuracy-versus-seconds curve
  * simulated at any threshold (problems it is measured on), without running the models again. Every
  * call goes through the same code auto runs (drawProbe, verifyWithLarge, cot on the large tier), so
@@ -14,7 +15,7 @@
  *   npx tsx bench/record-auto-actions.ts --dataset ../shared/data/gsm8k/train.jsonl --offset 0 --limit 200 \
  *     --small-reuse bench/results/gsm8k/sc-n16-t0.3.calls.jsonl.gz --large-reuse bench/results/gsm8k-large/cot.calls.jsonl \
  *     --small-record bench/results/auto-actions/small.calls.jsonl --large-record bench/results/auto-actions/large.calls.jsonl \
- *     --out bench/results/auto-actions [--vote 8] [--large-samples 3] [--concurrency 2] [--resume]
+ *     --out bench/results/auto-actions [--vote 8] [--large-samples 3] [--concurrency 2] [--resume] [--replay-only]
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -50,6 +51,8 @@ const vote = numberFlag("vote", 0);
 const largeSamples = numberFlag("large-samples", 0);
 const concurrency = numberFlag("concurrency", 2);
 const resume = process.argv.includes("--resume");
+/** Rebuild rows from the recordings alone: a call none of them holds is an error, not a model run. */
+const replayOnly = process.argv.includes("--replay-only");
 const list = (name: string) => (optionalFlag(name) ?? "").split(",").filter((p) => p !== "");
 
 /** One call's cost, for the seconds model: a reused call costs what it cost when recorded. */
@@ -79,6 +82,19 @@ export interface ActionRow {
   verify: { yes: number; calls: CallCost[] } | null;
   /** The large tier's greedy CoT; `features` read from its one trace as from a one-sample probe. */
   large: { answer: string | null; right: boolean; cut: boolean; features: ProbeFeatures; calls: CallCost[] };
+  /**
+   * The small model's greedy CoT as a one-sample probe: what auto's small-only entry draws (the greedy
+   * answer is the model's likeliest, and beat one T = 0.3 sample on the fit problems). `vote`: it with
+   * the T = 0.3 samples 1…vote−1 (sc-greedy), the escalation from it, when --vote was given. Absent in
+   * rows recorded before it was kept.
+   */
+  greedy?: {
+    features: ProbeFeatures;
+    answer: string | null;
+    right: boolean;
+    calls: CallCost[];
+    vote?: VoteRow;
+  };
   /** The vote of the first `vote` small samples (the probe's included), when --vote was given. */
   smallVote?: VoteRow;
   /** The vote of the large CoT and --large-samples more large samples, when given. */
@@ -102,7 +118,21 @@ export interface VoteRow {
 async function recordedModel(model: string, reusePaths: string[], recordPath: string) {
   const earlier = (await Promise.all(reusePaths.map((path) => readRecording(path)))).flat();
   const own = existsSync(recordPath) ? await readRecording(recordPath) : [];
-  const backend = recordBackend(await createBackend({ model }), recordPath, { reuse: [...earlier, ...own] });
+  const live = await createBackend({ model });
+  const inner: Backend = replayOnly
+    ? {
+        kind: live.kind,
+        model: live.model,
+        capabilities: live.capabilities,
+        close: () => live.close(),
+        generate: async (request) => {
+          throw new Error(
+            `--replay-only: no recording holds this ${model} call (seed ${request.seed}, temperature ${request.temperature})`,
+          );
+        },
+      }
+    : live;
+  const backend = recordBackend(inner, recordPath, { reuse: [...earlier, ...own] });
   return { backend, earlierKeys: new Set(earlier.map((c) => c.key)) };
 }
 
@@ -218,6 +248,16 @@ async function runOne(problem: (typeof problems)[number]): Promise<void> {
         params: { ...input.params, temperature: 0 },
       });
       const largeAnswer = canonical(solved.details.extracted);
+      const greedyCalls: CallCost[] = nextAction();
+      const greedy = await drawProbe(ctx, input, {
+        format: numericFormat,
+        baseSeed: seed,
+        count: 1,
+        temperature: 0,
+        label: "greedy",
+      });
+      const greedySample = greedy?.samples[0];
+      if (!greedy || !greedySample) throw new Error(`problem ${problem.id}: no greedy pass`);
       row = {
         id: Number(problem.id),
         question: problem.question,
@@ -232,6 +272,12 @@ async function runOne(problem: (typeof problems)[number]): Promise<void> {
           single: singleOf(problem.question, probe.samples, probeCalls, gold),
         },
         verify: yes === undefined ? null : { yes, calls: verifyCalls },
+        greedy: {
+          features: greedy.features,
+          answer: greedy.leader ?? null,
+          right: greedy.leader === gold,
+          calls: greedyCalls,
+        },
         large: {
           features: probeFeatures({
             question: problem.question,
@@ -254,6 +300,15 @@ async function runOne(problem: (typeof problems)[number]): Promise<void> {
         });
         const all = [...probe.samples, ...(more?.samples ?? [])];
         row.smallVote = voteRow(all, gold, voteCalls);
+        // The greedy pass in place of sample 0: no new calls, sample 1's cost counted from its tokens.
+        const second = probe.samples[1];
+        const secondCall = probeCalls[0];
+        if (row.greedy && second && secondCall) {
+          row.greedy.vote = voteRow([greedySample, ...all.slice(1)], gold, [
+            { ...secondCall, completionTokens: second.completionTokens },
+            ...voteCalls,
+          ]);
+        }
       }
       if (largeSamples > 0) {
         const voteCalls: CallCost[] = nextAction();
@@ -275,9 +330,14 @@ async function runOne(problem: (typeof problems)[number]): Promise<void> {
   if (!row) throw new Error(`problem ${problem.id}: no row`);
   appendFileSync(rowsPath, `${JSON.stringify(row)}\n`);
   finished++;
-  const live = [...row.probe.calls, ...(row.verify?.calls ?? []), ...row.large.calls].filter(
-    (c) => !c.reused,
-  ).length;
+  const live = [
+    ...row.probe.calls,
+    ...(row.verify?.calls ?? []),
+    ...row.large.calls,
+    ...(row.greedy?.calls ?? []),
+    ...(row.smallVote?.calls ?? []),
+    ...(row.largeVote?.calls ?? []),
+  ].filter((c) => !c.reused).length;
   console.error(
     `#${problem.id}: probe ${row.probe.leader} (${row.probe.right ? "right" : "wrong"}), P(Yes) ${row.verify?.yes.toFixed(2) ?? "-"}, large ${row.large.answer} (${row.large.right ? "right" : "wrong"}); ${live} live calls; ${finished}/${todo.length} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
   );

@@ -94,4 +94,11 @@ describe("the OptiLLM comparison's report", () => {
     expect(report).toContain("with 1 problem(s) in flight at once");
     expect(existsSync(join(dir, MODELLED_SECONDS_CHART))).toBe(false);
   });
+
+  it("refuses a speeds file that is named but missing, rather than dropping the column", async () => {
+    const dir = await folder([[meta("re2", "optillm"), [record(0, true, 100, 20)]]]);
+    await expect(writeComparisonReport(dir, { speedsPath: join(dir, "absent.json") })).rejects.toThrow(
+      /cannot read speeds file .*absent\.json: ENOENT/,
+    );
+  });
 });

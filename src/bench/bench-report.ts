@@ -138,7 +138,11 @@ export async function readBenchRun(
 
 /** Reads a results file back; a malformed line is named by file and line number. */
 export async function readBenchResults(path: string): Promise<ProblemResult[]> {
-  const text = await readFile(path, "utf8");
+  return parseBenchResults(await readFile(path, "utf8"), path);
+}
+
+/** A results file's text as problems; `path` names the file in the error for a malformed line. */
+export function parseBenchResults(text: string, path: string): ProblemResult[] {
   const results: ProblemResult[] = [];
   for (const [i, line] of text.split("\n").entries()) {
     if (!line.trim()) continue;

@@ -74,6 +74,10 @@ try {
   usage((error as Error).message);
 }
 
+// Checked before anything runs: the report at the end of hours of runs would otherwise fail on it.
+if (!existsSync(values.speeds))
+  usage(`--speeds ${values.speeds} does not exist (bench/measure-speeds.ts writes one)`);
+
 if (values["report-only"]) {
   // Runs made by several invocations into one folder: the report of all of them, nothing started.
   if (!existsSync(values.out)) usage(`${values.out} does not exist`);

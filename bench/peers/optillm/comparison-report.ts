@@ -309,10 +309,9 @@ export async function writeComparisonReport(
   dir: string,
   options: ComparisonReportOptions = {},
 ): Promise<string> {
-  const speeds =
-    options.speedsPath !== undefined && existsSync(options.speedsPath)
-      ? await readSpeedTable(options.speedsPath)
-      : undefined;
+  // A speeds file that was named but is missing is an error (readSpeedTable says which), not a
+  // report quietly without its modelled-seconds column.
+  const speeds = options.speedsPath !== undefined ? await readSpeedTable(options.speedsPath) : undefined;
   const runs = (await readRunSummaries(dir, speeds)).filter((run) => run.problems > 0);
   if (runs.length > 0) {
     await writeFile(

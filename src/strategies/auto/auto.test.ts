@@ -364,11 +364,15 @@ describe("auto", () => {
     expect(result.details.confidence).toBeCloseTo(sigma(-1 + 2 * 0.75), 6);
   });
 
-  it("without a large tier, draws a one-sample probe where the policy says so, and votes 8 when doubtful", async () => {
+  it("without a large tier, draws the greedy pass alone where the policy says so, and votes 8 when doubtful", async () => {
     const policy = TIERED.policy as NonNullable<RouterFile["policy"]>;
     const oneSample = (acceptAt: number): RouterFile => ({
       ...TIERED,
-      actions: { ...TIERED.actions, "accept-1": onFeature("topShare", 0, 1) },
+      actions: {
+        ...TIERED.actions,
+        "accept-1": onFeature("topShare", 0, 1),
+        "small-vote-1": onFeature("voteShare", -2, 1),
+      },
       policy: { ...policy, smallOnly: { ...policy.smallOnly, balanced: { probeSamples: 1, acceptAt } } },
     });
     const sure = createScriptedBackend({ respond: ["The answer is 12"] });
@@ -377,7 +381,7 @@ describe("auto", () => {
       { messages: [userMessage(QUESTION)], params: { seed: 5 } },
       { backend: sure },
     );
-    expect(sure.requests.map((r) => r.seed)).toEqual([5]);
+    expect(sure.requests.map((r) => [r.seed, r.temperature])).toEqual([[5, 0]]);
     expect(accepted.details).toMatchObject({ route: ["probe", "accept"], calibrated: true });
     expect(accepted.details.confidence).toBeCloseTo(sigma(1), 6);
 
@@ -387,9 +391,15 @@ describe("auto", () => {
       { messages: [userMessage(QUESTION)], params: { seed: 5 } },
       { backend: doubtful },
     );
-    expect(doubtful.requests.map((r) => r.seed)).toEqual([5, 6, 7, 8, 9, 10, 11, 12]);
+    // The greedy pass, then samples 1…7 at the probe temperature: sc-greedy's draws, as recorded for the fit.
+    expect(doubtful.requests.map((r) => [r.seed, r.temperature])).toEqual([
+      [5, 0],
+      ...[6, 7, 8, 9, 10, 11, 12].map((seed) => [seed, 0.3]),
+    ]);
     expect(voted.details.route).toEqual(["probe", "small-vote"]);
     expect(voted.answer).toBe("12");
+    // Read by the vote model fitted after a greedy probe: all 8 agree, share 1.
+    expect(voted.details.confidence).toBeCloseTo(sigma(-2 + 1), 6);
   });
 
   it("reads a question's kind from its words: numeric word problems, code requests, anything else", () => {

@@ -191,7 +191,14 @@ export function auto(options: AutoOptions = {}): Strategy<StrategyInput, AutoRes
     route.push("probe");
     let probe: DrawnProbe | undefined;
     try {
-      probe = await drawProbe(ctx, input, { format, baseSeed, count: probeSamples });
+      // One sample is the greedy pass: the small model's likeliest answer, which one T = 0.3 sample
+      // did not beat on the fit problems (bench/results/router).
+      probe = await drawProbe(ctx, input, {
+        format,
+        baseSeed,
+        count: probeSamples,
+        ...(probeSamples === 1 && { temperature: 0 }),
+      });
     } catch (error) {
       if (!(error instanceof BudgetExhaustedError)) throw error;
     }
@@ -496,7 +503,10 @@ async function smallVote(
   const budgetExhausted = more === undefined || more.budgetExhausted;
   if (winner === undefined) return { best: undefined, budgetExhausted };
   ctx.emit({ type: "vote", tally, leader: winner, decided: true });
-  const fitted = predict(options.router, "small-vote", probe.features, {
+  // After the greedy one-sample probe the vote is its answer and 7 samples, fitted as its own model.
+  const action: RouterAction =
+    probe.samples.length === 1 && options.router.actions["small-vote-1"] ? "small-vote-1" : "small-vote";
+  const fitted = predict(options.router, action, probe.features, {
     voteShare,
     voteDistinct: distinct,
   });

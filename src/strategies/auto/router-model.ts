@@ -108,7 +108,7 @@ export interface TieredSetting {
 
 /** What auto does at one budget without a large tier. */
 export interface SmallOnlySetting {
-  /** 1: one sample, read by the `accept-1` model; 2: the two-sample probe, read by `accept`. */
+  /** 1: the small model's greedy CoT alone, read by the `accept-1` model; 2: the two-sample probe, read by `accept`. */
   probeSamples: 1 | 2;
   acceptAt: number;
 }
@@ -127,11 +127,12 @@ export interface RouterPolicy {
  * The actions a router file may hold a model for, and the features each reads beyond the probe's
  * (src/strategies/auto/probe-features.ts):
  * - accept: the probe's answer as it stands;
- * - accept-1: the answer of a one-sample probe (the same features, read off one trace);
+ * - accept-1: the small model's greedy CoT as a one-sample probe (the same features, read off one trace);
  * - verify: the probe's answer after the large tier's P(Yes) on it (`verifyYes`);
  * - large-cot: the large tier's greedy CoT answer, knowing whether it agrees with the probe's
  *   (`largeAgrees`) and whether it was cut by the token limit (`largeCut`);
  * - small-vote: the vote of 8 small samples, knowing the winner's share and how many answers there were;
+ * - small-vote-1: the same after the greedy one-sample probe (its answer and 7 samples at T = 0.3);
  * - large-first: the large tier's greedy CoT run first, from the same features read off its one trace;
  * - large-vote: the vote of that CoT and more large samples.
  */
@@ -141,6 +142,7 @@ export const ROUTER_ACTIONS = {
   verify: ["verifyYes"],
   "large-cot": ["largeAgrees", "largeCut"],
   "small-vote": ["voteShare", "voteDistinct"],
+  "small-vote-1": ["voteShare", "voteDistinct"],
   // The large tier's CoT as a first pass: the probe's features read from its one trace.
   "large-first": [],
   "large-vote": ["voteShare", "voteDistinct"],

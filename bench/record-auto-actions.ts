@@ -51,8 +51,12 @@ const vote = numberFlag("vote", 0);
 const largeSamples = numberFlag("large-samples", 0);
 const concurrency = numberFlag("concurrency", 2);
 const resume = process.argv.includes("--resume");
-/** Rebuild rows from the recordings alone: a call none of them holds is an error, not a model run. */
+/**
+ * Rebuild rows from the recordings alone: a call none of them holds is not run, and its problem gets
+ * no row (named at the end).
+ */
 const replayOnly = process.argv.includes("--replay-only");
+const NOT_RECORDED = "--replay-only: no recording holds this";
 const list = (name: string) => (optionalFlag(name) ?? "").split(",").filter((p) => p !== "");
 
 /** One call's cost, for the seconds model: a reused call costs what it cost when recorded. */
@@ -127,7 +131,7 @@ async function recordedModel(model: string, reusePaths: string[], recordPath: st
         close: () => live.close(),
         generate: async (request) => {
           throw new Error(
-            `--replay-only: no recording holds this ${model} call (seed ${request.seed}, temperature ${request.temperature})`,
+            `${NOT_RECORDED} ${model} call (seed ${request.seed}, temperature ${request.temperature})`,
           );
         },
       }
@@ -343,12 +347,31 @@ async function runOne(problem: (typeof problems)[number]): Promise<void> {
   );
 }
 
+/** Whether `error` (or what it wraps) is a call no recording holds, under --replay-only. */
+const notRecorded = (error: unknown): boolean =>
+  error instanceof Error &&
+  (error.message.startsWith(NOT_RECORDED) || (error.cause !== undefined && notRecorded(error.cause)));
+const skipped: number[] = [];
 const queue = [...todo];
 await Promise.all(
   Array.from({ length: Math.max(1, concurrency) }, async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) await runOne(next);
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      try {
+        await runOne(next);
+      } catch (error) {
+        // Rebuilding rows from recordings: a problem whose calls are not all there (a run stopped
+        // mid-problem) gets no row, and the rest go on.
+        if (!replayOnly || !notRecorded(error)) throw error;
+        skipped.push(Number(next.id));
+      }
+    }
   }),
 );
+if (skipped.length > 0) {
+  console.error(
+    `--replay-only: no row for ${skipped.length} problem(s) the recordings do not fully hold: ${skipped.sort((a, b) => a - b).join(", ")}`,
+  );
+}
 console.error(`reused from earlier recordings: ${JSON.stringify(Object.fromEntries(reusedCalls))}`);
 await small.backend.close();
 await large.backend.close();

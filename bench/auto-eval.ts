@@ -199,6 +199,11 @@ const report = [
   "a coin with the confidence's own probability (1,000 draws, seeded) and gives the ECE that leaves. A",
   "measured ECE near that mean is within noise; one past its 95th percentile is miscalibration.",
   "",
+  "Modelled seconds charge every call as if it ran alone. Samples of one problem drawn together batch:",
+  "four sequences of the 0.5B model at once ran 1.32× faster than one after another here",
+  "(`bench/results/batching-qwen2.5-coder-0.5b-instruct.md`), so the seconds of the runs that draw several",
+  "samples at once (sc, the votes) are overstated by up to about that factor.",
+  "",
   ...(unrecorded.length > 0
     ? [
         `Not shown: ${unrecorded.join("; ")} — the rows lack the votes those settings escalate to (record with --vote 8 / --large-samples 3).`,

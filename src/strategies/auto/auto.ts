@@ -191,8 +191,8 @@ export function auto(options: AutoOptions = {}): Strategy<StrategyInput, AutoRes
     route.push("probe");
     let probe: DrawnProbe | undefined;
     try {
-      // One sample is the greedy pass: the small model's likeliest answer, which one T = 0.3 sample
-      // did not beat on the fit problems (bench/results/router).
+      // One sample is the greedy pass: the small model's likeliest answer, the same on every run
+      // (on the fit problems within noise of one T = 0.3 sample; bench/results/auto-eval/NOTES.md).
       probe = await drawProbe(ctx, input, {
         format,
         baseSeed,

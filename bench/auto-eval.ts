@@ -87,6 +87,32 @@ const fixedPoints = [
   ),
 ].filter((p): p is Point => p !== undefined);
 
+/**
+ * Ceilings, not runs: an oracle that knows the gold answer picks among what the rows hold, so no router
+ * can do better with these actions. They say how much a smarter `auto` could still gain from them.
+ */
+const ceilingPoints = [
+  rows.every((r) => r.greedy !== undefined)
+    ? fixedPoint(
+        "oracle: small greedy or large cot, whichever is right (both drawn)",
+        rows,
+        (r) => (r.greedy?.right ?? false) || r.large.right,
+        (r) => [...(r.greedy?.calls ?? []), ...r.large.calls],
+        speeds,
+      )
+    : undefined,
+  rows.every((r) => r.largeVote !== undefined)
+    ? fixedPoint(
+        "oracle: large cot, escalated to the large vote exactly where the vote fixes it",
+        rows,
+        (r) => r.large.right || (r.largeVote?.right ?? false),
+        (r) =>
+          !r.large.right && r.largeVote?.right ? [...r.large.calls, ...r.largeVote.calls] : r.large.calls,
+        speeds,
+      )
+    : undefined,
+].filter((p): p is FixedPoint => p !== undefined);
+
 const BUDGETS = ["fast", "balanced", "max"] as const;
 const autoPoint = (label: string, settings: PolicySettings): Point => {
   const s = summarize(
@@ -204,6 +230,16 @@ const report = [
   "(`bench/results/batching-qwen2.5-coder-0.5b-instruct.md`), so the seconds of the runs that draw several",
   "samples at once (sc, the votes) are overstated by up to about that factor.",
   "",
+  ...(ceilingPoints.length > 0
+    ? [
+        "Ceilings (an oracle picks the right answer among what the rows hold; no router can do better with these actions):",
+        "",
+        "| ceiling | accuracy | mean seconds |",
+        "|---|---|---|",
+        ...ceilingPoints.map((p) => `| ${p.label} | ${pct(p.accuracy)} | ${p.meanSeconds.toFixed(1)} |`),
+        "",
+      ]
+    : []),
   ...(unrecorded.length > 0
     ? [
         `Not shown: ${unrecorded.join("; ")} — the rows lack the votes those settings escalate to (record with --vote 8 / --large-samples 3).`,

@@ -336,7 +336,8 @@ async function runOne(problem: (typeof problems)[number]): Promise<void> {
   if (!row) throw new Error(`problem ${problem.id}: no row`);
   appendFileSync(rowsPath, `${JSON.stringify(row)}\n`);
   finished++;
-  const live = [
+  // Calls this script ran, now or in the run a --resume continues (its own recording answers those).
+  const ownCalls = [
     ...row.probe.calls,
     ...(row.verify?.calls ?? []),
     ...row.large.calls,
@@ -345,7 +346,7 @@ async function runOne(problem: (typeof problems)[number]): Promise<void> {
     ...(row.largeVote?.calls ?? []),
   ].filter((c) => !c.reused).length;
   console.error(
-    `#${problem.id}: probe ${row.probe.leader} (${row.probe.right ? "right" : "wrong"}), P(Yes) ${row.verify?.yes.toFixed(2) ?? "-"}, large ${row.large.answer} (${row.large.right ? "right" : "wrong"}); ${live} live calls; ${finished}/${todo.length} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    `#${problem.id}: probe ${row.probe.leader} (${row.probe.right ? "right" : "wrong"}), P(Yes) ${row.verify?.yes.toFixed(2) ?? "-"}, large ${row.large.answer} (${row.large.right ? "right" : "wrong"}); ${ownCalls} calls not from earlier recordings; ${finished}/${todo.length} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
   );
 }
 

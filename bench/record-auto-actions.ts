@@ -112,6 +112,12 @@ export interface VoteRow {
   right: boolean;
   share: number;
   distinct: number;
+  /**
+   * Each voter's answer and completion tokens, in sample order (the first is the pass escalated from;
+   * `calls` are in finishing order), so smaller votes and adaptive stopping rules can be simulated
+   * from the same row. Absent in rows recorded before it.
+   */
+  voters?: { answer: string | null; completionTokens: number }[];
   calls: CallCost[];
 }
 
@@ -218,7 +224,8 @@ function singleOf(
 /** A vote over samples as a row keeps it. */
 function voteRow(samples: ProbeSample[], gold: string, calls: CallCost[]): VoteRow {
   const { winner, share, distinct } = sampleVote(samples);
-  return { answer: winner ?? null, right: winner === gold, share, distinct, calls };
+  const voters = samples.map((s) => ({ answer: s.answer ?? null, completionTokens: s.completionTokens }));
+  return { answer: winner ?? null, right: winner === gold, share, distinct, voters, calls };
 }
 
 const canonical = (raw: string | undefined) => (raw === undefined ? null : numericFormat.canonical(raw));

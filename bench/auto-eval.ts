@@ -18,6 +18,7 @@ import {
   reliabilityBins,
 } from "../src/strategies/auto/calibration.js";
 import { startsOnLarge } from "../src/strategies/auto/route-decisions.js";
+import { tally } from "../src/strategies/self-consistency.js";
 import {
   type FixedPoint,
   fixedPoint,
@@ -113,6 +114,51 @@ const ceilingPoints = [
     : undefined,
 ].filter((p): p is FixedPoint => p !== undefined);
 
+/**
+ * The vote of a large vote's first k voters (the greedy CoT and k − 1 samples), tallied as `sc` tallies
+ * (ties to the more confident), and what it costs: the CoT's calls and those samples'. Undefined where a
+ * row does not keep its voters.
+ */
+function largeSubVote(r: ActionRow, k: number): { right: boolean; calls: CallCost[] } | undefined {
+  const vote = r.largeVote;
+  const voters = vote?.voters;
+  const sampleCall = vote?.calls[0];
+  if (!voters || voters.length < k || !sampleCall) return undefined;
+  const first = voters.slice(0, k);
+  const winner = tally(
+    first.map((v, index) => ({
+      index,
+      answer: v.answer ?? undefined,
+      confidence: v.confidence,
+      counted: true,
+    })),
+    false,
+  )[0]?.answer;
+  return {
+    right: winner === r.gold,
+    calls: [
+      ...r.large.calls,
+      ...first.slice(1).map((v) => ({ ...sampleCall, completionTokens: v.completionTokens })),
+    ],
+  };
+}
+const subVotePoints = [2, 3].flatMap((k) => {
+  const point = fixed(
+    `large sc-${k}`,
+    (r) => largeSubVote(r, k)?.right ?? false,
+    (r) => largeSubVote(r, k)?.calls,
+  );
+  return point ? [point] : [];
+});
+// The rows' own vote of all four is the check that the sub-votes tally as the recording did.
+if (rows.some((r) => r.largeVote?.voters && largeSubVote(r, 4)?.right !== r.largeVote.right))
+  throw new Error("a large vote re-tallied from its voters disagrees with the recorded vote");
+fixedPoints.splice(
+  fixedPoints.findIndex((p) => p.label === "large sc-4"),
+  0,
+  ...subVotePoints,
+);
+
 const BUDGETS = ["fast", "balanced", "max"] as const;
 const autoPoint = (label: string, settings: PolicySettings): Point => {
   const s = summarize(
@@ -155,6 +201,8 @@ const autoPoints = [...tieredPoints, ...smallOnlyPoints];
 const all = [...fixedPoints, ...autoPoints];
 const front = paretoFront(all.map((p) => ({ ...p, cost: p.meanSeconds, score: p.accuracy })));
 
+const largeSweep = fixedPoints.filter((p) => p.label === "large cot" || p.label.startsWith("large sc-"));
+
 mkdirSync(out, { recursive: true });
 writeFileSync(
   join(out, "accuracy-vs-seconds.svg"),
@@ -171,7 +219,18 @@ writeFileSync(
         label: "auto, no large tier",
         points: smallOnlyPoints.map((p) => ({ x: p.meanSeconds, y: p.accuracy * 100 })),
       },
-      ...fixedPoints.map((p) => ({ label: p.label, points: [{ x: p.meanSeconds, y: p.accuracy * 100 }] })),
+      // The large model's sweep is one line: its greedy CoT (n = 1) and the votes of 2, 3 and 4.
+      ...(largeSweep.length > 1
+        ? [
+            {
+              label: "large cot, sc-2 … sc-4",
+              points: largeSweep.map((p) => ({ x: p.meanSeconds, y: p.accuracy * 100 })),
+            },
+          ]
+        : []),
+      ...fixedPoints
+        .filter((p) => largeSweep.length <= 1 || !largeSweep.includes(p))
+        .map((p) => ({ label: p.label, points: [{ x: p.meanSeconds, y: p.accuracy * 100 }] })),
     ],
   }),
 );

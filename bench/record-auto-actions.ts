@@ -33,9 +33,15 @@ import { runStrategy } from "../src/runtime/task-context.js";
 import { verifyWithLarge } from "../src/strategies/auto/large-verify.js";
 import { drawProbe, PROBE_SAMPLES, probeSampleOf } from "../src/strategies/auto/probe.js";
 import type { ProbeFeatures } from "../src/strategies/auto/probe-features.js";
-import { type ProbeSample, probeFeatures, sampleVote } from "../src/strategies/auto/probe-features.js";
+import {
+  CONFIDENCE_WINDOW,
+  type ProbeSample,
+  probeFeatures,
+  sampleVote,
+} from "../src/strategies/auto/probe-features.js";
 import { cot } from "../src/strategies/cot.js";
 import { onBackend } from "../src/strategies/on-backend.js";
+import { sampleConfidence } from "../src/strategies/self-consistency.js";
 import { flag, numberFlag, optionalFlag } from "./script-flags.js";
 
 const datasetPath = flag("dataset", "../shared/data/gsm8k/train.jsonl");
@@ -107,6 +113,14 @@ export interface ActionRow {
   largeVote?: VoteRow;
 }
 
+/** One sample of a vote, as the vote's tie-break reads it. */
+export interface Voter {
+  answer: string | null;
+  completionTokens: number;
+  /** Its lowest-window token confidence: what breaks a tie between answers with as many votes. */
+  confidence?: number;
+}
+
 export interface VoteRow {
   answer: string | null;
   right: boolean;
@@ -117,7 +131,7 @@ export interface VoteRow {
    * `calls` are in finishing order), so smaller votes and adaptive stopping rules can be simulated
    * from the same row. Absent in rows recorded before it.
    */
-  voters?: { answer: string | null; completionTokens: number }[];
+  voters?: Voter[];
   calls: CallCost[];
 }
 
@@ -224,7 +238,11 @@ function singleOf(
 /** A vote over samples as a row keeps it. */
 function voteRow(samples: ProbeSample[], gold: string, calls: CallCost[]): VoteRow {
   const { winner, share, distinct } = sampleVote(samples);
-  const voters = samples.map((s) => ({ answer: s.answer ?? null, completionTokens: s.completionTokens }));
+  const voters = samples.map((s) => ({
+    answer: s.answer ?? null,
+    completionTokens: s.completionTokens,
+    confidence: sampleConfidence(s.tokenConfidences, "lowest-window", CONFIDENCE_WINDOW),
+  }));
   return { answer: winner ?? null, right: winner === gold, share, distinct, voters, calls };
 }
 

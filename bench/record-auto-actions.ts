@@ -15,7 +15,8 @@
  *   npx tsx bench/record-auto-actions.ts --dataset ../shared/data/gsm8k/train.jsonl --offset 0 --limit 200 \
  *     --small-reuse bench/results/gsm8k/sc-n16-t0.3.calls.jsonl.gz --large-reuse bench/results/gsm8k-large/cot.calls.jsonl \
  *     --small-record bench/results/auto-actions/small.calls.jsonl --large-record bench/results/auto-actions/large.calls.jsonl \
- *     --out bench/results/auto-actions [--vote 8] [--large-samples 3] [--concurrency 2] [--resume] [--replay-only]
+ *     --out bench/results/auto-actions [--vote 8] [--large-samples 3] [--large-self-verify] [--concurrency 2] \
+ *     [--resume] [--replay-only]
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -55,6 +56,8 @@ const seedBase = numberFlag("seed", 0);
 const vote = numberFlag("vote", 0);
 /** More large samples (T = 0.3) voted with the large CoT, as auto's large-vote escalation draws them. */
 const largeSamples = numberFlag("large-samples", 0);
+/** The large tier's P(Yes) on its own CoT, a candidate escalation signal for `max`. */
+const largeSelfVerify = process.argv.includes("--large-self-verify");
 const concurrency = numberFlag("concurrency", 2);
 const resume = process.argv.includes("--resume");
 /**
@@ -111,6 +114,11 @@ export interface ActionRow {
   smallVote?: VoteRow;
   /** The vote of the large CoT and --large-samples more large samples, when given. */
   largeVote?: VoteRow;
+  /**
+   * The large tier's P(Yes) on its own CoT (--large-self-verify): a candidate signal for escalating a
+   * large answer to the vote, prompt processing only. Absent in rows recorded without the flag.
+   */
+  largeSelfVerify?: { yes: number; calls: CallCost[] };
 }
 
 /** One sample of a vote, as the vote's tie-break reads it. */
@@ -341,6 +349,11 @@ async function runOne(problem: (typeof problems)[number]): Promise<void> {
           ]);
         }
       }
+      if (largeSelfVerify) {
+        const selfVerifyCalls: CallCost[] = nextAction();
+        const yes = await verifyWithLarge(ctx, input, probeSampleOf(solved, numericFormat), "large");
+        row.largeSelfVerify = { yes, calls: selfVerifyCalls };
+      }
       if (largeSamples > 0) {
         const voteCalls: CallCost[] = nextAction();
         const more = await drawProbe(onBackend(ctx, "large"), input, {
@@ -369,6 +382,7 @@ async function runOne(problem: (typeof problems)[number]): Promise<void> {
     ...(row.greedy?.calls ?? []),
     ...(row.smallVote?.calls ?? []),
     ...(row.largeVote?.calls ?? []),
+    ...(row.largeSelfVerify?.calls ?? []),
   ].filter((c) => !c.reused).length;
   console.error(
     `#${problem.id}: probe ${row.probe.leader} (${row.probe.right ? "right" : "wrong"}), P(Yes) ${row.verify?.yes.toFixed(2) ?? "-"}, large ${row.large.answer} (${row.large.right ? "right" : "wrong"}); ${ownCalls} calls not from earlier recordings; ${finished}/${todo.length} in ${((Date.now() - started) / 1000).toFixed(0)} s`,

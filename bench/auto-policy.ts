@@ -81,6 +81,8 @@ export interface PolicySettings {
   entry?: "small" | "large";
   /** Without a large tier: the probe's samples (1: the greedy pass, read by `accept-1`); default 2. */
   probeSamples?: 1 | 2;
+  /** entry large: the large tier's P(Yes) on its own CoT is read (`large-first-verified`) before deciding. */
+  selfVerify?: boolean;
 }
 
 export interface Outcome {
@@ -113,14 +115,29 @@ export function simulate(
     // The large tier's CoT first; a doubtful answer gets more large samples and a vote, where the
     // rows hold them (recorded with --large-samples), else the first answer stands.
     const lf = row.large.features as unknown as Record<string, number>;
-    const conf = predict("large-first", lf) ?? LARGE_COT_PRIOR;
+    let conf = predict("large-first", lf) ?? LARGE_COT_PRIOR;
+    const firstCalls = [...row.large.calls];
+    const firstRoute = ["large-cot"];
+    // As auto.ts: the self-check is read where the policy asks for it and a model can read it.
+    const selfVerify = settings.selfVerify === true ? row.largeSelfVerify : undefined;
+    const verified =
+      selfVerify === undefined || row.large.answer === null
+        ? undefined
+        : predict("large-first-verified", { ...lf, selfVerifyYes: selfVerify.yes });
+    if (settings.selfVerify === true && row.large.answer !== null && verified === undefined && !selfVerify)
+      throw new Error(`problem ${row.id}: no self-verification recorded (--large-self-verify)`);
+    if (selfVerify && verified !== undefined) {
+      conf = verified;
+      firstCalls.push(...selfVerify.calls);
+      firstRoute.push("self-verify");
+    }
     const first = {
       id: row.id,
       answer: row.large.answer,
       right: row.large.right,
       confidence: conf,
-      route: ["large-cot", "accept"],
-      calls: [...row.large.calls],
+      route: [...firstRoute, "accept"],
+      calls: firstCalls,
     };
     const vote = row.largeVote;
     if (
@@ -135,8 +152,8 @@ export function simulate(
       right: vote.right,
       confidence:
         predict("large-vote", { ...lf, voteShare: vote.share, voteDistinct: vote.distinct }) ?? vote.share,
-      route: ["large-cot", "large-vote"],
-      calls: [...row.large.calls, ...vote.calls],
+      route: [...firstRoute, "large-vote"],
+      calls: [...firstCalls, ...vote.calls],
     };
   }
   if (!settings.large) return smallOnly(row, settings, predict);

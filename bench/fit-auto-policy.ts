@@ -143,6 +143,21 @@ const heads: Head[] = [
           },
   },
   {
+    // The large CoT's answer after the large tier's P(Yes) on it (rows recorded with --large-self-verify).
+    action: "large-first-verified",
+    features: [...PROBE_FEATURE_NAMES, "selfVerifyYes"],
+    example: (r) =>
+      r.large.answer === null || r.largeSelfVerify === undefined
+        ? undefined
+        : {
+            values: {
+              ...(r.large.features as unknown as Record<string, number>),
+              selfVerifyYes: r.largeSelfVerify.yes,
+            },
+            label: r.large.right,
+          },
+  },
+  {
     action: "large-first",
     features: [...PROBE_FEATURE_NAMES],
     example: (r) =>
@@ -262,6 +277,8 @@ for (const t of thresholds) {
 // With large samples recorded, the large-first threshold is fitted like the others; without them only
 // the first answer can be simulated.
 const largeVoteRecorded = rows.every((r) => r.largeVote !== undefined);
+// The large tier's reading of its own answer is a setting of its own where the rows hold it.
+const selfVerifyRecorded = largeVoteRecorded && rows.every((r) => r.largeSelfVerify !== undefined);
 for (const t of largeVoteRecorded ? thresholds : [0]) {
   points.push(
     runPolicy(
@@ -269,6 +286,13 @@ for (const t of largeVoteRecorded ? thresholds : [0]) {
       largeVoteRecorded ? `large-first t=${t}` : "large-first",
     ),
   );
+  if (selfVerifyRecorded && t > 0)
+    points.push(
+      runPolicy(
+        { acceptAt: t, verifyFrom: 1.01, large: true, entry: "large", selfVerify: true },
+        `large-first, self-verified, t=${t}`,
+      ),
+    );
 }
 const probeName = (k: 1 | 2) => (k === 1 ? "greedy pass" : "2-sample probe");
 // Rows recorded before the greedy pass was kept lack it: then only the two-sample probe is simulated.
@@ -337,6 +361,7 @@ const tieredSetting = (b: (typeof BUDGETS)[number]) => {
     acceptAt:
       entry === "large" && !largeVoteRecorded ? (b === "max" ? maxLargeVoteBelow : 0) : p.settings.acceptAt,
     verifyFrom: p.settings.verifyFrom,
+    ...(p.settings.selfVerify === true && { selfVerify: true }),
   };
 };
 const smallSetting = (p: PolicyPoint) => ({

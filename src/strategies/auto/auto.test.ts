@@ -364,6 +364,78 @@ describe("auto", () => {
     expect(result.details.confidence).toBeCloseTo(sigma(-1 + 2 * 0.75), 6);
   });
 
+  describe("with the policy's self-verification of the large tier's first answer", () => {
+    /** Large-first is sure (σ(2)); read with the large tier's P(Yes) on its own answer: σ(−4 + 6·yes). */
+    const selfVerifying: RouterFile = {
+      ...TIERED,
+      actions: {
+        ...TIERED.actions,
+        "large-first": onFeature("topShare", 0, 2),
+        "large-first-verified": onFeature("selfVerifyYes", 6, -4),
+        "large-vote": onFeature("voteShare", 2, -1),
+      },
+      policy: withSetting("balanced", { entry: "large", acceptAt: 0.5, selfVerify: true }),
+    };
+    const largeAnswering = (yes: number) =>
+      createScriptedBackend({
+        respond: ({ request }) => {
+          const prompt = request.messages?.map((m) => m.content).join("\n") ?? "";
+          if (isVerify(prompt)) return yesNo("Yes", yes);
+          return request.temperature === 0 ? "3 + 9 = 11. The answer is 11" : "3 + 9 = 12. The answer is 12";
+        },
+      });
+
+    it("escalates an answer the large tier doubts on reading it, though its trace alone looked sure", async () => {
+      const large = largeAnswering(0.2);
+      const { seen, onEvent } = events();
+      const result = await runStrategy(
+        auto({ router: selfVerifying }),
+        { messages: [userMessage(QUESTION)], params: { seed: 3 } },
+        { backend: createScriptedBackend({ respond: ["The answer is 5"] }), backends: { large }, onEvent },
+      );
+      // The CoT, its own answer read back (prompt processing, a verdict of a token or two), then the vote.
+      expect(large.requests).toHaveLength(5);
+      const verification = large.requests[1];
+      expect(verification?.maxTokens).toBeLessThanOrEqual(8);
+      expect(verification?.messages?.map((m) => m.content).join("\n")).toContain("3 + 9 = 11");
+      expect(result.details.route).toEqual(["large-cot", "self-verify", "large-vote"]);
+      expect(result.answer).toBe("12");
+      const route = seen.find((e) => e.type === "route");
+      expect(route).toMatchObject({
+        choice: "large-vote",
+        predictions: { "large-first": sigma(2), "large-first-verified": sigma(-4 + 6 * 0.2) },
+        features: { selfVerifyYes: 0.2 },
+      });
+    });
+
+    it("accepts the answer when the reading confirms it, with the verified confidence", async () => {
+      const large = largeAnswering(0.95);
+      const result = await runStrategy(
+        auto({ router: selfVerifying }),
+        { messages: [userMessage(QUESTION)] },
+        { backend: createScriptedBackend({ respond: ["The answer is 5"] }), backends: { large } },
+      );
+      expect(large.requests).toHaveLength(2);
+      expect(result.details.route).toEqual(["large-cot", "self-verify", "accept"]);
+      expect(result.answer).toBe("11");
+      expect(result.details.confidence).toBeCloseTo(sigma(-4 + 6 * 0.95), 6);
+      expect(result.details.calibrated).toBe(true);
+    });
+
+    it("skips the reading when the router has no model for it, whatever the policy says", async () => {
+      const { "large-first-verified": _unused, ...withoutModel } = selfVerifying.actions;
+      const large = largeAnswering(0.2);
+      const result = await runStrategy(
+        auto({ router: { ...selfVerifying, actions: withoutModel } }),
+        { messages: [userMessage(QUESTION)] },
+        { backend: createScriptedBackend({ respond: ["The answer is 5"] }), backends: { large } },
+      );
+      expect(large.requests).toHaveLength(1);
+      expect(result.details.route).toEqual(["large-cot", "accept"]);
+      expect(result.details.confidence).toBeCloseTo(sigma(2), 6);
+    });
+  });
+
   it("without a large tier, draws the greedy pass alone where the policy says so, and votes 8 when doubtful", async () => {
     const policy = TIERED.policy as NonNullable<RouterFile["policy"]>;
     const oneSample = (acceptAt: number): RouterFile => ({

@@ -186,7 +186,17 @@ export function auto(options: AutoOptions = {}): Strategy<StrategyInput, AutoRes
 
     const baseSeed = input.params?.seed ?? Math.floor(Math.random() * 2 ** 31);
     if (large !== undefined && startsOnLarge(setting.entry)) {
-      return largeFirst(ctx, input, { format, baseSeed, router, acceptAt, budget, large, route, result });
+      return largeFirst(ctx, input, {
+        format,
+        baseSeed,
+        router,
+        acceptAt,
+        budget,
+        large,
+        route,
+        result,
+        selfVerify: setting.selfVerify === true,
+      });
     }
     route.push("probe");
     let probe: DrawnProbe | undefined;
@@ -335,6 +345,8 @@ async function largeFirst(
     budget: AutoBudget;
     large: string;
     route: string[];
+    /** Read the large tier's P(Yes) on its own answer before deciding (when the router can read it). */
+    selfVerify: boolean;
     result: (
       best: Answer | undefined,
       extra: Partial<AutoResult["details"]> & { kind: QuestionKind },
@@ -373,12 +385,35 @@ async function largeFirst(
     fitted === undefined
       ? { answer: first.leader, confidence: LARGE_COT_PRIOR, calibrated: false }
       : { answer: first.leader, confidence: fitted, calibrated: true };
-  const p = best.confidence ?? 0;
+  let p = best.confidence ?? 0;
+  const predictions: Record<string, number> = { "large-first": p };
+  let features: Record<string, number> = first.features;
+  const own = first.samples[0];
+  if (o.selfVerify && router.actions["large-first-verified"] && !first.budgetExhausted && own) {
+    // The large tier's P(Yes) on its own answer: prompt processing only, a cheap second reading of
+    // whether this answer is the one to escalate.
+    route.push("self-verify");
+    try {
+      const selfVerifyYes = await ctx.step({ kind: "escalate", label: "self-verify" }, (stepCtx) =>
+        verifyWithLarge(stepCtx, input, own, o.large),
+      );
+      const verified = predict(router, "large-first-verified", first.features, { selfVerifyYes });
+      if (verified !== undefined) {
+        best = { answer: first.leader, confidence: verified, calibrated: true };
+        p = verified;
+        predictions["large-first-verified"] = verified;
+        features = { ...first.features, selfVerifyYes };
+      }
+    } catch (error) {
+      if (!(error instanceof BudgetExhaustedError)) throw error;
+      return result(best, { kind }, true);
+    }
+  }
   const accepting = afterLargeFirst(p, acceptAt, first.budgetExhausted) === "accept";
   ctx.emit({
     type: "route",
-    features: first.features,
-    predictions: { "large-first": p },
+    features,
+    predictions,
     choice: accepting ? "accept" : "large-vote",
     reason: accepting
       ? `P(correct) of the large tier's answer ${p.toFixed(2)} ≥ ${acceptAt} (${o.budget})`

@@ -104,6 +104,11 @@ export interface TieredSetting {
   acceptAt: number;
   /** entry small: below this P(correct) of the probe, skip verification and go straight to the large CoT. */
   verifyFrom: number;
+  /**
+   * entry large: read the large tier's P(Yes) on its own answer before deciding to escalate (prompt
+   * processing only), where the router has the `large-first-verified` model for it. Absent: false.
+   */
+  selfVerify?: boolean;
 }
 
 /** What auto does at one budget without a large tier. */
@@ -134,6 +139,7 @@ export interface RouterPolicy {
  * - small-vote: the vote of 8 small samples, knowing the winner's share and how many answers there were;
  * - small-vote-1: the same after the greedy one-sample probe (its answer and 7 samples at T = 0.3);
  * - large-first: the large tier's greedy CoT run first, from the same features read off its one trace;
+ * - large-first-verified: that CoT's answer after the large tier's P(Yes) on it (`selfVerifyYes`);
  * - large-vote: the vote of that CoT and more large samples.
  */
 export const ROUTER_ACTIONS = {
@@ -145,6 +151,7 @@ export const ROUTER_ACTIONS = {
   "small-vote-1": ["voteShare", "voteDistinct"],
   // The large tier's CoT as a first pass: the probe's features read from its one trace.
   "large-first": [],
+  "large-first-verified": ["selfVerifyYes"],
   "large-vote": ["voteShare", "voteDistinct"],
 } as const satisfies Record<string, readonly string[]>;
 export type RouterAction = keyof typeof ROUTER_ACTIONS;
@@ -171,6 +178,7 @@ const tieredSetting = z.object({
   entry: z.enum(["small", "large"]),
   acceptAt: probability,
   verifyFrom: probability,
+  selfVerify: z.boolean().optional(),
 });
 const routerFileSchema = z.object({
   format: z.literal("deliberate-router"),

@@ -406,6 +406,7 @@ describe("auto", () => {
         predictions: { "large-first": sigma(2), "large-first-verified": sigma(-4 + 6 * 0.2) },
         features: { selfVerifyYes: 0.2 },
       });
+      expect((route as { reason: string }).reason).toContain("after its own P(Yes) 0.20 on it");
     });
 
     it("accepts the answer when the reading confirms it, with the verified confidence", async () => {

@@ -415,9 +415,15 @@ async function largeFirst(
     features,
     predictions,
     choice: accepting ? "accept" : "large-vote",
-    reason: accepting
-      ? `P(correct) of the large tier's answer ${p.toFixed(2)} ≥ ${acceptAt} (${o.budget})`
-      : `P(correct) of the large tier's answer ${p.toFixed(2)} < ${acceptAt} (${o.budget}): ${LARGE_VOTE_EXTRA} more large samples and a vote`,
+    reason: `P(correct) of the large tier's answer${
+      features.selfVerifyYes === undefined
+        ? ""
+        : `, after its own P(Yes) ${features.selfVerifyYes.toFixed(2)} on it,`
+    } ${p.toFixed(2)} ${
+      accepting
+        ? `≥ ${acceptAt} (${o.budget})`
+        : `< ${acceptAt} (${o.budget}): ${LARGE_VOTE_EXTRA} more large samples and a vote`
+    }`,
   });
   if (accepting) {
     route.push("accept");

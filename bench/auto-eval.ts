@@ -182,7 +182,10 @@ const autoPoint = (label: string, settings: PolicySettings): Point => {
 const recordedFor = (settings: PolicySettings): boolean => {
   if (settings.acceptAt <= 0) return true;
   if (!settings.large) return rows.every((r) => r.smallVote !== undefined);
-  if (startsOnLarge(settings.entry)) return rows.every((r) => r.largeVote !== undefined);
+  if (startsOnLarge(settings.entry))
+    return rows.every(
+      (r) => r.largeVote !== undefined && (settings.selfVerify !== true || r.largeSelfVerify !== undefined),
+    );
   return true;
 };
 const unrecorded: string[] = [];
@@ -301,7 +304,7 @@ const report = [
     : []),
   ...(unrecorded.length > 0
     ? [
-        `Not shown: ${unrecorded.join("; ")} — the rows lack the votes those settings escalate to (record with --vote 8 / --large-samples 3).`,
+        `Not shown: ${unrecorded.join("; ")} — the rows lack the votes those settings escalate to (record with --vote 8 / --large-samples 3 / --large-self-verify).`,
         "",
       ]
     : []),

@@ -59,6 +59,37 @@ const fixed = (
   rows.some((r) => calls(r) === undefined)
     ? undefined
     : fixedPoint(label, rows, right, (r) => calls(r) ?? [], speeds);
+/**
+ * The vote of a large vote's first k voters (the greedy CoT and k − 1 samples), tallied as `sc` tallies
+ * (ties to the more confident), and what it costs: the CoT's calls and those samples'. Undefined where a
+ * row does not keep its voters.
+ */
+function largeSubVote(r: ActionRow, k: number): { right: boolean; calls: CallCost[] } | undefined {
+  const vote = r.largeVote;
+  const voters = vote?.voters;
+  const sampleCall = vote?.calls[0];
+  if (!voters || voters.length < k || !sampleCall) return undefined;
+  const first = voters.slice(0, k);
+  const winner = tally(
+    first.map((v, index) => ({
+      index,
+      answer: v.answer ?? undefined,
+      confidence: v.confidence,
+      counted: true,
+    })),
+    false,
+  )[0]?.answer;
+  return {
+    right: winner === r.gold,
+    calls: [
+      ...r.large.calls,
+      ...first.slice(1).map((v) => ({ ...sampleCall, completionTokens: v.completionTokens })),
+    ],
+  };
+}
+// The rows' own vote of all four is the check that the sub-votes tally as the recording did.
+if (rows.some((r) => r.largeVote?.voters && largeSubVote(r, 4)?.right !== r.largeVote.right))
+  throw new Error("a large vote re-tallied from its voters disagrees with the recorded vote");
 const fixedPoints = [
   smallCotPoint(smallCotPath, rows, smallModel, speeds),
   fixed(
@@ -80,6 +111,13 @@ const fixedPoints = [
     "large cot",
     (r) => r.large.right,
     (r) => r.large.calls,
+  ),
+  ...[2, 3].map((k) =>
+    fixed(
+      `large sc-${k}`,
+      (r) => largeSubVote(r, k)?.right ?? false,
+      (r) => largeSubVote(r, k)?.calls,
+    ),
   ),
   fixed(
     "large sc-4",
@@ -113,51 +151,6 @@ const ceilingPoints = [
       )
     : undefined,
 ].filter((p): p is FixedPoint => p !== undefined);
-
-/**
- * The vote of a large vote's first k voters (the greedy CoT and k − 1 samples), tallied as `sc` tallies
- * (ties to the more confident), and what it costs: the CoT's calls and those samples'. Undefined where a
- * row does not keep its voters.
- */
-function largeSubVote(r: ActionRow, k: number): { right: boolean; calls: CallCost[] } | undefined {
-  const vote = r.largeVote;
-  const voters = vote?.voters;
-  const sampleCall = vote?.calls[0];
-  if (!voters || voters.length < k || !sampleCall) return undefined;
-  const first = voters.slice(0, k);
-  const winner = tally(
-    first.map((v, index) => ({
-      index,
-      answer: v.answer ?? undefined,
-      confidence: v.confidence,
-      counted: true,
-    })),
-    false,
-  )[0]?.answer;
-  return {
-    right: winner === r.gold,
-    calls: [
-      ...r.large.calls,
-      ...first.slice(1).map((v) => ({ ...sampleCall, completionTokens: v.completionTokens })),
-    ],
-  };
-}
-const subVotePoints = [2, 3].flatMap((k) => {
-  const point = fixed(
-    `large sc-${k}`,
-    (r) => largeSubVote(r, k)?.right ?? false,
-    (r) => largeSubVote(r, k)?.calls,
-  );
-  return point ? [point] : [];
-});
-// The rows' own vote of all four is the check that the sub-votes tally as the recording did.
-if (rows.some((r) => r.largeVote?.voters && largeSubVote(r, 4)?.right !== r.largeVote.right))
-  throw new Error("a large vote re-tallied from its voters disagrees with the recorded vote");
-fixedPoints.splice(
-  fixedPoints.findIndex((p) => p.label === "large sc-4"),
-  0,
-  ...subVotePoints,
-);
 
 const BUDGETS = ["fast", "balanced", "max"] as const;
 const autoPoint = (label: string, settings: PolicySettings): Point => {

@@ -119,17 +119,15 @@ export function simulate(
     const firstCalls = [...row.large.calls];
     const firstRoute = ["large-cot"];
     // As auto.ts: the self-check is read where the policy asks for it and a model can read it.
-    const selfVerify = settings.selfVerify === true ? row.largeSelfVerify : undefined;
-    const verified =
-      selfVerify === undefined || row.large.answer === null
-        ? undefined
-        : predict("large-first-verified", { ...lf, selfVerifyYes: selfVerify.yes });
-    if (settings.selfVerify === true && row.large.answer !== null && verified === undefined && !selfVerify)
-      throw new Error(`problem ${row.id}: no self-verification recorded (--large-self-verify)`);
-    if (selfVerify && verified !== undefined) {
-      conf = verified;
-      firstCalls.push(...selfVerify.calls);
-      firstRoute.push("self-verify");
+    if (settings.selfVerify === true && row.large.answer !== null) {
+      const reading = row.largeSelfVerify;
+      if (!reading) throw new Error(`problem ${row.id}: no self-verification recorded (--large-self-verify)`);
+      const verified = predict("large-first-verified", { ...lf, selfVerifyYes: reading.yes });
+      if (verified !== undefined) {
+        conf = verified;
+        firstCalls.push(...reading.calls);
+        firstRoute.push("self-verify");
+      }
     }
     const first = {
       id: row.id,

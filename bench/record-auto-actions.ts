@@ -35,14 +35,13 @@ import { verifyWithLarge } from "../src/strategies/auto/large-verify.js";
 import { drawProbe, PROBE_SAMPLES, probeSampleOf } from "../src/strategies/auto/probe.js";
 import type { ProbeFeatures } from "../src/strategies/auto/probe-features.js";
 import {
-  CONFIDENCE_WINDOW,
+  lowestWindow,
   type ProbeSample,
   probeFeatures,
   sampleVote,
 } from "../src/strategies/auto/probe-features.js";
 import { cot } from "../src/strategies/cot.js";
 import { onBackend } from "../src/strategies/on-backend.js";
-import { sampleConfidence } from "../src/strategies/self-consistency.js";
 import { flag, numberFlag, optionalFlag } from "./script-flags.js";
 
 const datasetPath = flag("dataset", "../shared/data/gsm8k/train.jsonl");
@@ -249,7 +248,7 @@ function voteRow(samples: ProbeSample[], gold: string, calls: CallCost[]): VoteR
   const voters = samples.map((s) => ({
     answer: s.answer ?? null,
     completionTokens: s.completionTokens,
-    confidence: sampleConfidence(s.tokenConfidences, "lowest-window", CONFIDENCE_WINDOW),
+    confidence: lowestWindow(s),
   }));
   return { answer: winner ?? null, right: winner === gold, share, distinct, voters, calls };
 }

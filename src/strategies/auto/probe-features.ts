@@ -41,7 +41,8 @@ export type ProbeFeatures = Record<ProbeFeatureName, number>;
 /** DeepConf's group size: 16 tokens is long enough to smooth one odd token, short enough to see a shaky step. */
 export const CONFIDENCE_WINDOW = 16;
 
-const lowestWindow = (s: ProbeSample) =>
+/** A sample's lowest-window token confidence: what breaks a tie between answers with as many votes. */
+export const lowestWindow = (s: ProbeSample) =>
   sampleConfidence(s.tokenConfidences, "lowest-window", CONFIDENCE_WINDOW);
 
 /**

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -5,6 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScriptedBackend, type ScriptedBackend } from "../src/backends/scripted/scripted-backend.js";
 import type { ProblemResult } from "../src/bench/bench-runner.js";
+import type { Backend } from "../src/core/backend.js";
 import {
   type OpenAICompatibleServer,
   startOpenAICompatibleServer,
@@ -197,6 +199,53 @@ describe("deliberate bench", { timeout: 120_000 }, () => {
     expect(changed.stderr.trim()).toBe("deliberate: cannot resume cot: it ran with seed 0, not 5");
     // The refused resume left the finished results alone.
     expect((await readFile(join(out, "cot.results.jsonl"), "utf8")).trimEnd().split("\n")).toHaveLength(4);
+  });
+
+  it("stops on SIGTERM as on Ctrl-C: keeps what finished and how long it ran, and resumes from there", async () => {
+    // The train question never gets an answer until the call is aborted, so the run is mid-problem
+    // when it is killed.
+    const hanging: Backend = {
+      kind: "scripted",
+      model: scripted.model,
+      capabilities: scripted.capabilities,
+      generate: (request) =>
+        JSON.stringify(request.messages).includes("train")
+          ? new Promise((_, reject) =>
+              request.signal?.addEventListener("abort", () => reject(new Error("aborted")), { once: true }),
+            )
+          : scripted.generate(request),
+      close: async () => {},
+    };
+    const slowServer = await startOpenAICompatibleServer({ backend: hanging });
+    const out = join(dir, "report-sigterm");
+    const args = ["bench", "--dataset", dataset, "--strategy", "cot", "--out", out];
+    try {
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", "cli/bin.ts", ...args, "--backend", "openai", "--base-url", slowServer.url],
+        { cwd: join(import.meta.dirname, ".."), stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let stderr = "";
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+      await new Promise<void>((resolve) =>
+        child.stderr.on("data", (chunk: Buffer) => {
+          stderr += chunk.toString();
+          if (stderr.includes("cot: 3/4")) resolve();
+        }),
+      );
+      child.kill("SIGTERM");
+      expect(await exited).not.toBe(0);
+      const meta = JSON.parse(await readFile(join(out, "cot.meta.json"), "utf8"));
+      expect(meta.partial).toBe(true);
+      expect(meta.elapsedMs).toBeGreaterThan(0);
+      const kept = (await readFile(join(out, "cot.results.jsonl"), "utf8")).trimEnd().split("\n");
+      expect(kept.map((line) => (JSON.parse(line) as ProblemResult).id)).toEqual([0, 1, 2]);
+    } finally {
+      await slowServer.close();
+    }
+    const resumed = await cli([...args, ...endpoint(), "--resume"]);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toMatch(/\(3 problems kept from the earlier run\)$/m);
   });
 
   it("records a run's model calls and replays them to another strategy without the model", async () => {

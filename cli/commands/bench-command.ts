@@ -512,10 +512,12 @@ export function registerBenchCommand(program: Command): void {
       const traces = traceDb
         ? new BackgroundTraceWriter(traceDb.name, { onError: (error) => (traceError ??= error) })
         : undefined;
-      // Ctrl-C stops the run; results of strategies that already finished stay in the report.
+      // Ctrl-C or a `kill` stops the run; what finished stays, and the meta says how long it ran (so
+      // a resumed run's seconds add up).
       const controller = new AbortController();
       const onInterrupt = (): void => controller.abort();
       process.once("SIGINT", onInterrupt);
+      process.once("SIGTERM", onInterrupt);
       let reportPath: string | undefined;
       try {
         for (const run of bench.runs) {
@@ -621,6 +623,7 @@ export function registerBenchCommand(program: Command): void {
         }
       } finally {
         process.off("SIGINT", onInterrupt);
+        process.off("SIGTERM", onInterrupt);
         await traces?.close();
         await backend.close();
         await large?.backend.close();

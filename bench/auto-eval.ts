@@ -27,6 +27,7 @@ import {
   simulate,
   smallCotPoint,
   summarize,
+  voterCalls,
 } from "./auto-policy.js";
 import type { ActionRow, CallCost } from "./record-auto-actions.js";
 import { flag } from "./script-flags.js";
@@ -67,8 +68,7 @@ const fixed = (
 function largeSubVote(r: ActionRow, k: number): { right: boolean; calls: CallCost[] } | undefined {
   const vote = r.largeVote;
   const voters = vote?.voters;
-  const sampleCall = vote?.calls[0];
-  if (!voters || voters.length < k || !sampleCall) return undefined;
+  if (!vote || !voters || voters.length < k) return undefined;
   const first = voters.slice(0, k);
   const winner = tally(
     first.map((v, index) => ({
@@ -81,10 +81,7 @@ function largeSubVote(r: ActionRow, k: number): { right: boolean; calls: CallCos
   )[0]?.answer;
   return {
     right: winner === r.gold,
-    calls: [
-      ...r.large.calls,
-      ...first.slice(1).map((v) => ({ ...sampleCall, completionTokens: v.completionTokens })),
-    ],
+    calls: [...r.large.calls, ...voterCalls(r, vote, 1, k)],
   };
 }
 // The rows' own vote of all four is the check that the sub-votes tally as the recording did.
@@ -177,7 +174,10 @@ const recordedFor = (settings: PolicySettings): boolean => {
   if (!settings.large) return rows.every((r) => r.smallVote !== undefined);
   if (startsOnLarge(settings.entry))
     return rows.every(
-      (r) => r.largeVote !== undefined && (settings.selfVerify !== true || r.largeSelfVerify !== undefined),
+      (r) =>
+        r.largeVote !== undefined &&
+        (settings.selfVerify !== true || r.largeSelfVerify !== undefined) &&
+        (settings.largeVote !== "adaptive" || r.largeVote.voters !== undefined),
     );
   return true;
 };

@@ -9,6 +9,7 @@ import { parseBenchResults } from "../src/bench/bench-report.js";
 import { modelledSeconds, parseSpeedTable, type SpeedTable } from "../src/bench/model-speeds.js";
 import {
   afterLargeFirst,
+  afterLargeSecond,
   afterProbe,
   afterVerify,
   LARGE_COT_PRIOR,
@@ -16,7 +17,7 @@ import {
   takesLargeAnswer,
 } from "../src/strategies/auto/route-decisions.js";
 import { parseRouter, predictLogistic, type RouterFile } from "../src/strategies/auto/router-model.js";
-import type { ActionRow, CallCost } from "./record-auto-actions.js";
+import type { ActionRow, CallCost, VoteRow } from "./record-auto-actions.js";
 
 export function readSpeeds(path: string): SpeedTable {
   return parseSpeedTable(JSON.parse(readFileSync(path, "utf8")), path);
@@ -83,6 +84,21 @@ export interface PolicySettings {
   probeSamples?: 1 | 2;
   /** entry large: the large tier's P(Yes) on its own CoT is read (`large-first-verified`) before deciding. */
   selfVerify?: boolean;
+  /** entry large: "adaptive" draws one more large sample and votes only if it disagrees; default "all". */
+  largeVote?: "all" | "adaptive";
+}
+
+/**
+ * The calls of a vote's voters `from` up to (not including) `to`, in sample order: a vote's calls are
+ * kept in finishing order, its voters in sample order, and the samples share one prompt, so each
+ * voter's call is the first call's prompt with that voter's completion. Voter 0 is the pass escalated
+ * from, already paid for. Throws where the row keeps no voters.
+ */
+export function voterCalls(row: ActionRow, vote: VoteRow, from: number, to: number): CallCost[] {
+  const sampleCall = vote.calls[0];
+  if (!vote.voters || vote.voters.length < to || !sampleCall)
+    throw new Error(`problem ${row.id}: the vote keeps no voters in sample order (re-record its row)`);
+  return vote.voters.slice(from, to).map((v) => ({ ...sampleCall, completionTokens: v.completionTokens }));
 }
 
 export interface Outcome {
@@ -144,14 +160,30 @@ export function simulate(
       vote === undefined
     )
       return first;
-    return {
+    const voted = {
       id: row.id,
       answer: vote.answer,
       right: vote.right,
       confidence:
         predict("large-vote", { ...lf, voteShare: vote.share, voteDistinct: vote.distinct }) ?? vote.share,
-      route: [...firstRoute, "large-vote"],
-      calls: [...firstCalls, ...vote.calls],
+    };
+    if (settings.largeVote !== "adaptive")
+      return { ...voted, route: [...firstRoute, "large-vote"], calls: [...firstCalls, ...vote.calls] };
+    // As auto.ts: one more sample (voter 1, in sample order); the vote of four only if it disagrees.
+    const secondAnswer = vote.voters?.[1]?.answer ?? null;
+    const agrees = secondAnswer !== null && secondAnswer === row.large.answer;
+    const sampled = [...firstCalls, ...voterCalls(row, vote, 1, 2)];
+    if (afterLargeSecond(agrees) === "accept")
+      return {
+        ...first,
+        confidence: predict("large-second", { ...lf, secondAgrees: 1 }) ?? conf,
+        route: [...firstRoute, "large-sample", "accept"],
+        calls: sampled,
+      };
+    return {
+      ...voted,
+      route: [...firstRoute, "large-sample", "large-vote"],
+      calls: [...sampled, ...voterCalls(row, vote, 2, 4)],
     };
   }
   if (!settings.large) return smallOnly(row, settings, predict);

@@ -158,6 +158,24 @@ const heads: Head[] = [
           },
   },
   {
+    // The large CoT's answer once one more large sample is drawn (voter 1 of the large vote, in sample
+    // order), knowing whether that sample agrees; auto reads it only when it does.
+    action: "large-second",
+    features: [...PROBE_FEATURE_NAMES, "secondAgrees"],
+    example: (r) => {
+      const second = r.largeVote?.voters?.[1];
+      return r.large.answer === null || second === undefined
+        ? undefined
+        : {
+            values: {
+              ...(r.large.features as unknown as Record<string, number>),
+              secondAgrees: Number(second.answer === r.large.answer),
+            },
+            label: r.large.right,
+          };
+    },
+  },
+  {
     action: "large-first",
     features: [...PROBE_FEATURE_NAMES],
     example: (r) =>
@@ -279,6 +297,8 @@ for (const t of thresholds) {
 const largeVoteRecorded = rows.every((r) => r.largeVote !== undefined);
 // The large tier's reading of its own answer is a setting of its own where the rows hold it.
 const selfVerifyRecorded = largeVoteRecorded && rows.every((r) => r.largeSelfVerify !== undefined);
+// The adaptive vote (one more sample first) where the rows keep their voters in sample order.
+const votersRecorded = largeVoteRecorded && rows.every((r) => r.largeVote?.voters !== undefined);
 for (const t of largeVoteRecorded ? thresholds : [0]) {
   points.push(
     runPolicy(
@@ -286,13 +306,25 @@ for (const t of largeVoteRecorded ? thresholds : [0]) {
       largeVoteRecorded ? `large-first t=${t}` : "large-first",
     ),
   );
-  if (selfVerifyRecorded && t > 0)
-    points.push(
-      runPolicy(
-        { acceptAt: t, verifyFrom: 1.01, large: true, entry: "large", selfVerify: true },
-        `large-first, self-verified, t=${t}`,
-      ),
-    );
+  if (t === 0) continue;
+  for (const selfVerify of selfVerifyRecorded ? [false, true] : [false]) {
+    for (const largeVote of votersRecorded ? (["all", "adaptive"] as const) : (["all"] as const)) {
+      if (!selfVerify && largeVote === "all") continue;
+      points.push(
+        runPolicy(
+          {
+            acceptAt: t,
+            verifyFrom: 1.01,
+            large: true,
+            entry: "large",
+            ...(selfVerify && { selfVerify }),
+            ...(largeVote === "adaptive" && { largeVote }),
+          },
+          `large-first${selfVerify ? ", self-verified" : ""}${largeVote === "adaptive" ? ", adaptive vote" : ""}, t=${t}`,
+        ),
+      );
+    }
+  }
 }
 const probeName = (k: 1 | 2) => (k === 1 ? "greedy pass" : "2-sample probe");
 // Rows recorded before the greedy pass was kept lack it: then only the two-sample probe is simulated.
@@ -329,6 +361,15 @@ const fixed: FixedPoint[] = [
     (r) => r.large.right,
     (r) => r.large.calls,
   ),
+  ...(largeVoteRecorded
+    ? [
+        fixedOf(
+          "large sc-4 (greedy + 3 samples)",
+          (r) => r.largeVote?.right ?? false,
+          (r) => [...r.large.calls, ...(r.largeVote?.calls ?? [])],
+        ),
+      ]
+    : []),
 ];
 // Greedy small CoT, where a bench run on these problems is there (else that row is left out).
 const smallCot = smallCotPoint(smallCotPath, rows, smallModel, speeds);
@@ -362,6 +403,7 @@ const tieredSetting = (b: (typeof BUDGETS)[number]) => {
       entry === "large" && !largeVoteRecorded ? (b === "max" ? maxLargeVoteBelow : 0) : p.settings.acceptAt,
     verifyFrom: p.settings.verifyFrom,
     ...(p.settings.selfVerify === true && { selfVerify: true }),
+    ...(p.settings.largeVote === "adaptive" && { largeVote: "adaptive" as const }),
   };
 };
 const smallSetting = (p: PolicyPoint) => ({

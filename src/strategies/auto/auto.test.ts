@@ -364,6 +364,67 @@ describe("auto", () => {
     expect(result.details.confidence).toBeCloseTo(sigma(-1 + 2 * 0.75), 6);
   });
 
+  describe("with the policy's adaptive large vote", () => {
+    /** Large-first doubts (σ(−2)); one agreeing sample reads σ(−1 + 3·agrees). */
+    const adaptive: RouterFile = {
+      ...TIERED,
+      actions: {
+        ...TIERED.actions,
+        "large-first": onFeature("topShare", 0, -2),
+        "large-second": onFeature("secondAgrees", 3, -1),
+        "large-vote": onFeature("voteShare", 2, -1),
+      },
+      policy: withSetting("balanced", { entry: "large", acceptAt: 0.5, largeVote: "adaptive" }),
+    };
+
+    it("draws one more large sample and keeps the answer when it agrees, at the large-second confidence", async () => {
+      const large = createScriptedBackend({ respond: ["3 + 9 = 12. The answer is 12"] });
+      const { seen, onEvent } = events();
+      const result = await runStrategy(
+        auto({ router: adaptive }),
+        { messages: [userMessage(QUESTION)], params: { seed: 3 } },
+        { backend: createScriptedBackend({ respond: ["The answer is 5"] }), backends: { large }, onEvent },
+      );
+      expect(large.requests.map((r) => [r.temperature, r.seed])).toEqual([
+        [0, 3],
+        [0.3, 4],
+      ]);
+      expect(result.answer).toBe("12");
+      expect(result.details.route).toEqual(["large-cot", "large-sample", "accept"]);
+      expect(result.details.confidence).toBeCloseTo(sigma(2), 6);
+      const routes = seen.filter((e) => e.type === "route");
+      expect(routes.map((e) => (e as { choice: string }).choice)).toEqual(["large-sample", "accept"]);
+      expect(routes[1]).toMatchObject({
+        predictions: { "large-second": sigma(2) },
+        features: { secondAgrees: 1 },
+      });
+    });
+
+    it("votes four when the sample disagrees, drawing the same seeds as a vote of all at once", async () => {
+      const large = createScriptedBackend({
+        respond: ({ request }) => (request.temperature === 0 ? "The answer is 11" : "The answer is 12"),
+      });
+      const { seen, onEvent } = events();
+      const result = await runStrategy(
+        auto({ router: adaptive }),
+        { messages: [userMessage(QUESTION)], params: { seed: 3 } },
+        { backend: createScriptedBackend({ respond: ["The answer is 5"] }), backends: { large }, onEvent },
+      );
+      expect(large.requests.map((r) => [r.temperature, r.seed])).toEqual([
+        [0, 3],
+        [0.3, 4],
+        [0.3, 5],
+        [0.3, 6],
+      ]);
+      expect(result.answer).toBe("12");
+      expect(result.details.route).toEqual(["large-cot", "large-sample", "large-vote"]);
+      expect(result.details.confidence).toBeCloseTo(sigma(-1 + 2 * 0.75), 6);
+      const routes = seen.filter((e) => e.type === "route");
+      expect(routes.map((e) => (e as { choice: string }).choice)).toEqual(["large-sample", "large-vote"]);
+      expect((routes[1] as { reason: string }).reason).toContain("answers 12, not 11");
+    });
+  });
+
   describe("with the policy's self-verification of the large tier's first answer", () => {
     /** Large-first is sure (σ(2)); read with the large tier's P(Yes) on its own answer: σ(−4 + 6·yes). */
     const selfVerifying: RouterFile = {

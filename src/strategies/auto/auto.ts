@@ -16,6 +16,7 @@ import { sampleVote } from "./probe-features.js";
 import { asksForPython, type QuestionKind, questionKind } from "./question-kind.js";
 import {
   afterLargeFirst,
+  afterLargeSecond,
   afterProbe,
   afterVerify,
   LARGE_COT_PRIOR,
@@ -196,6 +197,7 @@ export function auto(options: AutoOptions = {}): Strategy<StrategyInput, AutoRes
         route,
         result,
         selfVerify: setting.selfVerify === true,
+        adaptiveVote: setting.largeVote === "adaptive",
       });
     }
     route.push("probe");
@@ -347,6 +349,8 @@ async function largeFirst(
     route: string[];
     /** Read the large tier's P(Yes) on its own answer before deciding (when the router can read it). */
     selfVerify: boolean;
+    /** Escalate by one more large sample first, and vote only when it disagrees. */
+    adaptiveVote: boolean;
     result: (
       best: Answer | undefined,
       extra: Partial<AutoResult["details"]> & { kind: QuestionKind },
@@ -410,42 +414,72 @@ async function largeFirst(
     }
   }
   const accepting = afterLargeFirst(p, acceptAt, first.budgetExhausted) === "accept";
+  const escalation = o.adaptiveVote
+    ? "one more large sample, and a vote only if it disagrees"
+    : `${LARGE_VOTE_EXTRA} more large samples and a vote`;
   ctx.emit({
     type: "route",
     features,
     predictions,
-    choice: accepting ? "accept" : "large-vote",
+    choice: accepting ? "accept" : o.adaptiveVote ? "large-sample" : "large-vote",
     reason: `P(correct) of the large tier's answer${
       features.selfVerifyYes === undefined
         ? ""
         : `, after its own P(Yes) ${features.selfVerifyYes.toFixed(2)} on it,`
-    } ${p.toFixed(2)} ${
-      accepting
-        ? `≥ ${acceptAt} (${o.budget})`
-        : `< ${acceptAt} (${o.budget}): ${LARGE_VOTE_EXTRA} more large samples and a vote`
-    }`,
+    } ${p.toFixed(2)} ${accepting ? `≥ ${acceptAt} (${o.budget})` : `< ${acceptAt} (${o.budget}): ${escalation}`}`,
   });
   if (accepting) {
     route.push("accept");
     return result(best, { kind }, first.budgetExhausted);
   }
-  route.push("large-vote");
-  try {
-    const more = await ctx.step({ kind: "escalate", label: "large-vote" }, (stepCtx) =>
+  /** Large samples at the probe temperature, seeded after the greedy CoT's: the recordings' order. */
+  const drawLarge = (label: string, from: number, count: number) =>
+    ctx.step({ kind: "escalate", label }, (stepCtx) =>
       drawProbe(onBackend(stepCtx, o.large), input, {
         format: o.format,
         baseSeed: o.baseSeed,
-        first: 1,
-        count: LARGE_VOTE_EXTRA,
+        first: from,
+        count,
         label: "large sample",
       }),
     );
-    const {
-      winner,
-      tally,
-      share: voteShare,
-      distinct,
-    } = sampleVote([...first.samples, ...(more?.samples ?? [])]);
+  try {
+    const drawn = [...first.samples];
+    if (o.adaptiveVote) {
+      route.push("large-sample");
+      const second = await drawLarge("large-sample", 1, 1);
+      const secondAnswer = second?.samples[0]?.answer;
+      const agrees = secondAnswer !== undefined && secondAnswer === first.leader;
+      if (afterLargeSecond(agrees, second === undefined || second.budgetExhausted) === "accept") {
+        const confirmed = agrees
+          ? predict(router, "large-second", first.features, { secondAgrees: 1 })
+          : undefined;
+        if (confirmed !== undefined) best = { answer: first.leader, confidence: confirmed, calibrated: true };
+        ctx.emit({
+          type: "route",
+          features: { ...features, secondAgrees: Number(agrees) },
+          predictions: confirmed === undefined ? {} : { "large-second": confirmed },
+          choice: "accept",
+          reason: agrees
+            ? `a second large sample agrees (${first.leader}): the answer stands${confirmed === undefined ? "" : ` at P(correct) ${confirmed.toFixed(2)}`}`
+            : "the budget stopped the second large sample: the first answer stands",
+        });
+        route.push("accept");
+        return result(best, { kind }, !agrees);
+      }
+      ctx.emit({
+        type: "route",
+        features: { ...features, secondAgrees: 0 },
+        predictions: {},
+        choice: "large-vote",
+        reason: `a second large sample answers ${secondAnswer ?? "nothing"}, not ${first.leader}: ${LARGE_VOTE_EXTRA - 1} more and a vote of four`,
+      });
+      drawn.push(...(second?.samples ?? []));
+    }
+    route.push("large-vote");
+    const from = o.adaptiveVote ? 2 : 1;
+    const more = await drawLarge("large-vote", from, LARGE_VOTE_EXTRA + 1 - from);
+    const { winner, tally, share: voteShare, distinct } = sampleVote([...drawn, ...(more?.samples ?? [])]);
     if (winner !== undefined) {
       ctx.emit({ type: "vote", tally, leader: winner, decided: true });
       const voted = predict(router, "large-vote", first.features, { voteShare, voteDistinct: distinct });

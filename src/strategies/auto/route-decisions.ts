@@ -48,3 +48,10 @@ export const takesLargeAnswer = (
   large: { answer: string; confidence: number },
   best: { answer: string; confidence: number },
 ): boolean => large.answer === best.answer || large.confidence >= best.confidence;
+
+/**
+ * In an adaptive large vote, after the one more large sample: the first answer stands when the sample
+ * agrees with it (or the budget cut the sample short); else two more samples and a vote of four.
+ */
+export const afterLargeSecond = (agrees: boolean, cut = false): "accept" | "large-vote" =>
+  agrees || cut ? "accept" : "large-vote";

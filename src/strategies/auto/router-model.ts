@@ -109,6 +109,12 @@ export interface TieredSetting {
    * processing only), where the router has the `large-first-verified` model for it. Absent: false.
    */
   selfVerify?: boolean;
+  /**
+   * entry large, when the first answer is doubted: "all" draws three more large samples at once and
+   * votes; "adaptive" draws one, keeps the answer when that sample agrees (read by the `large-second`
+   * model), and only otherwise draws two more and votes. Absent: "all".
+   */
+  largeVote?: "all" | "adaptive";
 }
 
 /** What auto does at one budget without a large tier. */
@@ -140,7 +146,9 @@ export interface RouterPolicy {
  * - small-vote-1: the same after the greedy one-sample probe (its answer and 7 samples at T = 0.3);
  * - large-first: the large tier's greedy CoT run first, from the same features read off its one trace;
  * - large-first-verified: that CoT's answer after the large tier's P(Yes) on it (`selfVerifyYes`);
- * - large-vote: the vote of that CoT and more large samples.
+ * - large-vote: the vote of that CoT and more large samples;
+ * - large-second: that CoT's answer once one more large sample (T = 0.3) has been drawn, knowing
+ *   whether it agrees (`secondAgrees`; auto reads it only when it does: else it votes).
  */
 export const ROUTER_ACTIONS = {
   accept: [],
@@ -153,6 +161,7 @@ export const ROUTER_ACTIONS = {
   "large-first": [],
   "large-first-verified": ["selfVerifyYes"],
   "large-vote": ["voteShare", "voteDistinct"],
+  "large-second": ["secondAgrees"],
 } as const satisfies Record<string, readonly string[]>;
 export type RouterAction = keyof typeof ROUTER_ACTIONS;
 
@@ -179,6 +188,7 @@ const tieredSetting = z.object({
   acceptAt: probability,
   verifyFrom: probability,
   selfVerify: z.boolean().optional(),
+  largeVote: z.enum(["all", "adaptive"]).optional(),
 });
 const routerFileSchema = z.object({
   format: z.literal("deliberate-router"),

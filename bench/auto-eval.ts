@@ -24,6 +24,7 @@ import {
   fixedPoint,
   type PolicySettings,
   readPolicyInputs,
+  routesText,
   simulate,
   smallCotPoint,
   summarize,
@@ -50,6 +51,10 @@ if (!policy) throw new Error(`${routerPath} has no policy: run npm run fit-route
 interface Point extends FixedPoint {
   confidences?: number[];
   labels?: boolean[];
+  /** auto's: the routes taken, and how many answers end right or wrong where the large CoT's did not. */
+  routes?: Record<string, number>;
+  turnedRight?: number;
+  turnedWrong?: number;
 }
 /** A fixed configuration, where every row recorded its calls. */
 const fixed = (
@@ -162,6 +167,9 @@ const autoPoint = (label: string, settings: PolicySettings): Point => {
     meanFlopTokens: s.meanFlopTokens,
     confidences: s.outcomes.map((o) => Math.min(1, Math.max(0, o.confidence))),
     labels: s.outcomes.map((o) => o.right),
+    routes: s.routes,
+    turnedRight: s.outcomes.filter((o, i) => o.right && !rows[i]?.large.right).length,
+    turnedWrong: s.outcomes.filter((o, i) => !o.right && rows[i]?.large.right).length,
   };
 };
 /**
@@ -284,6 +292,15 @@ const report = [
   "four sequences of the 0.5B model at once ran 1.32× faster than one after another here",
   "(`bench/results/batching-qwen2.5-coder-0.5b-instruct.md`), so the seconds of the runs that draw several",
   "samples at once (sc, the votes) are overstated by up to about that factor.",
+  "",
+  "What each auto setting did, against the large CoT's answers (the problems where it ends right and",
+  "the large CoT is wrong, and the other way round):",
+  "",
+  "| run | routes | turned right | turned wrong |",
+  "|---|---|---|---|",
+  ...autoPoints.map(
+    (p) => `| ${p.label} | ${routesText(p.routes ?? {})} | ${p.turnedRight ?? 0} | ${p.turnedWrong ?? 0} |`,
+  ),
   "",
   ...(ceilingPoints.length > 0
     ? [

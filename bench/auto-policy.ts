@@ -387,6 +387,13 @@ export function smallCotPoint(
   );
 }
 
+/** A summary's routes in words, most taken first: "accept 91.8%, large-sample→large-vote 5.5%". */
+export const routesText = (routes: Record<string, number>): string =>
+  Object.entries(routes)
+    .sort((a, b) => b[1] - a[1])
+    .map(([route, share]) => `${route} ${(share * 100).toFixed(1)}%`)
+    .join(", ");
+
 export function summarize(outcomes: Outcome[], speeds: SpeedTable): PolicySummary {
   const cost = meanCost(
     outcomes.map((o) => o.calls),

@@ -37,6 +37,7 @@ import {
   type Outcome,
   type PolicySettings,
   readPolicyInputs,
+  routesText,
   simulate,
   smallCotPoint,
   summarize,
@@ -523,11 +524,6 @@ const speedLine = Object.entries(speeds)
       `${m}: prefill ${s.prefill.toFixed(0)} tok/s, decode ${s.decode.toFixed(1)} tok/s, ${s.parameters}B parameters`,
   )
   .join("; ");
-const routesText = (r: Record<string, number>) =>
-  Object.entries(r)
-    .sort((a, b) => b[1] - a[1])
-    .map(([k, v]) => `${k} ${pct(v)}`)
-    .join(", ");
 const command = `npx tsx bench/fit-auto-policy.ts ${process.argv.slice(2).join(" ")}`.trim();
 const report = [
   "# auto: escalation models and policy",

@@ -334,6 +334,28 @@ describe("deliberate bench", { timeout: 120_000 }, () => {
       `deliberate: ${out} already holds a jsonschemabench run: pass --force to replace it, or choose another --out\n`,
     );
     expect((await runCliInProcess([...args, "--force", ...endpoint()])).code).toBe(0);
+
+    // --report-only rebuilds its report from the run's own files, with or without --format.
+    const report = await readFile(join(out, "report.md"), "utf8");
+    await rm(join(out, "report.md"));
+    await rm(join(out, "jsonschema-bench.svg"));
+    const rebuilt = await runCliInProcess(["bench", "--report-only", "--out", out]);
+    expect(rebuilt.stderr).toBe("");
+    expect(rebuilt.code).toBe(0);
+    expect(rebuilt.stdout).toBe(`${join(out, "report.md")}\n`);
+    expect(await readFile(join(out, "report.md"), "utf8")).toBe(report);
+    expect(existsSync(join(out, "jsonschema-bench.svg"))).toBe(true);
+    const empty = join(dir, "report-jsonschema-empty");
+    const none = await runCliInProcess([
+      "bench",
+      "--format",
+      "jsonschemabench",
+      "--report-only",
+      "--out",
+      empty,
+    ]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toBe(`deliberate: ${empty} holds no jsonschemabench run (no results.jsonl)\n`);
   });
 
   it("refuses a --record that is a directory before any problem runs", async () => {

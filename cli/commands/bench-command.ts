@@ -49,7 +49,11 @@ import { addBackendOptions, type BackendFlags, backendKindOf, loadBackend } from
 import { integerFlag, parseNumber, requireDirectory, requireFile } from "../options.js";
 import { formatDuration } from "../progress-bar.js";
 import { addTraceOptions, openTraceDatabase, type TraceFlags } from "../trace-options.js";
-import { type JsonSchemaBenchFlags, runJsonSchemaBenchCommand } from "./bench-jsonschema.js";
+import {
+  holdsJsonSchemaBenchRun,
+  type JsonSchemaBenchFlags,
+  runJsonSchemaBenchCommand,
+} from "./bench-jsonschema.js";
 
 /** A dataset format: how to read its file and how its answers are compared. */
 interface DatasetFormat {
@@ -462,7 +466,10 @@ export function registerBenchCommand(program: Command): void {
     .option("--report-only", "rebuild report.md and the charts from the results in --out; run nothing")
     .action(async (flags: BenchFlags) => {
       // Structured output has its own metrics (coverage, compliance, speed) and report.
-      if (flags.format === "jsonschemabench") {
+      if (
+        flags.format === "jsonschemabench" ||
+        (flags.reportOnly === true && flags.out !== undefined && holdsJsonSchemaBenchRun(flags.out))
+      ) {
         await runJsonSchemaBenchCommand(flags, commandLine(process.argv.slice(2)));
         return;
       }

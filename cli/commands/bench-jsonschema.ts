@@ -3,6 +3,7 @@ import { join } from "node:path";
 import {
   JSONSCHEMA_RESULTS_FILE,
   readJsonSchemaBench,
+  readJsonSchemaBenchRun,
   runJsonSchemaBench,
   summarizeJsonSchemaBench,
   writeJsonSchemaBench,
@@ -26,7 +27,12 @@ export interface JsonSchemaBenchFlags extends BackendFlags {
   force?: boolean;
   compare?: boolean;
   coverageOnly?: boolean;
+  reportOnly?: boolean;
 }
+
+/** Whether `dir` holds a jsonschemabench run (whose report --report-only rebuilds its own way). */
+export const holdsJsonSchemaBenchRun = (dir: string): boolean =>
+  existsSync(join(dir, JSONSCHEMA_RESULTS_FILE)) && existsSync(join(dir, "summary.json"));
 
 /**
  * `deliberate bench --format jsonschemabench`: structured output over a JSONSchemaBench file —
@@ -36,6 +42,13 @@ export async function runJsonSchemaBenchCommand(
   flags: JsonSchemaBenchFlags,
   invocation: string,
 ): Promise<void> {
+  if (flags.reportOnly === true) {
+    if (flags.out === undefined) throw new UsageError("--report-only needs --out <dir>, the run to report");
+    if (flags.dataset !== undefined) throw new UsageError("--report-only runs nothing: leave out --dataset");
+    const { results, meta } = await readJsonSchemaBenchRun(flags.out);
+    process.stdout.write(`${await writeJsonSchemaBench(flags.out, results, meta)}\n`);
+    return;
+  }
   if (flags.dataset === undefined) throw new UsageError("--dataset <file> is required");
   if (flags.out === undefined) throw new UsageError("--out <dir> is required");
   if (flags.strategy !== undefined)
@@ -59,6 +72,7 @@ export async function runJsonSchemaBenchCommand(
   const controller = new AbortController();
   const onInterrupt = (): void => controller.abort();
   process.once("SIGINT", onInterrupt);
+  process.once("SIGTERM", onInterrupt);
   const started = new Date();
   let done = 0;
   try {
@@ -97,6 +111,7 @@ export async function runJsonSchemaBenchCommand(
     process.stdout.write(`${report}\n`);
   } finally {
     process.off("SIGINT", onInterrupt);
+    process.off("SIGTERM", onInterrupt);
     await backend.close();
   }
 }

@@ -435,3 +435,38 @@ export async function writeJsonSchemaBench(
   await writeFile(report, renderJsonSchemaBenchReport(summary, meta));
   return report;
 }
+
+/**
+ * The results and meta of a jsonschemabench run already in `dir` (results.jsonl and summary.json), so
+ * its report can be rebuilt without running anything. A UsageError names what is missing or malformed.
+ */
+export async function readJsonSchemaBenchRun(
+  dir: string,
+): Promise<{ results: JsonSchemaBenchResult[]; meta: JsonSchemaBenchMeta }> {
+  const resultsPath = join(dir, JSONSCHEMA_RESULTS_FILE);
+  const summaryPath = join(dir, "summary.json");
+  const text = await readFile(resultsPath, "utf8").catch(() => {
+    throw new UsageError(`${dir} holds no jsonschemabench run (no ${JSONSCHEMA_RESULTS_FILE})`);
+  });
+  const results = text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line, i) => {
+      try {
+        const r = JSON.parse(line) as JsonSchemaBenchResult;
+        if (typeof r.id !== "string" || typeof r.covered !== "boolean") throw new Error("not a result");
+        return r;
+      } catch {
+        throw new UsageError(`${resultsPath} line ${i + 1} is not a jsonschemabench result`);
+      }
+    });
+  let meta: JsonSchemaBenchMeta | undefined;
+  try {
+    meta = (JSON.parse(await readFile(summaryPath, "utf8")) as { meta?: JsonSchemaBenchMeta }).meta;
+  } catch {
+    meta = undefined;
+  }
+  if (meta === undefined || typeof meta.command !== "string" || typeof meta.elapsedMs !== "number")
+    throw new UsageError(`${summaryPath} holds no run meta (is ${dir} a jsonschemabench run?)`);
+  return { results, meta };
+}

@@ -238,18 +238,20 @@ writeFileSync(
     ],
   }),
 );
-const balanced = autoPoints.find((p) => p.label === "auto balanced") as Point;
-const bins = reliabilityBins(balanced.confidences ?? [], balanced.labels ?? []);
+// The balanced budget's diagram; where these rows cannot show it, the first auto setting they can.
+const diagrammed = autoPoints.find((p) => p.label === "auto balanced") ?? autoPoints[0];
+if (!diagrammed) throw new Error(`${actionsPath}: no auto setting can be simulated on these rows`);
+const bins = reliabilityBins(diagrammed.confidences ?? [], diagrammed.labels ?? []);
 writeFileSync(
   join(out, "reliability.svg"),
   renderLineChart({
-    title: "auto balanced: reported confidence vs accuracy (held out)",
+    title: `${diagrammed.label}: reported confidence vs accuracy (held out)`,
     xLabel: "reported confidence (bin mean)",
     yLabel: "observed accuracy",
     series: [
       { label: "perfect", points: [0, 0.5, 1].map((x) => ({ x, y: x })) },
       {
-        label: "auto balanced",
+        label: diagrammed.label,
         points: bins.filter((b) => b.count > 0).map((b) => ({ x: b.meanPredicted, y: b.observed })),
       },
     ],

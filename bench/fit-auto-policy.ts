@@ -3,9 +3,12 @@
  * (bench/record-auto-actions.ts) and measured model speeds (bench/measure-speeds.ts). No model runs.
  *
  * - Models (logistic, as the accept model): `verify` (the probe's answer after the large tier's P(Yes)),
- *   `large-cot` (the large CoT's answer after the probe), `small-vote` (8 small samples' vote) and
- *   `large-first` (the large CoT run first). L2 of each by 5-fold cross-validation, folds by problem.
- * - Policy: every setting (entry tier, threshold, verify floor) is simulated on the fit problems with
+ *   `large-cot` (the large CoT's answer after the probe), `small-vote` (8 small samples' vote),
+ *   `large-first` (the large CoT run first), `large-first-verified` (after its own P(Yes) on it),
+ *   `large-second` (after one more large sample) and `large-vote`. L2 of each by 5-fold
+ *   cross-validation, folds by problem.
+ * - Policy: every setting (entry tier, threshold, verify floor, self-verification, a vote at once or
+ *   adaptive) is simulated on the fit problems with
  *   out-of-fold predictions only (each problem scored by models fitted without it), and costed in
  *   seconds at the measured speeds. Each budget takes the setting that maximises accuracy − λ·seconds,
  *   with and without a large tier.
@@ -13,7 +16,7 @@
  *   fits that one first), and a report with the curve, the calibration of auto's confidence and the
  *   fixed configurations of the same problems.
  *
- *   npx tsx bench/fit-auto-policy.ts [--actions bench/results/auto-actions/fit/actions.jsonl] \
+ *   npx tsx bench/fit-auto-policy.ts [--actions bench/results/auto-actions/fit-lv/actions.jsonl] \
  *     [--speeds bench/results/auto-eval/speeds.json] [--router src/strategies/auto/router-small-probe.json] \
  *     [--small-cot bench/results/gsm8k/cot.results.jsonl] [--report bench/results/router]
  */
@@ -45,7 +48,7 @@ import {
 import type { ActionRow, CallCost } from "./record-auto-actions.js";
 import { flag } from "./script-flags.js";
 
-const actionsPath = flag("actions", "bench/results/auto-actions/fit/actions.jsonl");
+const actionsPath = flag("actions", "bench/results/auto-actions/fit-lv/actions.jsonl");
 const speedsPath = flag("speeds", "bench/results/auto-eval/speeds.json");
 const routerPath = flag("router", "src/strategies/auto/router-small-probe.json");
 const smallCotPath = flag("small-cot", "bench/results/gsm8k/cot.results.jsonl");

@@ -85,13 +85,14 @@ describe("deliberate serve", () => {
   });
 
   it("serves --large-model as `large`, the large tier that auto escalates to", async () => {
-    // Sampled (the small model's probe) it wavers; greedy (the large tier's chain of thought) it is right.
+    // Greedy (the large tier's chain of thought) it is right; sampled (a probe, or the large tier's
+    // extra samples when the policy doubts its answer) it slips now and then, never twice in four.
     const tiered = await startOpenAICompatibleServer({
       backend: createScriptedBackend({
         respond: ({ request, call, index }) =>
-          request.temperature === 0
+          request.temperature === 0 || (call + index) % 4 !== 0
             ? "2 + 2 = 4. The answer is 4."
-            : `2 + 2 = ${(call + index) % 2 === 0 ? 3 : 5}. The answer is ${(call + index) % 2 === 0 ? 3 : 5}.`,
+            : "2 + 2 = 3. The answer is 3.",
       }),
     });
     const handle = await startServe({

@@ -48,6 +48,7 @@ import {
 import { addBackendOptions, type BackendFlags, backendKindOf, loadBackend } from "../backend-options.js";
 import { integerFlag, parseNumber, requireDirectory, requireFile } from "../options.js";
 import { formatDuration } from "../progress-bar.js";
+import { onStopSignal } from "../stop-signal.js";
 import { addTraceOptions, openTraceDatabase, type TraceFlags } from "../trace-options.js";
 import {
   holdsJsonSchemaBenchRun,
@@ -522,9 +523,7 @@ export function registerBenchCommand(program: Command): void {
       // Ctrl-C or a `kill` stops the run; what finished stays, and the meta says how long it ran (so
       // a resumed run's seconds add up).
       const controller = new AbortController();
-      const onInterrupt = (): void => controller.abort();
-      process.once("SIGINT", onInterrupt);
-      process.once("SIGTERM", onInterrupt);
+      const stopListening = onStopSignal(() => controller.abort());
       let reportPath: string | undefined;
       try {
         for (const run of bench.runs) {
@@ -629,8 +628,7 @@ export function registerBenchCommand(program: Command): void {
           );
         }
       } finally {
-        process.off("SIGINT", onInterrupt);
-        process.off("SIGTERM", onInterrupt);
+        stopListening();
         await traces?.close();
         await backend.close();
         await large?.backend.close();

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import {
   JSONSCHEMA_RESULTS_FILE,
+  JSONSCHEMA_SUMMARY_FILE,
   readJsonSchemaBench,
   readJsonSchemaBenchRun,
   runJsonSchemaBench,
@@ -11,6 +12,7 @@ import {
 import { UsageError } from "../../src/core/errors.js";
 import { type BackendFlags, backendKindOf, loadBackend } from "../backend-options.js";
 import { integerFlag, requireDirectory, requireFile } from "../options.js";
+import { onStopSignal } from "../stop-signal.js";
 
 const percent = (share: number | undefined): string =>
   share === undefined ? "–" : `${(share * 100).toFixed(1)}%`;
@@ -32,7 +34,7 @@ export interface JsonSchemaBenchFlags extends BackendFlags {
 
 /** Whether `dir` holds a jsonschemabench run (whose report --report-only rebuilds its own way). */
 export const holdsJsonSchemaBenchRun = (dir: string): boolean =>
-  existsSync(join(dir, JSONSCHEMA_RESULTS_FILE)) && existsSync(join(dir, "summary.json"));
+  existsSync(join(dir, JSONSCHEMA_RESULTS_FILE)) && existsSync(join(dir, JSONSCHEMA_SUMMARY_FILE));
 
 /**
  * `deliberate bench --format jsonschemabench`: structured output over a JSONSchemaBench file —
@@ -70,9 +72,7 @@ export async function runJsonSchemaBenchCommand(
 
   const backend = await loadBackend(flags);
   const controller = new AbortController();
-  const onInterrupt = (): void => controller.abort();
-  process.once("SIGINT", onInterrupt);
-  process.once("SIGTERM", onInterrupt);
+  const stopListening = onStopSignal(() => controller.abort());
   const started = new Date();
   let done = 0;
   try {
@@ -110,8 +110,7 @@ export async function runJsonSchemaBenchCommand(
     );
     process.stdout.write(`${report}\n`);
   } finally {
-    process.off("SIGINT", onInterrupt);
-    process.off("SIGTERM", onInterrupt);
+    stopListening();
     await backend.close();
   }
 }

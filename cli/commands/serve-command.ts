@@ -24,6 +24,7 @@ import { registerViewer, unregisterViewer } from "../../src/store/viewer-registr
 import { parseRedisUrl } from "../../src/tasks/redis/redis-connection.js";
 import { addBackendOptions, type BackendFlags, backendKindOf, loadBackend } from "../backend-options.js";
 import { parseInteger } from "../options.js";
+import { onStopSignal } from "../stop-signal.js";
 
 export interface ServeOptions extends BackendFlags {
   port?: number;
@@ -257,13 +258,7 @@ export function openBackend(
 /** Resolves on the first SIGINT or SIGTERM. */
 export function shutdownSignal(): Promise<string> {
   return new Promise((resolve) => {
-    const stop = (signal: string) => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      resolve(signal);
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
+    onStopSignal(resolve);
   });
 }
 

@@ -416,6 +416,8 @@ export function renderJsonSchemaBenchChart(summary: JsonSchemaBenchSummary): str
 
 /** The file whose presence says a directory already holds a run. */
 export const JSONSCHEMA_RESULTS_FILE = "results.jsonl";
+/** The run's meta and summary, beside its results. */
+export const JSONSCHEMA_SUMMARY_FILE = "summary.json";
 
 /** Writes results.jsonl, summary.json, report.md and the chart; returns the report's path. */
 export async function writeJsonSchemaBench(
@@ -429,7 +431,7 @@ export async function writeJsonSchemaBench(
     join(dir, JSONSCHEMA_RESULTS_FILE),
     results.map((r) => JSON.stringify(r)).join("\n") + (results.length ? "\n" : ""),
   );
-  await writeFile(join(dir, "summary.json"), `${JSON.stringify({ meta, summary }, null, 2)}\n`);
+  await writeFile(join(dir, JSONSCHEMA_SUMMARY_FILE), `${JSON.stringify({ meta, summary }, null, 2)}\n`);
   await writeFile(join(dir, "jsonschema-bench.svg"), renderJsonSchemaBenchChart(summary));
   const report = join(dir, "report.md");
   await writeFile(report, renderJsonSchemaBenchReport(summary, meta));
@@ -444,7 +446,7 @@ export async function readJsonSchemaBenchRun(
   dir: string,
 ): Promise<{ results: JsonSchemaBenchResult[]; meta: JsonSchemaBenchMeta }> {
   const resultsPath = join(dir, JSONSCHEMA_RESULTS_FILE);
-  const summaryPath = join(dir, "summary.json");
+  const summaryPath = join(dir, JSONSCHEMA_SUMMARY_FILE);
   const text = await readFile(resultsPath, "utf8").catch(() => {
     throw new UsageError(`${dir} holds no jsonschemabench run (no ${JSONSCHEMA_RESULTS_FILE})`);
   });

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { checkGame24Answer } from "../../answers/game24-check.js";
-import { createScriptedBackend } from "../../backends/scripted/scripted-backend.js";
+import { createScriptedBackend, type ScriptedBackend } from "../../backends/scripted/scripted-backend.js";
 import type { DeliberateEvent } from "../../core/event.js";
 import { userMessage } from "../../core/message.js";
 import { runStrategy } from "../../runtime/task-context.js";
@@ -376,15 +376,20 @@ describe("auto", () => {
       },
       policy: withSetting("balanced", { entry: "large", acceptAt: 0.5, largeVote: "adaptive" }),
     };
-
-    it("draws one more large sample and keeps the answer when it agrees, at the large-second confidence", async () => {
-      const large = createScriptedBackend({ respond: ["3 + 9 = 12. The answer is 12"] });
+    /** auto on that router, with `large` as the large tier; the small model is never asked. */
+    const runAdaptive = async (large: ScriptedBackend) => {
       const { seen, onEvent } = events();
       const result = await runStrategy(
         auto({ router: adaptive }),
         { messages: [userMessage(QUESTION)], params: { seed: 3 } },
         { backend: createScriptedBackend({ respond: ["The answer is 5"] }), backends: { large }, onEvent },
       );
+      return { result, routes: seen.filter((e) => e.type === "route") };
+    };
+
+    it("draws one more large sample and keeps the answer when it agrees, at the large-second confidence", async () => {
+      const large = createScriptedBackend({ respond: ["3 + 9 = 12. The answer is 12"] });
+      const { result, routes } = await runAdaptive(large);
       expect(large.requests.map((r) => [r.temperature, r.seed])).toEqual([
         [0, 3],
         [0.3, 4],
@@ -392,7 +397,6 @@ describe("auto", () => {
       expect(result.answer).toBe("12");
       expect(result.details.route).toEqual(["large-cot", "large-sample", "accept"]);
       expect(result.details.confidence).toBeCloseTo(sigma(2), 6);
-      const routes = seen.filter((e) => e.type === "route");
       expect(routes.map((e) => (e as { choice: string }).choice)).toEqual(["large-sample", "accept"]);
       expect(routes[1]).toMatchObject({
         predictions: { "large-second": sigma(2) },
@@ -404,12 +408,7 @@ describe("auto", () => {
       const large = createScriptedBackend({
         respond: ({ request }) => (request.temperature === 0 ? "The answer is 11" : "The answer is 12"),
       });
-      const { seen, onEvent } = events();
-      const result = await runStrategy(
-        auto({ router: adaptive }),
-        { messages: [userMessage(QUESTION)], params: { seed: 3 } },
-        { backend: createScriptedBackend({ respond: ["The answer is 5"] }), backends: { large }, onEvent },
-      );
+      const { result, routes } = await runAdaptive(large);
       expect(large.requests.map((r) => [r.temperature, r.seed])).toEqual([
         [0, 3],
         [0.3, 4],
@@ -419,7 +418,6 @@ describe("auto", () => {
       expect(result.answer).toBe("12");
       expect(result.details.route).toEqual(["large-cot", "large-sample", "large-vote"]);
       expect(result.details.confidence).toBeCloseTo(sigma(-1 + 2 * 0.75), 6);
-      const routes = seen.filter((e) => e.type === "route");
       expect(routes.map((e) => (e as { choice: string }).choice)).toEqual(["large-sample", "large-vote"]);
       expect((routes[1] as { reason: string }).reason).toContain("answers 12, not 11");
     });

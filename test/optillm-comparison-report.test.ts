@@ -101,4 +101,41 @@ describe("the OptiLLM comparison's report", () => {
       /cannot read speeds file .*absent\.json: ENOENT/,
     );
   });
+
+  it("compares only the problems every run answered, and says which runs hold more", async () => {
+    const dir = await folder([
+      // Three problems, two right; but problem 2 is not in the other run yet.
+      [
+        meta("re2", "optillm"),
+        [record(0, false, 100, 20), record(1, false, 100, 20), record(2, true, 100, 20)],
+      ],
+      [meta("cot", "deliberate"), [record(0, true, 50, 10), record(1, true, 50, 10)]],
+    ]);
+    const report = await readFile(await writeComparisonReport(dir), "utf8");
+    expect(report).toContain("over the 2 problems every run answered");
+    expect(report).toContain("Left out until every run has them: 1 more of re2.");
+    // re2 at 0 of 2, not 1 of 3.
+    expect(report).toMatch(/^\| re2 \| optillm \| re2 \| 2 \| 0\.0% \|/m);
+    expect(report).toMatch(/^\| cot \| deliberate \| cot \| 2 \| 100\.0% \|/m);
+    // Problem by problem: cot right on both, re2 on neither; 2 against 0 is p = 2 / 4.
+    expect(report).toContain("right only in cot: 2, only in re2: 0; exact McNemar p = 0.50");
+  });
+
+  it("draws Deliberate's front under every run's point", async () => {
+    const dir = await folder([
+      [meta("re2", "optillm"), [record(0, true, 100, 20), record(1, false, 100, 20)]],
+      [meta("cot", "deliberate"), [record(0, true, 50, 10), record(1, false, 50, 10)]],
+      // Dearer and no better than cot: off the front.
+      [meta("sc-8", "deliberate"), [record(0, true, 400, 80), record(1, false, 400, 80)]],
+      [meta("auto", "deliberate"), [record(0, true, 300, 60), record(1, true, 300, 60)]],
+    ]);
+    await writeComparisonReport(dir);
+    const svg = await readFile(join(dir, "accuracy-vs-tokens.svg"), "utf8");
+    expect(svg).toContain("Deliberate&apos;s best at ≤ this cost");
+    // One circle per front point: cot and auto, not sc-8.
+    expect(svg.match(/class="front-point"/g)).toHaveLength(2);
+    for (const legend of ["OptiLLM re2", "Deliberate cot", "Deliberate sc-8", "Deliberate auto"])
+      expect(svg).toContain(`>${legend}</text>`);
+    expect(svg).toContain("2 problems, the same for every run");
+  });
 });

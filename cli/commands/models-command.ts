@@ -4,6 +4,7 @@ import { describeCatalogNames, findModel, listCatalog } from "../../src/models/c
 import { isCached, resolveModelsDir } from "../../src/models/model-cache.js";
 import { type ModelInfo, modelInfo, pullModel } from "../../src/models/model-store.js";
 import { createFetchProgressBar, formatBytes } from "../progress-bar.js";
+import { onStopSignal } from "../stop-signal.js";
 
 const write = (text: string): void => {
   process.stdout.write(text);
@@ -59,10 +60,9 @@ const pullCatalogModel = async (name: string): Promise<void> => {
     throw new ModelNotFoundError(`unknown model "${name}" (catalog: ${describeCatalogNames()})`);
   }
   const progress = createFetchProgressBar(process.stderr);
-  // Ctrl-C aborts the pull so its partial files are removed; a second Ctrl-C kills as usual.
+  // Ctrl-C or a `kill` aborts the pull so its partial files are removed; a second signal kills as usual.
   const controller = new AbortController();
-  const onInterrupt = (): void => controller.abort();
-  process.once("SIGINT", onInterrupt);
+  const stopListening = onStopSignal(() => controller.abort());
   try {
     if (await isCached(spec)) progress.note(`${spec.name} is already downloaded`);
     let failedSources = 0;
@@ -81,7 +81,7 @@ const pullCatalogModel = async (name: string): Promise<void> => {
     write(`${path}\n`);
   } finally {
     progress.stop();
-    process.removeListener("SIGINT", onInterrupt);
+    stopListening();
   }
 };
 

@@ -7,6 +7,8 @@ import { existsSync } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { modelledSeconds, readSpeedTable, type SpeedTable } from "../../../src/bench/model-speeds.js";
+import { pairedDifference } from "../../../src/bench/paired-difference.js";
+import { paretoFront } from "../../../src/bench/pareto-front.js";
 import { renderLineChart } from "../../../src/bench/svg-line-chart.js";
 import { findModel } from "../../../src/models/catalog.js";
 
@@ -58,7 +60,12 @@ export interface ComparisonMeta {
 export interface RunSummary {
   label: string;
   meta?: ComparisonMeta;
+  /** Problems summarised: those every run in the folder answered. */
   problems: number;
+  /** Problems this run's file holds, the summarised ones and any beyond them. */
+  problemsHeld: number;
+  /** Each summarised problem's id and whether the run got it right, for paired comparisons. */
+  correctById: Map<number, boolean>;
   accuracy: number;
   meanPromptTokens: number;
   meanCompletionTokens: number;
@@ -89,6 +96,7 @@ export function summarizeRun(
   records: ComparisonRecord[],
   meta?: ComparisonMeta,
   speeds?: SpeedTable,
+  problemsHeld = records.length,
 ): RunSummary {
   const reported = records.filter((r) => r.reportedCompletionTokens !== null);
   const countedCompletion = reported.reduce((sum, r) => sum + r.completionTokens, 0);
@@ -108,6 +116,8 @@ export function summarizeRun(
     label,
     ...(meta && { meta }),
     problems: records.length,
+    problemsHeld,
+    correctById: new Map(records.map((r) => [r.id, r.correct])),
     accuracy: mean(records.map((r) => (r.correct ? 1 : 0))),
     meanPromptTokens,
     meanCompletionTokens,
@@ -140,18 +150,34 @@ export async function readRecords(path: string): Promise<ComparisonRecord[]> {
     });
 }
 
-/** Every run in a results folder, OptiLLM's first, each in the order of its label. */
+/**
+ * Every run in a results folder, OptiLLM's first, each in the order of its label, each summarised on
+ * the problems every run answered: runs grow over several invocations (--resume, a larger --limit), and
+ * accuracies on different problems would compare nothing. Empty runs are left out.
+ */
 export async function readRunSummaries(dir: string, speeds?: SpeedTable): Promise<RunSummary[]> {
   const files = (await readdir(dir)).filter((name) => name.endsWith(RESULTS_SUFFIX)).sort();
-  const runs: RunSummary[] = [];
+  const read: Array<{ label: string; meta?: ComparisonMeta; records: ComparisonRecord[] }> = [];
   for (const file of files) {
     const label = file.slice(0, -RESULTS_SUFFIX.length);
     const metaFile = join(dir, `${label}${META_SUFFIX}`);
     const meta = existsSync(metaFile)
       ? (JSON.parse(await readFile(metaFile, "utf8")) as ComparisonMeta)
       : undefined;
-    runs.push(summarizeRun(label, await readRecords(join(dir, file)), meta, speeds));
+    const records = await readRecords(join(dir, file));
+    if (records.length > 0) read.push({ label, ...(meta && { meta }), records });
   }
+  const idsOf = read.map((run) => new Set(run.records.map((r) => r.id)));
+  const common = new Set([...(idsOf[0] ?? [])].filter((id) => idsOf.every((ids) => ids.has(id))));
+  const runs = read.map(({ label, meta, records }) =>
+    summarizeRun(
+      label,
+      records.filter((r) => common.has(r.id)),
+      meta,
+      speeds,
+      records.length,
+    ),
+  );
   const rank = (run: RunSummary) => (run.meta?.system === "optillm" ? 0 : 1);
   return runs.sort((a, b) => rank(a) - rank(b) || a.label.localeCompare(b.label));
 }
@@ -161,22 +187,30 @@ const distinctNumbers = (values: number[]): string => [...new Set(values)].sort(
 const percent = (share: number): string => `${(share * 100).toFixed(1)}%`;
 
 /**
- * Deliberate's strategies as one curve (so a peer point can be read against it) and each OptiLLM
- * approach as its own point.
+ * Every run as its own labelled point, and under them Deliberate's front: the best accuracy its
+ * strategies reach at each cost or less, the curve the issue asks every OptiLLM point to lie below.
  */
 function chart(runs: RunSummary[], x: (run: RunSummary) => number, title: string, xLabel: string): string {
   const deliberate = runs.filter((run) => run.meta?.system === "deliberate");
-  const others = runs.filter((run) => run.meta?.system !== "deliberate");
-  const point = (run: RunSummary) => ({ x: round(x(run), 1), y: round(run.accuracy * 100, 1) });
+  const point = (run: RunSummary) => ({
+    x: round(x(run), 1),
+    y: round(run.accuracy * 100, 1),
+    label: run.meta?.method ?? run.label,
+  });
+  const front = paretoFront(deliberate.map((run) => ({ ...point(run), cost: x(run), score: run.accuracy })));
   return renderLineChart({
     title,
     xLabel,
     yLabel: "accuracy (%)",
     width: 820,
-    series: [
-      ...(deliberate.length > 0 ? [{ label: "Deliberate", points: deliberate.map(point) }] : []),
-      ...others.map((run) => ({ label: `OptiLLM ${run.meta?.method ?? run.label}`, points: [point(run)] })),
-    ],
+    note: `${runs[0]?.problems ?? 0} problems, the same for every run`,
+    series: runs.map((run) => ({
+      label: `${run.meta?.system === "deliberate" ? "Deliberate" : "OptiLLM"} ${run.meta?.method ?? run.label}`,
+      points: [point(run)],
+    })),
+    ...(front.length > 0 && {
+      front: { label: "Deliberate's best at ≤ this cost", points: front.map(({ x, y }) => ({ x, y })) },
+    }),
   });
 }
 
@@ -193,12 +227,18 @@ function targetLines(runs: RunSummary[]): string[] {
   const ours = best(deliberate);
   const theirs = best(optillm);
   const points = (a: number, b: number) => `${((a - b) * 100).toFixed(1)} points`;
+  // Problem by problem: how many only one of the two got right, and whether that split could be chance.
+  const paired = (a: RunSummary, b: RunSummary) => {
+    const d = pairedDifference(a.correctById, b.correctById);
+    return `right only in ${a.label}: ${d.onlyFirst}, only in ${b.label}: ${d.onlySecond}; exact McNemar p = ${d.pValue.toFixed(2)}`;
+  };
   const lines = [
     "## Targets",
     "",
     `- Best Deliberate: ${ours.label} at ${percent(ours.accuracy)} and ${ours.meanTokens.toFixed(0)} tokens; best OptiLLM: ` +
       `${theirs.label} at ${percent(theirs.accuracy)} and ${theirs.meanTokens.toFixed(0)} tokens: ${points(ours.accuracy, theirs.accuracy)} ` +
-      `(target ≥ +5.0), at ${(ours.meanTokens / Math.max(theirs.meanTokens, 1)).toFixed(2)}× its tokens (target ≤ 1).`,
+      `(target ≥ +5.0), at ${(ours.meanTokens / Math.max(theirs.meanTokens, 1)).toFixed(2)}× its tokens (target ≤ 1); ` +
+      `${paired(ours, theirs)}.`,
   ];
   for (const run of optillm) {
     const cheaper = deliberate.filter((d) => d.meanTokens <= run.meanTokens);
@@ -231,6 +271,18 @@ export interface ComparisonReportOptions {
   speedsPath?: string;
 }
 
+/** How many problems the report compares, and which runs hold more than that (left out until all do). */
+function problemsLine(runs: RunSummary[]): string {
+  const shared = runs[0]?.problems ?? 0;
+  const beyond = runs.filter((run) => run.problemsHeld > run.problems);
+  return (
+    `Every number below is over the ${shared} problems every run answered.` +
+    (beyond.length === 0
+      ? ""
+      : ` Left out until every run has them: ${beyond.map((run) => `${run.problemsHeld - run.problems} more of ${run.label}`).join(", ")}.`)
+  );
+}
+
 export function renderComparisonReport(runs: RunSummary[], options: ComparisonReportOptions = {}): string {
   const { command, speedsPath } = options;
   // Only when every run has them: a column half empty would compare nothing.
@@ -244,6 +296,8 @@ export function renderComparisonReport(runs: RunSummary[], options: ComparisonRe
     `Model: ${distinct(metas.map((m) => m.servedModel))} (server models: ${distinct(metas.flatMap((m) => m.serverModels ?? []))}). Dataset: ${distinct(metas.map((m) => m.dataset))}. ` +
       `max_tokens per model call: ${distinct(metas.map((m) => String(m.maxTokens)))}. ` +
       `Prompt: ${distinct(metas.map((m) => m.prompt))}.`,
+    "",
+    problemsLine(runs),
     "",
     // Runs may come from several invocations into one folder: each keeps the command that made it.
     "Commands:",

@@ -24,6 +24,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { onStopSignal } from "../../../cli/stop-signal.js";
 import { extractNumericAnswer } from "../../../src/answers/numeric-answer.js";
 import { numericFormat } from "../../../src/answers/numeric-format.js";
 import { readGsm8k } from "../../../src/bench/gsm8k-dataset.js";
@@ -194,11 +195,19 @@ function stopAll(): Promise<void> {
   })();
   return stopping;
 }
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    process.stderr.write(`compare: ${signal}, stopping what it started\n`);
-    void stopAll().then(() => process.exit(130));
-  });
+// Set by Ctrl-C or a `kill`: no problem starts after it, and the problems in flight are not written
+// (their requests fail as the servers stop), so --resume runs them again.
+let stopRequested = false;
+onStopSignal((signal) => {
+  stopRequested = true;
+  process.stderr.write(`compare: ${signal}, stopping what it started\n`);
+  void stopAll().then(() => process.exit(130));
+});
+
+/** A started server that has exited: every answer after it would be a connection error, not a result. */
+function exitedChild(): string | undefined {
+  const gone = started.find((child) => child.exitCode !== null || child.signalCode !== null);
+  return gone && `${gone.spawnargs.slice(0, 3).join(" ")} exited (${gone.exitCode ?? gone.signalCode})`;
 }
 
 /** A port free right now on loopback (OptiLLM takes a port number, not 0). */
@@ -413,6 +422,7 @@ try {
   }
 
   for (const run of runs) {
+    if (stopRequested) break;
     const resultsPath = join(out, `${run.label}${RESULTS_SUFFIX}`);
     const meta: ComparisonMeta = {
       label: run.label,
@@ -454,6 +464,10 @@ try {
       }
       const seconds = (performance.now() - startedAt) / 1000;
       const tally: UpstreamTally = counter.end(key);
+      if (stopRequested) return;
+      const gone = exitedChild();
+      // Not the system's answer: the harness lost a server. Stop, so --resume draws the problem again.
+      if (gone !== undefined) throw new Error(`${gone} during ${run.label} #${problem.id}`);
       let parsed: {
         choices?: Array<{ message?: { content?: string | null } }>;
         usage?: { prompt_tokens?: number; completion_tokens?: number };
@@ -517,7 +531,7 @@ try {
     let next = 0;
     await Promise.all(
       slotKeys.map(async (key) => {
-        while (next < todo.length) {
+        while (!stopRequested && next < todo.length) {
           const problem = todo[next++];
           if (problem) await solve(problem, key, counter);
         }
@@ -533,6 +547,8 @@ try {
   const report = await writeComparisonReport(out, { command, speedsPath: values.speeds });
   process.stderr.write(`compare: wrote ${report}\n`);
 } catch (error) {
+  // The other slots stop taking problems, and write nothing more as the servers go.
+  stopRequested = true;
   process.stderr.write(`compare: ${(error as Error).message}\n`);
   // The logs go with the temp folder, so their ends are shown before it is removed.
   for (const name of ["deliberate-serve", "optillm"]) {

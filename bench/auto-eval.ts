@@ -11,6 +11,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { paretoFront } from "../src/bench/pareto-front.js";
 import { renderLineChart } from "../src/bench/svg-line-chart.js";
+import { wilsonInterval } from "../src/bench/wilson-interval.js";
 import {
   bootstrapEceInterval,
   calibratedEceNoise,
@@ -260,10 +261,8 @@ writeFileSync(
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 /** Wilson 95% interval of an accuracy over n problems: how far a partial or small run can be trusted. */
 const interval = (p: number, n: number): string => {
-  const z = 1.96;
-  const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n);
-  const half = (z / (1 + (z * z) / n)) * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n));
-  return `${pct(Math.max(0, centre - half))}–${pct(Math.min(1, centre + half))}`;
+  const { lower, upper } = wilsonInterval(p, n);
+  return `${pct(lower)}–${pct(upper)}`;
 };
 /** The ECE of a run's confidence with its bootstrap interval, and what sampling alone would give. */
 function calibrationCells(confidences: number[] | undefined, labels: boolean[] | undefined): string {

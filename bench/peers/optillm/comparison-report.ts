@@ -10,6 +10,7 @@ import { modelledSeconds, readSpeedTable, type SpeedTable } from "../../../src/b
 import { pairedDifference } from "../../../src/bench/paired-difference.js";
 import { paretoFront } from "../../../src/bench/pareto-front.js";
 import { renderLineChart } from "../../../src/bench/svg-line-chart.js";
+import { wilsonInterval } from "../../../src/bench/wilson-interval.js";
 import { findModel } from "../../../src/models/catalog.js";
 
 /** One problem of one run, as a line of `LABEL.results.jsonl`. */
@@ -185,6 +186,10 @@ export async function readRunSummaries(dir: string, speeds?: SpeedTable): Promis
 const round = (value: number, digits: number): number => Number(value.toFixed(digits));
 const distinctNumbers = (values: number[]): string => [...new Set(values)].sort((a, b) => a - b).join(", ");
 const percent = (share: number): string => `${(share * 100).toFixed(1)}%`;
+const interval = (run: RunSummary): string => {
+  const { lower, upper } = wilsonInterval(run.accuracy, run.problems);
+  return `${percent(lower)}–${percent(upper)}`;
+};
 
 /**
  * Every run as its own labelled point, and under them Deliberate's front: the best accuracy its
@@ -306,8 +311,8 @@ export function renderComparisonReport(runs: RunSummary[], options: ComparisonRe
     ...new Set([...metas.map((m) => m.command), ...(command === undefined ? [] : [command])]),
     "```",
     "",
-    `| run | system | method | problems | accuracy | prompt tok | completion tok | total tok | calls | seconds |${modelled ? " modelled s |" : ""} truncated | errors | self-reported completion tok |`,
-    `| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${modelled ? " ---: |" : ""} ---: | ---: | ---: |`,
+    `| run | system | method | problems | accuracy | 95% interval | prompt tok | completion tok | total tok | calls | seconds |${modelled ? " modelled s |" : ""} truncated | errors | self-reported completion tok |`,
+    `| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${modelled ? " ---: |" : ""} ---: | ---: | ---: |`,
     ...runs.map((run) =>
       [
         run.label,
@@ -315,6 +320,7 @@ export function renderComparisonReport(runs: RunSummary[], options: ComparisonRe
         run.meta?.method ?? "?",
         run.problems,
         percent(run.accuracy),
+        interval(run),
         run.meanPromptTokens.toFixed(0),
         run.meanCompletionTokens.toFixed(0),
         run.meanTokens.toFixed(0),
@@ -330,6 +336,7 @@ export function renderComparisonReport(runs: RunSummary[], options: ComparisonRe
         .concat(" |"),
     ),
     "",
+    "`95% interval`: Wilson's interval of the accuracy on this many problems.",
     "Token, call and seconds columns are means per problem. Tokens and calls are counted upstream, at a",
     "counting proxy between the system and `deliberate serve` (the server's own `usage` of every",
     "response, which sums every model call behind it). An OptiLLM approach's calls to the bare model",

@@ -486,10 +486,15 @@ try {
         let samples = 0;
         let read = false;
         for (const traceId of tally.traceIds) {
-          const count = await truncatedSamples(serverUrl, apiKey, traceId).catch(() => undefined);
+          // A trace is its owner's: read with the key this problem's slot asked with.
+          const count = await truncatedSamples(serverUrl, key, traceId).catch(() => undefined);
           if (count !== undefined) {
             samples += count;
             read = true;
+          } else {
+            process.stderr.write(
+              `compare: warning: could not read trace ${traceId} (${run.label} #${problem.id})\n`,
+            );
           }
         }
         if (read) truncated = Math.max(samples, truncated);

@@ -120,6 +120,10 @@ describe("the OptiLLM comparison's report", () => {
     expect(report).toMatch(/^\| cot \| deliberate \| cot \| 2 \| 100\.0% \| 34\.2%–100\.0% \|/m);
     // Problem by problem: cot right on both, re2 on neither; 2 against 0 is p = 2 / 4.
     expect(report).toContain("right only in cot: 2, only in re2: 0; exact McNemar p = 0.50");
+    // And for each approach against its cheaper rival.
+    expect(report).toMatch(
+      /^- re2 \(0\.0%, 120 tokens\): below the Deliberate curve; .*right only in cot: 2, only in re2: 0/m,
+    );
   });
 
   it("draws Deliberate's front under every run's point", async () => {

@@ -258,7 +258,7 @@ function targetLines(runs: RunSummary[]): string[] {
       rival.accuracy > run.accuracy ? "below the Deliberate curve" : "NOT below the Deliberate curve";
     lines.push(
       `- ${run.label} (${percent(run.accuracy)}, ${run.meanTokens.toFixed(0)} tokens): ${verdict}; ` +
-        `${rival.label} does ${percent(rival.accuracy)} with ${rival.meanTokens.toFixed(0)} tokens (${points(rival.accuracy, run.accuracy)}).`,
+        `${rival.label} does ${percent(rival.accuracy)} with ${rival.meanTokens.toFixed(0)} tokens (${points(rival.accuracy, run.accuracy)}; ${paired(rival, run)}).`,
     );
   }
   lines.push("");
